@@ -1,0 +1,261 @@
+"""Every read of the archive that depends on who is asking.
+
+:func:`account_list_for` is the one place that decides which accounts a user may see;
+pages, exports and API endpoints all start from it. Anything outside it is answered 404.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from kam.core import access
+from kam.core.models import Role, User
+
+from .models import (
+    Account,
+    BillingCode,
+    Contact,
+    ContactTie,
+    CorporateGroup,
+    StaffTie,
+    TeamMembership,
+    TeamRole,
+)
+
+
+def account_list_for(user: User) -> QuerySet[Account]:
+    """The accounts ``user`` may see, unfiltered otherwise."""
+    if not access.is_active_user(user) or not access.sees_customer_data(user):
+        return Account.objects.none()
+    accounts = Account.objects.all()
+    if not access.sees_all_accounts(user):
+        accounts = accounts.filter(team__user=user)
+    return accounts
+
+
+def account_get_for(user: User, pk: int) -> Account:
+    """One account the user may see; raises ``Account.DoesNotExist`` otherwise."""
+    return (
+        account_list_for(user)
+        .select_related("industry", "group", "group__parent")
+        .prefetch_related(
+            Prefetch("team", queryset=TeamMembership.objects.select_related("user")),
+            Prefetch("billing_codes", queryset=BillingCode.objects.order_by("code")),
+        )
+        .get(pk=pk)
+    )
+
+
+def team_account_ids(user: User) -> set[int]:
+    return set(
+        TeamMembership.objects.filter(user=user).values_list("account_id", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class AccountAccess:
+    """What one user may do with one account they can see."""
+
+    team_role: str | None
+    can_edit: bool
+    can_manage_team: bool
+    can_delete: bool
+    sees_contacts: bool
+    sees_contact_details: bool
+    sees_personal: bool
+
+    @property
+    def protected_fields(self) -> tuple[str, ...]:
+        fields: tuple[str, ...] = ()
+        if self.sees_contact_details:
+            fields += Contact.DETAIL_FIELDS
+        if self.sees_personal:
+            fields += Contact.PERSONAL_FIELDS
+        return fields
+
+
+def account_access(user: User, account_id: int) -> AccountAccess:
+    """The user's rights on an account they can already see."""
+    team_role = (
+        TeamMembership.objects.filter(account_id=account_id, user=user)
+        .values_list("role", flat=True)
+        .first()
+    )
+    return access_for_team_role(user, team_role)
+
+
+def access_for_team_role(user: User, team_role: str | None) -> AccountAccess:
+    """The user's rights on an account where their team role (or ``None``) is known."""
+    on_team = team_role is not None
+    director = user.role == Role.DIRECTOR
+    editor_on_team = on_team and access.may_edit(user)
+    return AccountAccess(
+        team_role=team_role,
+        can_edit=access.may_manage_archive(user) or editor_on_team,
+        can_manage_team=access.may_manage_archive(user)
+        or (editor_on_team and team_role in {TeamRole.OWNER, TeamRole.CO_OWNER}),
+        can_delete=director,
+        sees_contacts=access.sees_contacts(user),
+        sees_contact_details=director or (on_team and access.sees_contacts(user)),
+        sees_personal=director or (on_team and access.may_see_personal_data_on_team(user)),
+    )
+
+
+def group_list_for(user: User) -> QuerySet[CorporateGroup]:
+    """Groups are visible to everyone who sees customer data; their accounts are filtered."""
+    if not access.is_active_user(user) or not access.sees_customer_data(user):
+        return CorporateGroup.objects.none()
+    return CorporateGroup.objects.select_related("parent").annotate(
+        account_count=Count("accounts", distinct=True), child_count=Count("children", distinct=True)
+    )
+
+
+def contact_list_for(user: User) -> QuerySet[Contact]:
+    if not access.is_active_user(user) or not access.sees_contacts(user):
+        return Contact.objects.none()
+    return Contact.objects.filter(account__in=account_list_for(user)).select_related(
+        "account", "reports_to"
+    )
+
+
+def contact_get_for(user: User, pk: int) -> Contact:
+    return contact_list_for(user).get(pk=pk)
+
+
+def contact_ties_for(user: User) -> QuerySet[ContactTie]:
+    """Ties whose both ends the user can see."""
+    contacts = contact_list_for(user)
+    return ContactTie.objects.filter(
+        from_contact__in=contacts, to_contact__in=contacts
+    ).select_related("from_contact", "to_contact")
+
+
+def staff_ties_for(user: User) -> QuerySet[StaffTie]:
+    return StaffTie.objects.filter(contact__in=contact_list_for(user)).select_related(
+        "contact", "user"
+    )
+
+
+def account_people_graph(user: User, account: Account) -> dict[str, list[dict[str, object]]]:
+    """Nodes and edges of the people around one account: its contacts, the people they
+    know elsewhere (when visible), and our staff who know them."""
+    contacts = list(contact_list_for(user).filter(account=account))
+    ids = {c.pk for c in contacts}
+    ties = list(contact_ties_for(user).filter(Q(from_contact__in=ids) | Q(to_contact__in=ids)))
+    staff = list(staff_ties_for(user).filter(contact__in=ids))
+    nodes: dict[str, dict[str, object]] = {}
+    for c in contacts:
+        nodes[f"c{c.pk}"] = {"id": f"c{c.pk}", "name": c.name, "kind": "contact",
+                             "title": c.title, "role": c.buying_role, "attitude": c.attitude}
+    for t in ties:
+        for c in (t.from_contact, t.to_contact):
+            nodes.setdefault(f"c{c.pk}", {"id": f"c{c.pk}", "name": c.name, "kind": "external",
+                                          "title": c.title, "role": c.buying_role,
+                                          "attitude": c.attitude})
+    for s in staff:
+        nodes.setdefault(f"u{s.user_id}", {"id": f"u{s.user_id}", "name": str(s.user),
+                                           "kind": "staff", "title": "", "role": "", "attitude": ""})
+    edges = [{"source": f"c{t.from_contact_id}", "target": f"c{t.to_contact_id}",
+              "kind": t.kind, "label": t.get_kind_display()} for t in ties]
+    edges += [{"source": f"u{s.user_id}", "target": f"c{s.contact_id}", "kind": "staff",
+               "label": str(s.strength)} for s in staff]
+    return {"nodes": list(nodes.values()), "edges": edges}
+
+
+def org_chart(contacts: list[Contact]) -> list[dict[str, object]]:
+    """Contacts as a forest by ``reports_to`` (roots are people with no manager here)."""
+    children: dict[int | None, list[Contact]] = {}
+    ids = {c.pk for c in contacts}
+    for c in contacts:
+        parent = c.reports_to_id if c.reports_to_id in ids else None
+        children.setdefault(parent, []).append(c)
+
+    def build(c: Contact, depth: int) -> dict[str, object]:
+        kids = children.get(c.pk, []) if depth < 50 else []
+        return {"name": c.name, "title": c.title, "id": c.pk,
+                "children": [build(k, depth + 1) for k in kids]}
+
+    return [build(c, 0) for c in children.get(None, [])]
+
+
+def users_for_team_choice() -> QuerySet[User]:
+    return User.objects.filter(is_active=True).exclude(role=Role.ADMIN).order_by("username")
+
+
+#: Sort keys users may choose, mapped to ORDER BY columns (``-`` for descending).
+ACCOUNT_SORTS = {
+    "name": ("name", "id"),
+    "tier": ("tier", "name"),
+    "stage": ("stage", "name"),
+    "province": ("province_code", "name"),
+    "employees": ("employees", "name"),
+    "output": ("annual_output_value", "name"),
+    "updated": ("updated_at", "id"),
+}
+
+
+def account_search(
+    accounts: QuerySet[Account],
+    *,
+    q: str = "",
+    tiers: list[int] | None = None,
+    categories: list[str] | None = None,
+    industry: str = "",
+    province: str = "",
+    owner: int | None = None,
+    stages: list[str] | None = None,
+    status: str = "",
+    group: int | None = None,
+    sort: str = "name",
+) -> QuerySet[Account]:
+    """Filter and sort accounts already limited by :func:`account_list_for`.
+
+    ``q`` matches Chinese or English names, credit code, billing codes and pinyin
+    (initials or full). Values are assumed valid (forms and schemas check them).
+    """
+    if q:
+        q = q.strip()
+        lowered = q.lower()
+        accounts = accounts.filter(
+            Q(name__icontains=q)
+            | Q(name_en__icontains=q)
+            | Q(credit_code__iexact=q)
+            | Q(search_pinyin__contains=lowered.replace(" ", ""))
+            | Q(pk__in=BillingCode.objects.filter(code__iexact=q).values("account_id"))
+        )
+    if tiers:
+        accounts = accounts.filter(tier__in=tiers)
+    for category in categories or []:
+        accounts = accounts.filter(**{Account.CATEGORY_FIELDS[category]: True})
+    if industry:
+        accounts = accounts.filter(industry__code=industry)
+    if province:
+        accounts = accounts.filter(province_code=province)
+    if owner is not None:
+        accounts = accounts.filter(
+            pk__in=TeamMembership.objects.filter(user_id=owner, role=TeamRole.OWNER).values(
+                "account_id"
+            )
+        )
+    if stages:
+        accounts = accounts.filter(stage__in=stages)
+    if status:
+        accounts = accounts.filter(status=status)
+    if group is not None:
+        accounts = accounts.filter(group_id=group)
+    descending = sort.startswith("-")
+    columns = ACCOUNT_SORTS[sort.lstrip("-")]
+    if descending:
+        columns = tuple(f"-{c}" for c in columns)
+    return accounts.order_by(*columns)
+
+
+def with_list_relations(accounts: QuerySet[Account]) -> QuerySet[Account]:
+    """What a list row shows: industry, group and the owner, without N+1 queries."""
+    return accounts.select_related("industry", "group").prefetch_related(
+        Prefetch(
+            "team",
+            queryset=TeamMembership.objects.filter(role=TeamRole.OWNER).select_related("user"),
+            to_attr="owners",
+        )
+    )

@@ -1,0 +1,24 @@
+"""The JSON API: one NinjaAPI, each app's router mounted under /api/v1/.
+
+Programs authenticate with a bearer token (``kam token create``); the browser uses its
+session (with CSRF). Every error has one shape: ``{"detail": ..., "errors": [...]}``.
+"""
+
+from ninja import NinjaAPI
+
+from kam.accounts.api import router as accounts_router
+from kam.core.api import BearerTokenAuth, SessionCsrfAuth, install_error_handlers
+from kam.core.api import router as core_router
+
+api = NinjaAPI(
+    title="KAM API",
+    version="1",
+    description="Key-account management: the archive of accounts, groups, contacts, ties and teams.",
+    auth=[BearerTokenAuth(), SessionCsrfAuth()],
+    urls_namespace="api",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+install_error_handlers(api)
+api.add_router("/v1/", core_router)
+api.add_router("/v1/", accounts_router)

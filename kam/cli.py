@@ -1,0 +1,22 @@
+"""The ``kam`` console command: Django's management commands behind a friendly name.
+
+``kam demo``, ``kam serve``, ``kam createuser``, ``kam token``, ``kam team`` are KAM's own
+verbs; every Django command (``migrate``, ``check``, ``shell`` ...) works too.
+"""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
+    from django.core.management import execute_from_command_line
+
+    argv = ["kam", *sys.argv[1:]]
+    if len(argv) == 1:
+        argv.append("help")
+    execute_from_command_line(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Authentication, the error shape and the ``/me`` endpoint of the JSON API."""
+
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Router, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from kam.core.errors import ApplicationError
+from kam.core.models import User
+from kam.core.services import token_authenticate
+
+
+class BearerTokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        user = token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionCsrfAuth(SessionAuth):
+    """The browser's session; unsafe methods need the CSRF token (ninja checks it)."""
+
+
+class FieldError(Schema):
+    field: str
+    message: str
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list[FieldError] = []
+
+
+def _error(api: NinjaAPI, request: HttpRequest, status: int, detail: str,
+           errors: list[dict[str, str]] | None = None) -> HttpResponse:  # fmt: skip
+    return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
+
+
+def _loc(loc: Any) -> str:
+    # ninja prefixes the parameter source ("body", "query", "path") and the schema name.
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "filters")]
+    return ".".join(parts) or "request"
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(NinjaValidationError)
+    def ninja_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        errors = [{"field": _loc(e.get("loc", ())), "message": str(e.get("msg", ""))}
+                  for e in exc.errors]  # fmt: skip
+        return _error(api, request, 422, _("The request has invalid values."), errors)
+
+    @api.exception_handler(ValidationError)
+    def django_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        if hasattr(exc, "error_dict"):
+            errors = [{"field": field, "message": str(m)}
+                      for field, msgs in exc.message_dict.items() for m in msgs]  # fmt: skip
+        else:
+            errors = [{"field": "request", "message": str(m)} for m in exc.messages]
+        return _error(api, request, 422, _("The request has invalid values."), errors)
+
+    @api.exception_handler(ApplicationError)
+    def application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+        errors = [{"field": exc.field, "message": str(exc.message)}] if exc.field else []
+        return _error(api, request, exc.status, str(exc.message), errors)
+
+    @api.exception_handler(ObjectDoesNotExist)
+    def not_found(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpResponse:
+        return _error(api, request, 404, _("Not found."))
+
+    @api.exception_handler(Http404)
+    def http404(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return _error(api, request, 404, _("Not found."))
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return _error(api, request, 401, _("Log in or send a valid bearer token."))
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return _error(api, request, exc.status_code, str(exc))
+
+
+router = Router(tags=["me"])
+
+
+class MeOut(Schema):
+    id: int
+    username: str
+    display_name: str
+    role: str
+
+
+@router.get("/me", response={200: MeOut, 401: ErrorOut}, summary="Who am I")
+def me(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]

@@ -1,0 +1,15 @@
+from django.conf import settings
+from django.http import HttpRequest
+
+from kam.core import access
+
+
+def kam(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    active = access.is_active_user(user)
+    return {
+        "product_name": settings.KAM_PRODUCT_NAME,
+        "can_read_access_log": active and access.may_read_access_log(user),
+        "sees_customer_data": active and access.sees_customer_data(user),
+        "may_manage_archive": active and access.may_manage_archive(user),
+    }

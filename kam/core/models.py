@@ -1,0 +1,94 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    """What a user does; :mod:`kam.core.access` says what each role may see."""
+
+    DIRECTOR = "director", _("Director")
+    DEPARTMENT = "department", _("Key-account department")
+    MANAGER = "manager", _("Account manager")
+    SERVICE = "service", _("Service representative")
+    ANALYST = "analyst", _("Analyst")
+    ADMIN = "admin", _("System administrator")
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MANAGER)
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    manager = models.ForeignKey(
+        "self",
+        verbose_name=_("manager"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+    )
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class ApiToken(models.Model):
+    """A bearer token for programs. Only a SHA-256 hash is stored; the token is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=12, db_index=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class AccessLog(models.Model):
+    """Append-only: who read, exported, changed or erased whose personal data, and when."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Viewed")
+        EXPORT = "export", _("Exported")
+        EDIT = "edit", _("Edited")
+        ERASE = "erase", _("Erased")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("Web page")
+        API = "api", _("API")
+        CLI = "cli", _("Command line")
+
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    username = models.CharField(_("user name"), max_length=150)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    subject_type = models.CharField(_("subject type"), max_length=30)
+    subject_id = models.BigIntegerField(_("subject id"))
+    subject_label = models.CharField(_("whose"), max_length=200)
+    account_id = models.BigIntegerField(_("account id"), null=True, db_index=True)
+    fields = models.JSONField(_("fields"), default=list)
+    path = models.CharField(_("path"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data access log")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.subject_label}"

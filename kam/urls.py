@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from kam.api import api
+
+urlpatterns = [
+    path("", include("kam.core.urls")),
+    path("", include("kam.accounts.urls")),
+    path("api/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
