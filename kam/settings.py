@@ -134,6 +134,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Front-end packages copied from node_modules by `make static` (git-ignored).
+STATICFILES_DIRS = [BASE_DIR / "kam" / "static"]
 # Serve straight from the apps' static folders until `kam collectstatic` has run.
 WHITENOISE_USE_FINDERS = True
 

@@ -4,6 +4,8 @@ Every handler starts from a selector that knows the user, so another account's r
 is answered 404. Updates carry the ``version`` the caller read; a stale one gets 409.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -65,6 +67,26 @@ assert set(CoverageName.__args__) - {""} == set(CoverageModel.values)  # noqa: S
 
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 Money = Decimal
+
+
+#: Model field -> the request field that sets it, so that errors name what the client sent.
+_REQUEST_FIELD = {
+    "group": "group_id", "parent": "parent_id", "reports_to": "reports_to_id",
+    "from_contact": "from_contact_id", "to_contact": "to_contact_id", "user": "username",
+}  # fmt: skip
+
+
+@contextmanager
+def _request_field_names() -> Iterator[None]:
+    """Rename the fields of a service's ValidationError to the request's field names."""
+    try:
+        yield
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
+        raise ValidationError(
+            {_REQUEST_FIELD.get(f, f): errors for f, errors in exc.error_dict.items()}
+        ) from exc
 
 
 class Page(Schema):
@@ -245,7 +267,8 @@ def list_accounts(request: HttpRequest, filters: Query[AccountQuery]) -> dict[st
 
 @router.post("/accounts", response={201: AccountOut, **ERRORS}, summary="Create an account")
 def create_account(request: HttpRequest, payload: AccountIn) -> tuple[int, dict[str, Any]]:
-    account = services.account_create(by=request.user, data=_account_data(request, payload))
+    with _request_field_names():
+        account = services.account_create(by=request.user, data=_account_data(request, payload))
     return 201, account_out(selectors.account_get_for(request.user, account.pk))
 
 
@@ -257,8 +280,9 @@ def get_account(request: HttpRequest, account_id: int) -> dict[str, Any]:
 @router.patch("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, summary="Update an account")
 def update_account(request: HttpRequest, account_id: int, payload: AccountPatch) -> dict[str, Any]:
     account = selectors.account_get_for(request.user, account_id)
-    services.account_update(by=request.user, account=account,
-                            data=_account_data(request, payload), version=payload.version)  # fmt: skip
+    with _request_field_names():
+        services.account_update(by=request.user, account=account,
+                                data=_account_data(request, payload), version=payload.version)  # fmt: skip
     return account_out(selectors.account_get_for(request.user, account_id))
 
 
@@ -323,7 +347,9 @@ def add_team_member(request: HttpRequest, account_id: int, payload: MemberIn) ->
     user = User.objects.filter(username=payload.username).first()
     if user is None:
         raise ValidationError({"username": _("No user named “%(u)s”.") % {"u": payload.username}})
-    membership = services.team_member_add(by=request.user, account=account, user=user, role=payload.role)
+    with _request_field_names():
+        membership = services.team_member_add(by=request.user, account=account, user=user,
+                                              role=payload.role)  # fmt: skip
     return 201, member_out(membership)
 
 
@@ -398,7 +424,8 @@ def _group(request: HttpRequest, group_id: int) -> CorporateGroup:
 
 @router.post("/groups", response={201: GroupOut, **ERRORS}, summary="Create a corporate group")
 def create_group(request: HttpRequest, payload: GroupIn) -> tuple[int, CorporateGroup]:
-    group = services.group_create(by=request.user, data=_group_data(request, payload))
+    with _request_field_names():
+        group = services.group_create(by=request.user, data=_group_data(request, payload))
     return 201, _group(request, group.pk)
 
 
@@ -409,8 +436,9 @@ def get_group(request: HttpRequest, group_id: int) -> CorporateGroup:
 
 @router.patch("/groups/{group_id}", response={200: GroupOut, **ERRORS}, summary="Update a corporate group")
 def update_group(request: HttpRequest, group_id: int, payload: GroupPatch) -> CorporateGroup:
-    services.group_update(by=request.user, group=_group(request, group_id),
-                          data=_group_data(request, payload), version=payload.version)  # fmt: skip
+    with _request_field_names():
+        services.group_update(by=request.user, group=_group(request, group_id),
+                              data=_group_data(request, payload), version=payload.version)  # fmt: skip
     return _group(request, group_id)
 
 
@@ -560,8 +588,10 @@ def list_contacts(request: HttpRequest, account_id: int | None = None,
 @router.post("/accounts/{account_id}/contacts", response={201: ContactOut, **ERRORS}, summary="Add a contact")
 def create_contact(request: HttpRequest, account_id: int, payload: ContactIn) -> tuple[int, dict[str, Any]]:
     account = selectors.account_get_for(request.user, account_id)
-    contact = services.contact_create(by=request.user, account=account, channel=AccessLog.Channel.API,
-                                      data=_contact_data(request, account_id, payload))  # fmt: skip
+    with _request_field_names():
+        contact = services.contact_create(by=request.user, account=account,
+                                          channel=AccessLog.Channel.API,
+                                          data=_contact_data(request, account_id, payload))  # fmt: skip
     return 201, _contacts_out(request, [selectors.contact_get_for(request.user, contact.pk)])[0]
 
 
@@ -573,9 +603,10 @@ def get_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
 @router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Update a contact")
 def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) -> dict[str, Any]:
     contact = selectors.contact_get_for(request.user, contact_id)
-    services.contact_update(by=request.user, contact=contact, version=payload.version,
-                            channel=AccessLog.Channel.API,
-                            data=_contact_data(request, contact.account_id, payload))  # fmt: skip
+    with _request_field_names():
+        services.contact_update(by=request.user, contact=contact, version=payload.version,
+                                channel=AccessLog.Channel.API,
+                                data=_contact_data(request, contact.account_id, payload))  # fmt: skip
     return _contacts_out(request, [selectors.contact_get_for(request.user, contact_id)])[0]
 
 
@@ -642,11 +673,12 @@ def list_ties(request: HttpRequest, contact_id: int | None = None, account_id: i
 @router.post("/ties", response={201: TieOut, **ERRORS}, summary="Record a tie between two contacts")
 def create_tie(request: HttpRequest, payload: TieIn) -> tuple[int, Any]:
     contacts = selectors.contact_list_for(request.user)
-    tie = services.contact_tie_create(
-        by=request.user, from_contact=contacts.get(pk=payload.from_contact_id),
-        to_contact=contacts.get(pk=payload.to_contact_id), kind=payload.kind, note=payload.note,
-        since=payload.since,
-    )  # fmt: skip
+    with _request_field_names():
+        tie = services.contact_tie_create(
+            by=request.user, from_contact=contacts.get(pk=payload.from_contact_id),
+            to_contact=contacts.get(pk=payload.to_contact_id), kind=payload.kind, note=payload.note,
+            since=payload.since,
+        )  # fmt: skip
     return 201, tie
 
 
@@ -670,8 +702,10 @@ def create_staff_tie(request: HttpRequest, payload: StaffTieIn) -> tuple[int, An
     user = User.objects.filter(username=payload.username, is_active=True).first()
     if user is None:
         raise ValidationError({"username": _("No user named “%(u)s”.") % {"u": payload.username}})
-    tie = services.staff_tie_create(by=request.user, contact=contact, user=user,
-                                    strength=payload.strength, note=payload.note, since=payload.since)  # fmt: skip
+    with _request_field_names():
+        tie = services.staff_tie_create(by=request.user, contact=contact, user=user,
+                                        strength=payload.strength, note=payload.note,
+                                        since=payload.since)  # fmt: skip
     return 201, tie
 
 

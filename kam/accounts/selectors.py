@@ -259,3 +259,57 @@ def with_list_relations(accounts: QuerySet[Account]) -> QuerySet[Account]:
             to_attr="owners",
         )
     )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: object
+    user: str
+    subject: str
+    kind: str  # "+", "~", "-"
+    changes: list[tuple[str, str, str]]
+
+
+def _display(model: type, field: str, value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    try:
+        f = model._meta.get_field(field)
+    except Exception:  # noqa: BLE001 - a field that no longer exists shows its raw value
+        return str(value)
+    if f.choices:
+        return str(dict(f.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    return str(value)
+
+
+def account_history(account: Account, limit: int = 100) -> list[HistoryEntry]:
+    """Field history of the account and its team, newest first, as readable changes."""
+    entries: list[HistoryEntry] = []
+    records = list(account.history.select_related("history_user").order_by("history_date", "history_id"))
+    previous = None
+    for record in records:
+        changes: list[tuple[str, str, str]] = []
+        if previous is not None and record.history_type == "~":
+            delta = record.diff_against(previous)
+            for change in delta.changes:
+                label = str(Account._meta.get_field(change.field).verbose_name)
+                changes.append((label, _display(Account, change.field, change.old),
+                                _display(Account, change.field, change.new)))  # fmt: skip
+            if not changes:
+                previous = record
+                continue
+        entries.append(HistoryEntry(record.history_date, str(record.history_user or "system"),
+                                    str(Account._meta.verbose_name), record.history_type, changes))  # fmt: skip
+        previous = record
+    team = TeamMembership.history.filter(account_id=account.pk).select_related(
+        "history_user", "user"
+    )
+    for record in team.order_by("history_date"):
+        who = str(record.user) if record.user_id else "?"
+        entries.append(HistoryEntry(record.history_date, str(record.history_user or "system"),
+                                    str(TeamMembership._meta.verbose_name), record.history_type,
+                                    [(who, "", _display(TeamMembership, "role", record.role))]))  # fmt: skip
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypinyin import Style, lazy_pinyin
 
-from kam.core import access
+from kam.core import access, creditcode
 from kam.core.errors import ApplicationError, ConflictError, PermissionDeniedError
 from kam.core.models import AccessLog, User
 from kam.core.services import access_log_record
@@ -85,6 +85,12 @@ _BLANK_TEXT_FIELDS = {
 }  # fmt: skip
 
 
+def _normalize_credit_code(account: Account) -> None:
+    # Before full_clean(): a code typed with spaces would otherwise fail max_length.
+    if account.credit_code:
+        account.credit_code = creditcode.normalize(account.credit_code)
+
+
 def _set_categories(account: Account, categories: Iterable[str]) -> None:
     chosen = set(categories)
     unknown = chosen - set(Category.values)
@@ -118,6 +124,7 @@ def account_create(*, by: User, data: Mapping[str, Any]) -> Account:
     _require(access.may_edit(by))
     account = Account()
     _apply(account, data, ACCOUNT_FIELDS)
+    _normalize_credit_code(account)
     _set_categories(account, data.get("categories", []))
     account.search_pinyin = _pinyin_key(account.name, account.name_en)
     _save(account, by)
@@ -135,6 +142,7 @@ def account_update(
     locked = Account.objects.select_for_update().get(pk=account.pk)
     _check_version(locked.version, version)
     _apply(locked, data, ACCOUNT_FIELDS)
+    _normalize_credit_code(locked)
     if "categories" in data:
         _set_categories(locked, data["categories"])
     locked.search_pinyin = _pinyin_key(locked.name, locked.name_en)

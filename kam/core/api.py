@@ -26,6 +26,18 @@ class BearerTokenAuth(HttpBearer):
 class SessionCsrfAuth(SessionAuth):
     """The browser's session; unsafe methods need the CSRF token (ninja checks it)."""
 
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # Without a session cookie there is nothing to protect: answer 401 (log in), not a
+        # CSRF refusal, e.g. for a program whose bearer token was revoked.
+        if not request.COOKIES.get(self.param_name):
+            return None
+        try:
+            return super()._get_key(request)
+        except HttpError:
+            raise HttpError(
+                403, _("CSRF check failed: reload the page and try again.")
+            ) from None
+
 
 class FieldError(Schema):
     field: str

@@ -1,0 +1,592 @@
+"""The archive's pages. Thin: parse with a form, call a selector or service, render."""
+
+from datetime import datetime
+from io import BytesIO
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from openpyxl import Workbook
+
+from kam.core import access, regions
+from kam.core.errors import ApplicationError, ConflictError, PermissionDeniedError
+from kam.core.models import AccessLog, User
+
+from . import selectors, services
+from .forms import (
+    AccountFilterForm,
+    AccountForm,
+    BillingCodeForm,
+    ContactForm,
+    GroupForm,
+    StaffTieForm,
+    TeamMemberForm,
+    TieForm,
+    apply_validation_error,
+)
+from .models import Account, Contact, CorporateGroup, TeamMembership, TeamRole
+
+PAGE_SIZE = 25
+
+
+def _account(request: HttpRequest, pk: int) -> Account:
+    try:
+        return selectors.account_get_for(request.user, pk)
+    except Account.DoesNotExist:
+        raise Http404 from None
+
+
+def _contact(request: HttpRequest, pk: int) -> Contact:
+    try:
+        return selectors.contact_get_for(request.user, pk)
+    except Contact.DoesNotExist:
+        raise Http404 from None
+
+
+def _forbidden(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    return render(request, "accounts/forbidden.html", {"message": exc.message}, status=403)
+
+
+# --- home and list ----------------------------------------------------------------------------
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """“My accounts”: the accounts whose team the user is on, biggest first."""
+    user = request.user
+    memberships = list(
+        TeamMembership.objects.filter(user=user)
+        .select_related("account", "account__industry")
+        .order_by("account__tier", "account__name")
+    )
+    visible = selectors.account_list_for(user)
+    tiers = dict(visible.values_list("tier").annotate(n=Count("id")).order_by())
+    stats = {
+        "accounts": sum(tiers.values()),
+        "key": sum(n for t, n in tiers.items() if t in (1, 2)),
+        "mine": len(memberships),
+        "owned": sum(1 for m in memberships if m.role == TeamRole.OWNER),
+    }
+    tier_rows = [(t, tiers.get(t, 0)) for t in (1, 2, 3, 4, 5)]
+    return render(request, "accounts/home.html", {
+        "memberships": memberships, "stats": stats, "tier_rows": tier_rows, "nav": "home",
+        "sees_all": access.sees_all_accounts(user),
+    })  # fmt: skip
+
+
+def _filter_form(request: HttpRequest) -> AccountFilterForm:
+    owners = list(
+        User.objects.filter(account_memberships__role=TeamRole.OWNER).distinct().order_by("username")
+    )
+    return AccountFilterForm(request.GET, owners=owners)
+
+
+def _filtered_accounts(request: HttpRequest, form: AccountFilterForm) -> Any:
+    accounts = selectors.account_list_for(request.user)
+    if form.is_valid():
+        return selectors.account_search(accounts, **form.search_arguments())
+    return accounts.none()
+
+
+@login_required
+@require_GET
+def account_list(request: HttpRequest) -> HttpResponse:
+    if not access.sees_customer_data(request.user):
+        raise Http404
+    form = _filter_form(request)
+    accounts = selectors.with_list_relations(_filtered_accounts(request, form))
+    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form, "page": page, "nav": "accounts", "hx_target": "#account-table",
+        "sort": request.GET.get("sort", "name"),
+        "can_create": access.may_edit(request.user),
+    }  # fmt: skip
+    if request.htmx and request.htmx.target == "account-table":
+        return render(request, "accounts/_account_table.html", context)
+    return render(request, "accounts/account_list.html", context)
+
+
+@login_required
+@require_GET
+def account_export(request: HttpRequest) -> HttpResponse:
+    """The filtered list as XLSX (no personal data in it)."""
+    if not access.sees_customer_data(request.user):
+        raise Http404
+    form = _filter_form(request)
+    if not form.is_valid():
+        messages.error(request, _("The filters are not valid; nothing was exported."))
+        return redirect("account_list")
+    accounts = selectors.with_list_relations(_filtered_accounts(request, form)).prefetch_related(
+        "billing_codes"
+    )
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Accounts"))
+    sheet.append([
+        "ID", _("Name"), _("English name"), _("Unified social credit code"), _("Industry"),
+        _("Province"), _("City"), _("Tier"), _("Categories"), _("Relationship stage"),
+        _("Coverage model"), _("Status"), _("Owner"), _("Employees"),
+        _("Annual output value (CNY)"), _("Estimated logistics spend (CNY / year)"),
+        _("Billing account codes"), _("Updated"),
+    ])  # fmt: skip
+    tz = ZoneInfo(settings.TIME_ZONE)
+    for a in accounts.iterator(chunk_size=500):
+        sheet.append([
+            a.pk, a.name, a.name_en, a.credit_code or "", str(a.industry or ""), a.province_label,
+            a.city_label, a.tier, "、".join(a.category_labels), a.get_stage_display(),
+            a.get_coverage_model_display(), a.get_status_display(),
+            str(a.owners[0].user) if a.owners else "", a.employees, a.annual_output_value,
+            a.logistics_spend_estimate, ", ".join(b.code for b in a.billing_codes.all()),
+            a.updated_at.astimezone(tz).replace(tzinfo=None),
+        ])  # fmt: skip
+    buffer = BytesIO()
+    workbook.save(buffer)
+    stamp = datetime.now(tz).strftime("%Y%m%d-%H%M")
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="kam-accounts-{stamp}.xlsx"'
+    return response
+
+
+@login_required
+@require_GET
+def region_cities(request: HttpRequest) -> HttpResponse:
+    """<option>s of a province's cities, for the account form's city select (HTMX)."""
+    province = request.GET.get("province_code", "")
+    cities = regions.cities(province) if regions.get(province) else []
+    return render(request, "accounts/_city_options.html", {"cities": cities})
+
+
+# --- account page and forms -------------------------------------------------------------------
+
+
+@login_required
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account(request, pk)
+    team = list(account.team.all())
+    my_role = next((m.role for m in team if m.user_id == request.user.pk), None)
+    rights = selectors.access_for_team_role(request.user, my_role)
+    contacts: list[Contact] = []
+    chart: dict[str, Any] = {}
+    if rights.sees_contacts:
+        contacts = list(account.contacts.select_related("reports_to").order_by("name"))
+        chart = {
+            "root": str(account),
+            "org": selectors.org_chart([c for c in contacts if c.erased_at is None]),
+            "graph": selectors.account_people_graph(request.user, account),
+            "labels": {"contact": _("Contact here"), "external": _("Contact elsewhere"),
+                       "staff": _("Our staff")},
+        }  # fmt: skip
+    members = {m.user_id for m in team}
+    return render(request, "accounts/account_detail.html", {
+        "account": account, "team": team, "rights": rights, "contacts": contacts,
+        "chart": chart, "history": selectors.account_history(account), "nav": "accounts",
+        "team_form": TeamMemberForm(users=selectors.users_for_team_choice().exclude(pk__in=members)),
+        "billing_form": BillingCodeForm(),
+    })  # fmt: skip
+
+
+@login_required
+def account_create(request: HttpRequest) -> HttpResponse:
+    if not access.may_edit(request.user):
+        raise Http404
+    form = AccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.account_create(by=request.user, data=form.service_data())
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        except ApplicationError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("Account “%(name)s” created.") % {"name": account})
+            return redirect("account_detail", pk=account.pk)
+    return render(request, "accounts/account_form.html", {"form": form, "nav": "accounts"})
+
+
+@login_required
+def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account(request, pk)
+    if not selectors.account_access(request.user, account.pk).can_edit:
+        return _forbidden(request, PermissionDeniedError(_("You may not edit this account.")))
+    form = AccountForm(request.POST or None, instance=account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_update(by=request.user, account=account, data=form.service_data(),
+                                    version=form.cleaned_data.get("version"))  # fmt: skip
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        except ConflictError as exc:
+            form.add_error(None, str(exc.message))
+        except ApplicationError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("account_detail", pk=account.pk)
+    return render(request, "accounts/account_form.html", {"form": form, "account": account, "nav": "accounts"})
+
+
+@login_required
+def account_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account(request, pk)
+    if not selectors.account_access(request.user, account.pk).can_delete:
+        return _forbidden(request, PermissionDeniedError(_("Only directors may delete accounts.")))
+    if request.method == "POST":
+        name = str(account)
+        services.account_delete(by=request.user, account=account)
+        messages.success(request, _("Account “%(name)s” deleted.") % {"name": name})
+        return redirect("account_list")
+    return render(request, "accounts/confirm.html", {
+        "title": _("Delete account"), "object": account,
+        "message": _("This deletes the account with its contacts, ties, team and billing codes. "
+                     "It cannot be undone."),
+        "cancel": reverse("account_detail", args=[account.pk]), "danger": _("Delete"),
+    })  # fmt: skip
+
+
+def _back_to_account(account_id: int, anchor: str = "") -> HttpResponse:
+    return redirect(reverse("account_detail", args=[account_id]) + anchor)
+
+
+def _report_errors(request: HttpRequest, form: Any = None, exc: Exception | None = None) -> None:
+    if isinstance(exc, ValidationError):
+        for errors in exc.message_dict.values() if hasattr(exc, "error_dict") else [exc.messages]:
+            for error in errors:
+                messages.error(request, error)
+    elif isinstance(exc, ApplicationError):
+        messages.error(request, str(exc.message))
+    elif form is not None:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else error)
+
+
+@login_required
+@require_POST
+def billing_code_add(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account(request, pk)
+    form = BillingCodeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.billing_code_add(by=request.user, account=account, **form.cleaned_data)
+            messages.success(request, _("Billing account code added."))
+        except (ValidationError, ApplicationError) as exc:
+            _report_errors(request, exc=exc)
+    else:
+        _report_errors(request, form)
+    return _back_to_account(account.pk, "#team")
+
+
+@login_required
+@require_POST
+def billing_code_remove(request: HttpRequest, pk: int, code_id: int) -> HttpResponse:
+    account = _account(request, pk)
+    billing = account.billing_codes.filter(pk=code_id).first()
+    if billing is None:
+        raise Http404
+    try:
+        services.billing_code_remove(by=request.user, billing_code=billing)
+        messages.success(request, _("Billing account code %(code)s removed.") % {"code": billing.code})
+    except ApplicationError as exc:
+        _report_errors(request, exc=exc)
+    return _back_to_account(account.pk, "#team")
+
+
+@login_required
+@require_POST
+def team_add(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account(request, pk)
+    form = TeamMemberForm(request.POST, users=selectors.users_for_team_choice())
+    if form.is_valid():
+        try:
+            services.team_member_add(by=request.user, account=account, **form.cleaned_data)
+            messages.success(request, _("Team member added."))
+        except (ValidationError, ApplicationError) as exc:
+            _report_errors(request, exc=exc)
+    else:
+        _report_errors(request, form)
+    return _back_to_account(account.pk, "#team")
+
+
+@login_required
+@require_POST
+def team_remove(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
+    account = _account(request, pk)
+    membership = account.team.filter(pk=member_id).first()
+    if membership is None:
+        raise Http404
+    try:
+        services.team_member_remove(by=request.user, membership=membership)
+        messages.success(request, _("%(user)s removed from the team.") % {"user": membership.user})
+    except ApplicationError as exc:
+        _report_errors(request, exc=exc)
+    return _back_to_account(account.pk, "#team")
+
+
+# --- contacts ---------------------------------------------------------------------------------
+
+
+@login_required
+def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account(request, pk)
+    rights = selectors.account_access(request.user, account.pk)
+    if not (rights.can_edit and rights.sees_contacts):
+        return _forbidden(request, PermissionDeniedError(_("You may not add contacts here.")))
+    form = ContactForm(request.POST or None, account=account, protected_fields=rights.protected_fields)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = services.contact_create(by=request.user, account=account, data=form.service_data())
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        except ApplicationError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("Contact “%(name)s” added.") % {"name": contact.name})
+            return redirect("contact_detail", pk=contact.pk)
+    return render(request, "accounts/contact_form.html", {
+        "form": form, "account": account, "rights": rights, "nav": "accounts",
+    })  # fmt: skip
+
+
+@login_required
+def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _contact(request, pk)
+    rights = selectors.account_access(request.user, contact.account_id)
+    protected = [
+        (name, Contact._meta.get_field(name).verbose_name, getattr(contact, name))
+        for name in rights.protected_fields
+    ]
+    services.contacts_reveal(
+        by=request.user, contacts=[contact], channel=AccessLog.Channel.WEB, path=request.path,
+        fields=[name for name, _label, value in protected if value],
+    )  # fmt: skip
+    ties = selectors.contact_ties_for(request.user).filter(
+        Q(from_contact=contact) | Q(to_contact=contact)
+    ).select_related("from_contact__account", "to_contact__account")
+    staff_ties = selectors.staff_ties_for(request.user).filter(contact=contact)
+    others = selectors.contact_list_for(request.user).exclude(pk=contact.pk).filter(erased_at__isnull=True)
+    tie_candidates = others.filter(
+        Q(account_id=contact.account_id) | Q(account__group_id=contact.account.group_id)
+        if contact.account.group_id else Q(account_id=contact.account_id)
+    ).select_related("account")
+    return render(request, "accounts/contact_detail.html", {
+        "contact": contact, "account": contact.account, "rights": rights, "protected": protected,
+        "withheld": [
+            Contact._meta.get_field(f).verbose_name
+            for f in (*Contact.DETAIL_FIELDS, *Contact.PERSONAL_FIELDS)
+            if f not in rights.protected_fields
+        ],
+        "ties": ties, "staff_ties": staff_ties, "nav": "accounts",
+        "direct_reports": contact.direct_reports.all(),
+        "tie_form": TieForm(contacts=tie_candidates),
+        "staff_tie_form": StaffTieForm(users=selectors.users_for_team_choice()),
+    })  # fmt: skip
+
+
+@login_required
+def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _contact(request, pk)
+    account = contact.account
+    rights = selectors.account_access(request.user, account.pk)
+    if not (rights.can_edit and contact.erased_at is None):
+        return _forbidden(request, PermissionDeniedError(_("You may not edit this contact.")))
+    form = ContactForm(request.POST or None, instance=contact, account=account,
+                       protected_fields=rights.protected_fields)  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_update(by=request.user, contact=contact, data=form.service_data(),
+                                    version=form.cleaned_data.get("version"))  # fmt: skip
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        except ApplicationError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("contact_detail", pk=contact.pk)
+    elif request.method != "POST":
+        services.contacts_reveal(
+            by=request.user, contacts=[contact], channel=AccessLog.Channel.WEB, path=request.path,
+            fields=[f for f in rights.protected_fields if getattr(contact, f)],
+        )  # fmt: skip
+    return render(request, "accounts/contact_form.html", {
+        "form": form, "account": account, "contact": contact, "rights": rights, "nav": "accounts",
+    })  # fmt: skip
+
+
+@login_required
+def contact_erase(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _contact(request, pk)
+    rights = selectors.account_access(request.user, contact.account_id)
+    if not (rights.can_edit and rights.sees_personal) or contact.erased_at is not None:
+        return _forbidden(request, PermissionDeniedError(_("You may not erase this contact.")))
+    if request.method == "POST":
+        services.contact_erase(by=request.user, contact=contact)
+        messages.success(request, _("The contact's personal data has been erased."))
+        return redirect("contact_detail", pk=contact.pk)
+    return render(request, "accounts/confirm.html", {
+        "title": _("Erase personal data"), "object": contact,
+        "message": _("This wipes the person's name, contact details, personal information and "
+                     "ties. Their role at the account stays as a business record. The erasure "
+                     "is logged and cannot be undone."),
+        "cancel": reverse("contact_detail", args=[contact.pk]), "danger": _("Erase"),
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def tie_add(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _contact(request, pk)
+    form = TieForm(request.POST, contacts=selectors.contact_list_for(request.user))
+    if form.is_valid():
+        try:
+            services.contact_tie_create(by=request.user, from_contact=contact, **form.cleaned_data)
+            messages.success(request, _("Tie recorded."))
+        except (ValidationError, ApplicationError) as exc:
+            _report_errors(request, exc=exc)
+    else:
+        _report_errors(request, form)
+    return redirect(reverse("contact_detail", args=[contact.pk]) + "#ties")
+
+
+@login_required
+@require_POST
+def tie_delete(request: HttpRequest, pk: int, tie_id: int) -> HttpResponse:
+    contact = _contact(request, pk)
+    tie = selectors.contact_ties_for(request.user).filter(pk=tie_id).first()
+    if tie is None:
+        raise Http404
+    try:
+        services.contact_tie_delete(by=request.user, tie=tie)
+        messages.success(request, _("Tie deleted."))
+    except ApplicationError as exc:
+        _report_errors(request, exc=exc)
+    return redirect(reverse("contact_detail", args=[contact.pk]) + "#ties")
+
+
+@login_required
+@require_POST
+def staff_tie_add(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _contact(request, pk)
+    form = StaffTieForm(request.POST, users=selectors.users_for_team_choice())
+    if form.is_valid():
+        try:
+            services.staff_tie_create(by=request.user, contact=contact, **form.cleaned_data)
+            messages.success(request, _("Tie recorded."))
+        except (ValidationError, ApplicationError) as exc:
+            _report_errors(request, exc=exc)
+    else:
+        _report_errors(request, form)
+    return redirect(reverse("contact_detail", args=[contact.pk]) + "#ties")
+
+
+@login_required
+@require_POST
+def staff_tie_delete(request: HttpRequest, pk: int, tie_id: int) -> HttpResponse:
+    contact = _contact(request, pk)
+    tie = selectors.staff_ties_for(request.user).filter(pk=tie_id, contact=contact).first()
+    if tie is None:
+        raise Http404
+    try:
+        services.staff_tie_delete(by=request.user, tie=tie)
+        messages.success(request, _("Tie deleted."))
+    except ApplicationError as exc:
+        _report_errors(request, exc=exc)
+    return redirect(reverse("contact_detail", args=[contact.pk]) + "#ties")
+
+
+# --- corporate groups -------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def group_list(request: HttpRequest) -> HttpResponse:
+    if not access.sees_customer_data(request.user):
+        raise Http404
+    q = request.GET.get("q", "").strip()[:100]
+    groups = selectors.group_list_for(request.user)
+    if q:
+        groups = groups.filter(Q(name__icontains=q) | Q(name_en__icontains=q))
+    page = Paginator(groups.order_by("name"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "accounts/group_list.html", {
+        "page": page, "q": q, "nav": "groups", "can_create": access.may_manage_archive(request.user),
+    })  # fmt: skip
+
+
+def _group(request: HttpRequest, pk: int) -> CorporateGroup:
+    group = selectors.group_list_for(request.user).filter(pk=pk).first()
+    if group is None:
+        raise Http404
+    return group
+
+
+@login_required
+@require_GET
+def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _group(request, pk)
+    accounts = selectors.with_list_relations(
+        selectors.account_list_for(request.user).filter(group=group).order_by("tier", "name")
+    )
+    chain = []
+    node = group.parent
+    while node is not None and len(chain) < 20:
+        chain.insert(0, node)
+        node = node.parent
+    return render(request, "accounts/group_detail.html", {
+        "group": group, "accounts": accounts, "children": group.children.all(), "chain": chain,
+        "nav": "groups", "can_edit": access.may_manage_archive(request.user),
+    })  # fmt: skip
+
+
+@login_required
+def group_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    if not access.may_manage_archive(request.user):
+        raise Http404
+    group = _group(request, pk) if pk else None
+    form = GroupForm(request.POST or None, instance=group)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if group is None:
+                group = services.group_create(by=request.user, data=form.service_data())
+            else:
+                services.group_update(by=request.user, group=group, data=form.service_data(),
+                                      version=form.cleaned_data.get("version"))  # fmt: skip
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        except ApplicationError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("Corporate group saved."))
+            return redirect("group_detail", pk=group.pk)
+    return render(request, "accounts/group_form.html", {"form": form, "group": group, "nav": "groups"})
+
+
+@login_required
+def group_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _group(request, pk)
+    if not access.may_manage_archive(request.user):
+        raise Http404
+    if request.method == "POST":
+        try:
+            services.group_delete(by=request.user, group=group)
+        except ApplicationError as exc:
+            messages.error(request, str(exc.message))
+            return redirect("group_detail", pk=group.pk)
+        messages.success(request, _("Corporate group deleted."))
+        return redirect("group_list")
+    return render(request, "accounts/confirm.html", {
+        "title": _("Delete corporate group"), "object": group,
+        "message": _("Only an empty group can be deleted."),
+        "cancel": reverse("group_detail", args=[group.pk]), "danger": _("Delete"),
+    })  # fmt: skip

@@ -1,0 +1,30 @@
+"""The administration site is for system administrators: users, tokens, configuration.
+Customer data is not registered here (administrators do not see it)."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from kam.core.models import ApiToken, User
+
+
+@admin.register(User)
+class KamUserAdmin(UserAdmin):
+    list_display = ("username", "display_name", "role", "email", "is_active", "last_login")
+    list_filter = ("role", "is_active")
+    search_fields = ("username", "display_name", "email")
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        (_("KAM"), {"fields": ("role", "display_name", "phone", "manager")}),
+    )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "user__username", "prefix")
+    readonly_fields = ("user", "name", "prefix", "token_hash", "created_at", "last_used_at")
+
+    def has_add_permission(self, request: object) -> bool:
+        return False  # tokens are created with `kam token create`, which shows them once
