@@ -134,6 +134,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start without it
 # Front-end packages copied from node_modules by `make static` (git-ignored).
 STATICFILES_DIRS = [BASE_DIR / "kam" / "static"]
 # Serve straight from the apps' static folders until `kam collectstatic` has run.

@@ -17,6 +17,7 @@ from .models import (
     ContactTie,
     CorporateGroup,
     Industry,
+    TIER_CHOICES,
     Stage,
     TeamRole,
 )
@@ -50,8 +51,7 @@ class AccountFilterForm(BootstrapMixin, forms.Form):
 
     q = forms.CharField(required=False, max_length=100, label=_("Search"))
     tier = forms.TypedMultipleChoiceField(
-        required=False, coerce=int, choices=[(i, _("Tier %(n)d") % {"n": i}) for i in range(1, 6)],
-        label=_("Tier"),
+        required=False, coerce=int, choices=TIER_CHOICES, label=_("Tier"),
     )  # fmt: skip
     category = forms.MultipleChoiceField(required=False, choices=Category.choices, label=_("Category"))
     industry = forms.ChoiceField(required=False, label=_("Industry"))
@@ -101,7 +101,8 @@ class AccountForm(BootstrapMixin, forms.ModelForm):
         label=_("Categories"),
     )  # fmt: skip
     province_code = forms.ChoiceField(required=False, label=_("Province"))
-    city_code = forms.ChoiceField(required=False, label=_("City"))
+    # A CharField, not a ChoiceField: the model says when a city is not in the province.
+    city_code = forms.CharField(required=False, label=_("City"), widget=forms.Select)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
@@ -120,7 +121,7 @@ class AccountForm(BootstrapMixin, forms.ModelForm):
             self.instance.province_code if self.instance.pk else ""
         )
         self.fields["province_code"].choices = _region_choices(regions.provinces(), "—")
-        self.fields["city_code"].choices = _region_choices(
+        self.fields["city_code"].widget.choices = _region_choices(
             regions.cities(province) if province else [], "—"
         )
         self.fields["city_code"].widget.attrs.update({"id": "id_city_code"})
@@ -133,10 +134,6 @@ class AccountForm(BootstrapMixin, forms.ModelForm):
             self.fields["categories"].initial = self.instance.categories
             self.fields["version"].initial = self.instance.version
         self._style()
-
-    def clean_city_code(self) -> str:
-        # The city list depends on the province; the model's clean() checks they agree.
-        return self.data.get("city_code", "") or ""
 
     def service_data(self) -> dict[str, Any]:
         data = {f: self.cleaned_data.get(f) for f in self.Meta.fields}

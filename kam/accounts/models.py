@@ -113,7 +113,14 @@ class AccountStatus(models.TextChoices):
     LOST = "lost", _("Lost")
 
 
-TIER_CHOICES = [(i, _("Tier %(n)d") % {"n": i}) for i in range(1, 6)]
+# Spelled out so that each label stays lazy (translated when shown, not at import).
+TIER_CHOICES = [
+    (1, _("Tier 1")),
+    (2, _("Tier 2")),
+    (3, _("Tier 3")),
+    (4, _("Tier 4")),
+    (5, _("Tier 5")),
+]
 
 
 class Account(models.Model):
