@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from kam.core import regions
-from kam.core.api import ErrorOut
+from kam.core.api import ErrorOut, Id, InSchema, Text
 from kam.core.models import AccessLog, User
 
 from . import selectors, services
@@ -29,8 +29,8 @@ from .models import (
     BuyingRole,
     Category,
     Contact,
-    CoverageModel,
     CorporateGroup,
+    CoverageModel,
     Industry,
     Influence,
     ProfitStatus,
@@ -65,7 +65,9 @@ for _literal, _choices in (
     assert set(_literal.__args__) == set(_choices.values), _choices  # noqa: S101
 assert set(CoverageName.__args__) - {""} == set(CoverageModel.values)  # noqa: S101
 
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, Any] = {
+    400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut,
+}  # fmt: skip
 Money = Decimal
 
 
@@ -106,7 +108,7 @@ def _paginate(items: QuerySet[Any], page: int, page_size: int) -> tuple[dict[str
 # --- accounts -------------------------------------------------------------------------------
 
 
-class AccountFields(Schema):
+class AccountFields(InSchema):
     name_en: str | None = Field(None, max_length=200)
     credit_code: str | None = Field(None, max_length=30)
     legal_representative: str | None = Field(None, max_length=100)
@@ -118,7 +120,7 @@ class AccountFields(Schema):
     province_code: str | None = Field(None, max_length=6)
     city_code: str | None = Field(None, max_length=6)
     address: str | None = Field(None, max_length=300)
-    group_id: int | None = None
+    group_id: Id | None = None
     categories: list[CategoryName] | None = None
     tier: int | None = Field(None, ge=1, le=5)
     stage: StageName | None = None
@@ -176,16 +178,18 @@ class AccountPage(Page):
     items: list[AccountOut]
 
 
-class AccountQuery(Schema):
-    q: str = Field("", max_length=100, description="name, English name, credit code, billing code or pinyin")
+class AccountQuery(InSchema):
+    q: str = Field(
+        "", max_length=100, description="name, English name, credit code, billing code or pinyin"
+    )
     tier: list[int] = Field([], description="repeat for several")
     category: list[CategoryName] = []
     industry: str = Field("", max_length=40)
     province: str = Field("", max_length=6, description="GB/T 2260 province code")
-    owner: int | None = Field(None, description="user id of the account owner")
+    owner: Id | None = Field(None, description="user id of the account owner")
     stage: list[StageName] = []
     status: StatusName | None = None
-    group: int | None = None
+    group: Id | None = None
     sort: SortName = "name"  # type: ignore[valid-type]
     page: int = Field(1, ge=1, le=100_000)
     page_size: int = Field(50, ge=1, le=500)
@@ -231,7 +235,9 @@ def _account_data(request: HttpRequest, payload: AccountFields) -> dict[str, Any
         if group_id is not None:
             data["group"] = selectors.group_list_for(request.user).filter(pk=group_id).first()
             if data["group"] is None:
-                raise ValidationError({"group_id": _("Unknown corporate group %(id)s.") % {"id": group_id}})
+                raise ValidationError(
+                    {"group_id": _("Unknown corporate group %(id)s.") % {"id": group_id}}
+                )
     if data.get("categories") is None:
         data.pop("categories", None)
     return data
@@ -272,42 +278,56 @@ def create_account(request: HttpRequest, payload: AccountIn) -> tuple[int, dict[
     return 201, account_out(selectors.account_get_for(request.user, account.pk))
 
 
-@router.get("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, summary="Read an account")
-def get_account(request: HttpRequest, account_id: int) -> dict[str, Any]:
+@router.get(
+    "/accounts/{account_id}", response={200: AccountOut, **ERRORS}, summary="Read an account"
+)
+def get_account(request: HttpRequest, account_id: Id) -> dict[str, Any]:
     return account_out(selectors.account_get_for(request.user, account_id))
 
 
-@router.patch("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, summary="Update an account")
-def update_account(request: HttpRequest, account_id: int, payload: AccountPatch) -> dict[str, Any]:
+@router.patch(
+    "/accounts/{account_id}", response={200: AccountOut, **ERRORS}, summary="Update an account"
+)
+def update_account(request: HttpRequest, account_id: Id, payload: AccountPatch) -> dict[str, Any]:
     account = selectors.account_get_for(request.user, account_id)
     with _request_field_names():
-        services.account_update(by=request.user, account=account,
-                                data=_account_data(request, payload), version=payload.version)  # fmt: skip
+        data = _account_data(request, payload)
+        services.account_update(
+            by=request.user, account=account, data=data, version=payload.version
+        )
     return account_out(selectors.account_get_for(request.user, account_id))
 
 
-@router.delete("/accounts/{account_id}", response={204: None, **ERRORS}, summary="Delete an account")
-def delete_account(request: HttpRequest, account_id: int) -> tuple[int, None]:
-    services.account_delete(by=request.user, account=selectors.account_get_for(request.user, account_id))
+@router.delete(
+    "/accounts/{account_id}", response={204: None, **ERRORS}, summary="Delete an account"
+)
+def delete_account(request: HttpRequest, account_id: Id) -> tuple[int, None]:
+    services.account_delete(
+        by=request.user, account=selectors.account_get_for(request.user, account_id)
+    )
     return 204, None
 
 
-class BillingCodeIn(Schema):
+class BillingCodeIn(InSchema):
     code: str = Field(..., min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")
     note: str = Field("", max_length=200)
 
 
 @router.post("/accounts/{account_id}/billing-codes", response={201: AccountOut, **ERRORS},
              summary="Add a billing account code")  # fmt: skip
-def add_billing_code(request: HttpRequest, account_id: int, payload: BillingCodeIn) -> tuple[int, dict[str, Any]]:
+def add_billing_code(
+    request: HttpRequest, account_id: Id, payload: BillingCodeIn
+) -> tuple[int, dict[str, Any]]:
     account = selectors.account_get_for(request.user, account_id)
-    services.billing_code_add(by=request.user, account=account, code=payload.code, note=payload.note)
+    services.billing_code_add(
+        by=request.user, account=account, code=payload.code, note=payload.note
+    )
     return 201, account_out(selectors.account_get_for(request.user, account_id))
 
 
 @router.delete("/accounts/{account_id}/billing-codes/{code}", response={204: None, **ERRORS},
                summary="Remove a billing account code")  # fmt: skip
-def remove_billing_code(request: HttpRequest, account_id: int, code: str) -> tuple[int, None]:
+def remove_billing_code(request: HttpRequest, account_id: Id, code: Text) -> tuple[int, None]:
     account = selectors.account_get_for(request.user, account_id)
     billing = get_object_or_404(account.billing_codes, code=code.upper())
     services.billing_code_remove(by=request.user, billing_code=billing)
@@ -325,7 +345,7 @@ class MemberOut(Schema):
     role: str
 
 
-class MemberIn(Schema):
+class MemberIn(InSchema):
     username: str = Field(..., min_length=1, max_length=150)
     role: TeamRoleName
 
@@ -335,14 +355,22 @@ def member_out(m: TeamMembership) -> dict[str, Any]:
             "display_name": str(m.user), "role": m.role}  # fmt: skip
 
 
-@router.get("/accounts/{account_id}/team", response={200: list[MemberOut], **ERRORS}, summary="List the team")
-def list_team(request: HttpRequest, account_id: int) -> list[dict[str, Any]]:
+@router.get(
+    "/accounts/{account_id}/team",
+    response={200: list[MemberOut], **ERRORS},
+    summary="List the team",
+)
+def list_team(request: HttpRequest, account_id: Id) -> list[dict[str, Any]]:
     account = selectors.account_get_for(request.user, account_id)
     return [member_out(m) for m in account.team.all()]
 
 
-@router.post("/accounts/{account_id}/team", response={201: MemberOut, **ERRORS}, summary="Add a team member")
-def add_team_member(request: HttpRequest, account_id: int, payload: MemberIn) -> tuple[int, dict[str, Any]]:
+@router.post(
+    "/accounts/{account_id}/team", response={201: MemberOut, **ERRORS}, summary="Add a team member"
+)
+def add_team_member(
+    request: HttpRequest, account_id: Id, payload: MemberIn
+) -> tuple[int, dict[str, Any]]:
     account = selectors.account_get_for(request.user, account_id)
     user = User.objects.filter(username=payload.username).first()
     if user is None:
@@ -355,7 +383,7 @@ def add_team_member(request: HttpRequest, account_id: int, payload: MemberIn) ->
 
 @router.delete("/accounts/{account_id}/team/{member_id}", response={204: None, **ERRORS},
                summary="Remove a team member")  # fmt: skip
-def remove_team_member(request: HttpRequest, account_id: int, member_id: int) -> tuple[int, None]:
+def remove_team_member(request: HttpRequest, account_id: Id, member_id: Id) -> tuple[int, None]:
     account = selectors.account_get_for(request.user, account_id)
     membership = get_object_or_404(account.team, pk=member_id)
     services.team_member_remove(by=request.user, membership=membership)
@@ -365,17 +393,17 @@ def remove_team_member(request: HttpRequest, account_id: int, member_id: int) ->
 # --- corporate groups ---------------------------------------------------------------------
 
 
-class GroupIn(Schema):
+class GroupIn(InSchema):
     name: str = Field(..., min_length=1, max_length=200)
     name_en: str = Field("", max_length=200)
-    parent_id: int | None = None
+    parent_id: Id | None = None
     notes: str = Field("", max_length=4000)
 
 
-class GroupPatch(Schema):
+class GroupPatch(InSchema):
     name: str | None = Field(None, min_length=1, max_length=200)
     name_en: str | None = Field(None, max_length=200)
-    parent_id: int | None = None
+    parent_id: Id | None = None
     notes: str | None = Field(None, max_length=4000)
     version: int = Field(..., ge=1)
 
@@ -404,13 +432,19 @@ def _group_data(request: HttpRequest, payload: Schema) -> dict[str, Any]:
         if parent_id is not None:
             data["parent"] = selectors.group_list_for(request.user).filter(pk=parent_id).first()
             if data["parent"] is None:
-                raise ValidationError({"parent_id": _("Unknown corporate group %(id)s.") % {"id": parent_id}})
+                raise ValidationError(
+                    {"parent_id": _("Unknown corporate group %(id)s.") % {"id": parent_id}}
+                )
     return data
 
 
 @router.get("/groups", response={200: GroupPage, **ERRORS}, summary="List corporate groups")
-def list_groups(request: HttpRequest, q: str = Query("", max_length=100), page: int = Query(1, ge=1, le=100_000),
-                page_size: int = Query(50, ge=1, le=500)) -> dict[str, Any]:  # fmt: skip
+def list_groups(
+    request: HttpRequest,
+    q: Text = Query("", max_length=100),  # noqa: B008 - ninja declares parameters by defaults
+    page: int = Query(1, ge=1, le=100_000),
+    page_size: int = Query(50, ge=1, le=500),
+) -> dict[str, Any]:
     groups = selectors.group_list_for(request.user)
     if q:
         groups = groups.filter(Q(name__icontains=q) | Q(name_en__icontains=q))
@@ -429,21 +463,29 @@ def create_group(request: HttpRequest, payload: GroupIn) -> tuple[int, Corporate
     return 201, _group(request, group.pk)
 
 
-@router.get("/groups/{group_id}", response={200: GroupOut, **ERRORS}, summary="Read a corporate group")
-def get_group(request: HttpRequest, group_id: int) -> CorporateGroup:
+@router.get(
+    "/groups/{group_id}", response={200: GroupOut, **ERRORS}, summary="Read a corporate group"
+)
+def get_group(request: HttpRequest, group_id: Id) -> CorporateGroup:
     return _group(request, group_id)
 
 
-@router.patch("/groups/{group_id}", response={200: GroupOut, **ERRORS}, summary="Update a corporate group")
-def update_group(request: HttpRequest, group_id: int, payload: GroupPatch) -> CorporateGroup:
+@router.patch(
+    "/groups/{group_id}", response={200: GroupOut, **ERRORS}, summary="Update a corporate group"
+)
+def update_group(request: HttpRequest, group_id: Id, payload: GroupPatch) -> CorporateGroup:
     with _request_field_names():
-        services.group_update(by=request.user, group=_group(request, group_id),
-                              data=_group_data(request, payload), version=payload.version)  # fmt: skip
+        data = _group_data(request, payload)
+        services.group_update(
+            by=request.user, group=_group(request, group_id), data=data, version=payload.version
+        )
     return _group(request, group_id)
 
 
-@router.delete("/groups/{group_id}", response={204: None, **ERRORS}, summary="Delete an empty corporate group")
-def delete_group(request: HttpRequest, group_id: int) -> tuple[int, None]:
+@router.delete(
+    "/groups/{group_id}", response={204: None, **ERRORS}, summary="Delete an empty corporate group"
+)
+def delete_group(request: HttpRequest, group_id: Id) -> tuple[int, None]:
     services.group_delete(by=request.user, group=_group(request, group_id))
     return 204, None
 
@@ -451,10 +493,10 @@ def delete_group(request: HttpRequest, group_id: int) -> tuple[int, None]:
 # --- contacts -----------------------------------------------------------------------------
 
 
-class ContactFields(Schema):
+class ContactFields(InSchema):
     title: str | None = Field(None, max_length=100)
     department: str | None = Field(None, max_length=100)
-    reports_to_id: int | None = None
+    reports_to_id: Id | None = None
     buying_role: BuyingRoleName | None = None
     attitude: AttitudeName | None = None
     influence: InfluenceName | None = None
@@ -526,14 +568,17 @@ def _contacts_out(request: HttpRequest, contacts: list[Contact]) -> list[dict[st
     """Serialise contacts with the protected fields the user may see, and log the reveal."""
     user = request.user
     team_roles = dict(
-        TeamMembership.objects.filter(user=user, account_id__in={c.account_id for c in contacts})
-        .values_list("account_id", "role")
+        TeamMembership.objects.filter(
+            user=user, account_id__in={c.account_id for c in contacts}
+        ).values_list("account_id", "role")
     )
     protected = (*Contact.DETAIL_FIELDS, *Contact.PERSONAL_FIELDS)
     out: list[dict[str, Any]] = []
     revealed: dict[tuple[str, ...], list[Contact]] = {}
     for c in contacts:
-        allowed = selectors.access_for_team_role(user, team_roles.get(c.account_id)).protected_fields
+        allowed = selectors.access_for_team_role(
+            user, team_roles.get(c.account_id)
+        ).protected_fields
         row = {
             "id": c.pk, "account_id": c.account_id, "name": c.name, "title": c.title,
             "department": c.department, "reports_to_id": c.reports_to_id,
@@ -562,9 +607,11 @@ def _contact_data(request: HttpRequest, account_id: int, payload: Schema) -> dic
         manager_id = data.pop("reports_to_id")
         data["reports_to"] = None
         if manager_id is not None:
-            data["reports_to"] = selectors.contact_list_for(request.user).filter(
-                pk=manager_id, account_id=account_id
-            ).first()
+            data["reports_to"] = (
+                selectors.contact_list_for(request.user)
+                .filter(pk=manager_id, account_id=account_id)
+                .first()
+            )
             if data["reports_to"] is None:
                 raise ValidationError(
                     {"reports_to_id": _("The manager must be a contact at the same account.")}
@@ -573,9 +620,13 @@ def _contact_data(request: HttpRequest, account_id: int, payload: Schema) -> dic
 
 
 @router.get("/contacts", response={200: ContactPage, **ERRORS}, summary="List contacts")
-def list_contacts(request: HttpRequest, account_id: int | None = None,
-                  q: str = Query("", max_length=100), page: int = Query(1, ge=1, le=100_000),
-                  page_size: int = Query(50, ge=1, le=500)) -> dict[str, Any]:  # fmt: skip
+def list_contacts(
+    request: HttpRequest,
+    account_id: Id | None = None,
+    q: Text = Query("", max_length=100),  # noqa: B008 - ninja declares parameters by defaults
+    page: int = Query(1, ge=1, le=100_000),
+    page_size: int = Query(50, ge=1, le=500),
+) -> dict[str, Any]:
     contacts = selectors.contact_list_for(request.user)
     if account_id is not None:
         contacts = contacts.filter(account_id=account_id)
@@ -585,34 +636,45 @@ def list_contacts(request: HttpRequest, account_id: int | None = None,
     return {**meta, "items": _contacts_out(request, items)}
 
 
-@router.post("/accounts/{account_id}/contacts", response={201: ContactOut, **ERRORS}, summary="Add a contact")
-def create_contact(request: HttpRequest, account_id: int, payload: ContactIn) -> tuple[int, dict[str, Any]]:
+@router.post(
+    "/accounts/{account_id}/contacts", response={201: ContactOut, **ERRORS}, summary="Add a contact"
+)
+def create_contact(
+    request: HttpRequest, account_id: Id, payload: ContactIn
+) -> tuple[int, dict[str, Any]]:
     account = selectors.account_get_for(request.user, account_id)
     with _request_field_names():
-        contact = services.contact_create(by=request.user, account=account,
-                                          channel=AccessLog.Channel.API,
-                                          data=_contact_data(request, account_id, payload))  # fmt: skip
+        data = _contact_data(request, account_id, payload)
+        contact = services.contact_create(
+            by=request.user, account=account, channel=AccessLog.Channel.API, data=data
+        )
     return 201, _contacts_out(request, [selectors.contact_get_for(request.user, contact.pk)])[0]
 
 
-@router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Read a contact")
-def get_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
+@router.get(
+    "/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Read a contact"
+)
+def get_contact(request: HttpRequest, contact_id: Id) -> dict[str, Any]:
     return _contacts_out(request, [selectors.contact_get_for(request.user, contact_id)])[0]
 
 
-@router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Update a contact")
-def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) -> dict[str, Any]:
+@router.patch(
+    "/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Update a contact"
+)
+def update_contact(request: HttpRequest, contact_id: Id, payload: ContactPatch) -> dict[str, Any]:
     contact = selectors.contact_get_for(request.user, contact_id)
     with _request_field_names():
-        services.contact_update(by=request.user, contact=contact, version=payload.version,
-                                channel=AccessLog.Channel.API,
-                                data=_contact_data(request, contact.account_id, payload))  # fmt: skip
+        data = _contact_data(request, contact.account_id, payload)
+        services.contact_update(
+            by=request.user, contact=contact, version=payload.version,
+            channel=AccessLog.Channel.API, data=data,
+        )  # fmt: skip
     return _contacts_out(request, [selectors.contact_get_for(request.user, contact_id)])[0]
 
 
 @router.post("/contacts/{contact_id}/erase", response={200: ContactOut, **ERRORS},
              summary="Erase a contact's personal data (keeps the business record)")  # fmt: skip
-def erase_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
+def erase_contact(request: HttpRequest, contact_id: Id) -> dict[str, Any]:
     contact = selectors.contact_get_for(request.user, contact_id)
     services.contact_erase(by=request.user, contact=contact, channel=AccessLog.Channel.API)
     return _contacts_out(request, [selectors.contact_get_for(request.user, contact_id)])[0]
@@ -621,9 +683,9 @@ def erase_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
 # --- ties ---------------------------------------------------------------------------------
 
 
-class TieIn(Schema):
-    from_contact_id: int
-    to_contact_id: int
+class TieIn(InSchema):
+    from_contact_id: Id
+    to_contact_id: Id
     kind: TieKindName
     note: str = Field("", max_length=500)
     since: date | None = None
@@ -638,8 +700,8 @@ class TieOut(Schema):
     since: date | None
 
 
-class StaffTieIn(Schema):
-    contact_id: int
+class StaffTieIn(InSchema):
+    contact_id: Id
     username: str = Field(..., min_length=1, max_length=150)
     strength: int = Field(3, ge=1, le=5)
     note: str = Field("", max_length=500)
@@ -661,12 +723,16 @@ class StaffTieOut(Schema):
 
 
 @router.get("/ties", response={200: list[TieOut], **ERRORS}, summary="Ties between contacts")
-def list_ties(request: HttpRequest, contact_id: int | None = None, account_id: int | None = None) -> QuerySet[Any]:
+def list_ties(
+    request: HttpRequest, contact_id: Id | None = None, account_id: Id | None = None
+) -> QuerySet[Any]:
     ties = selectors.contact_ties_for(request.user)
     if contact_id is not None:
         ties = ties.filter(Q(from_contact_id=contact_id) | Q(to_contact_id=contact_id))
     if account_id is not None:
-        ties = ties.filter(Q(from_contact__account_id=account_id) | Q(to_contact__account_id=account_id))
+        ties = ties.filter(
+            Q(from_contact__account_id=account_id) | Q(to_contact__account_id=account_id)
+        )
     return ties.order_by("id")[:2000]
 
 
@@ -683,20 +749,28 @@ def create_tie(request: HttpRequest, payload: TieIn) -> tuple[int, Any]:
 
 
 @router.delete("/ties/{tie_id}", response={204: None, **ERRORS}, summary="Delete a tie")
-def delete_tie(request: HttpRequest, tie_id: int) -> tuple[int, None]:
-    services.contact_tie_delete(by=request.user, tie=selectors.contact_ties_for(request.user).get(pk=tie_id))
+def delete_tie(request: HttpRequest, tie_id: Id) -> tuple[int, None]:
+    services.contact_tie_delete(
+        by=request.user, tie=selectors.contact_ties_for(request.user).get(pk=tie_id)
+    )
     return 204, None
 
 
-@router.get("/staff-ties", response={200: list[StaffTieOut], **ERRORS}, summary="Who on our side knows whom")
-def list_staff_ties(request: HttpRequest, contact_id: int | None = None) -> QuerySet[Any]:
+@router.get(
+    "/staff-ties", response={200: list[StaffTieOut], **ERRORS}, summary="Who on our side knows whom"
+)
+def list_staff_ties(request: HttpRequest, contact_id: Id | None = None) -> QuerySet[Any]:
     ties = selectors.staff_ties_for(request.user)
     if contact_id is not None:
         ties = ties.filter(contact_id=contact_id)
     return ties.order_by("id")[:2000]
 
 
-@router.post("/staff-ties", response={201: StaffTieOut, **ERRORS}, summary="Record that one of us knows a contact")
+@router.post(
+    "/staff-ties",
+    response={201: StaffTieOut, **ERRORS},
+    summary="Record that one of us knows a contact",
+)
 def create_staff_tie(request: HttpRequest, payload: StaffTieIn) -> tuple[int, Any]:
     contact = selectors.contact_get_for(request.user, payload.contact_id)
     user = User.objects.filter(username=payload.username, is_active=True).first()
@@ -710,8 +784,10 @@ def create_staff_tie(request: HttpRequest, payload: StaffTieIn) -> tuple[int, An
 
 
 @router.delete("/staff-ties/{tie_id}", response={204: None, **ERRORS}, summary="Delete a staff tie")
-def delete_staff_tie(request: HttpRequest, tie_id: int) -> tuple[int, None]:
-    services.staff_tie_delete(by=request.user, tie=selectors.staff_ties_for(request.user).get(pk=tie_id))
+def delete_staff_tie(request: HttpRequest, tie_id: Id) -> tuple[int, None]:
+    services.staff_tie_delete(
+        by=request.user, tie=selectors.staff_ties_for(request.user).get(pk=tie_id)
+    )
     return 204, None
 
 

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pypinyin import Style, lazy_pinyin
+from pypinyin import lazy_pinyin
 
 from kam.core import access, creditcode
 from kam.core.errors import ApplicationError, ConflictError, PermissionDeniedError
@@ -63,7 +63,9 @@ def _save(instance: Model, by: User | None) -> None:
     try:
         instance.save()
     except IntegrityError as exc:  # a race past full_clean(): say so, change nothing
-        raise ApplicationError(_("This change conflicts with another record: %(e)s") % {"e": exc}) from exc
+        raise ApplicationError(
+            _("This change conflicts with another record: %(e)s") % {"e": exc}
+        ) from exc
 
 
 def _apply(instance: Model, data: Mapping[str, Any], allowed: Iterable[str]) -> None:
@@ -110,8 +112,10 @@ def _require(allowed: bool) -> None:
 def _check_version(current: int, expected: int | None) -> None:
     if expected is not None and current != expected:
         raise ConflictError(
-            _("Someone else changed this record after you opened it. Reload it and apply your "
-              "change again.")
+            _(
+                "Someone else changed this record after you opened it. Reload it and apply your "
+                "change again."
+            )
         )
 
 
@@ -165,8 +169,10 @@ def billing_code_add(*, by: User, account: Account, code: str, note: str = "") -
     existing = BillingCode.objects.filter(code=code).select_related("account").first()
     if existing is not None:
         raise ValidationError(
-            {"code": _("Billing account code %(code)s already belongs to %(account)s.")
-             % {"code": code, "account": existing.account}}
+            {
+                "code": _("Billing account code %(code)s already belongs to %(account)s.")
+                % {"code": code, "account": existing.account}
+            }
         )
     billing = BillingCode(account=account, code=code, note=note)
     _save(billing, by)
@@ -229,7 +235,10 @@ def team_member_add(*, by: User | None, account: Account, user: User, role: str)
         raise ValidationError({"user": _("%(u)s cannot be on an account team.") % {"u": user}})
     if TeamMembership.objects.filter(account=account, user=user).exists():
         raise ValidationError({"user": _("%(u)s is already on this team.") % {"u": user}})
-    if role == TeamRole.OWNER and TeamMembership.objects.filter(account=account, role=role).exists():
+    if (
+        role == TeamRole.OWNER
+        and TeamMembership.objects.filter(account=account, role=role).exists()
+    ):
         raise ValidationError({"role": _("This account already has an owner.")})
     membership = TeamMembership(account=account, user=user, role=role)
     _save(membership, by)
@@ -357,7 +366,9 @@ def contact_tie_create(
     since: Any = None,
 ) -> ContactTie:  # fmt: skip
     _require(account_access(by, from_contact.account_id).can_edit)
-    if ContactTie.objects.filter(from_contact=from_contact, to_contact=to_contact, kind=kind).exists():
+    if ContactTie.objects.filter(
+        from_contact=from_contact, to_contact=to_contact, kind=kind
+    ).exists():
         raise ValidationError({"to_contact": _("This tie is already recorded.")})
     tie = ContactTie(from_contact=from_contact, to_contact=to_contact, kind=kind, note=note,
                      since=since)  # fmt: skip

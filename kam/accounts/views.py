@@ -88,7 +88,16 @@ def _filter_form(request: HttpRequest) -> AccountFilterForm:
     owners = list(
         User.objects.filter(account_memberships__role=TeamRole.OWNER).distinct().order_by("username")
     )
-    return AccountFilterForm(request.GET, owners=owners)
+    # The list's selects send "" for "all tiers" etc.: an empty value is no filter, not an
+    # invalid choice (the multiple-choice fields would refuse it).
+    data = request.GET.copy()
+    for key in list(data):
+        values = [v for v in data.getlist(key) if v != ""]
+        if values:
+            data.setlist(key, values)
+        else:
+            del data[key]
+    return AccountFilterForm(data, owners=owners)
 
 
 def _filtered_accounts(request: HttpRequest, form: AccountFilterForm) -> Any:

@@ -1,18 +1,43 @@
 """Authentication, the error shape and the ``/me`` endpoint of the JSON API."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Router, Schema
+from ninja import Field, NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
+from pydantic import AfterValidator, field_validator
 
 from kam.core.errors import ApplicationError
 from kam.core.models import User
 from kam.core.services import token_authenticate
+
+#: A row id in a path, query or body. The bound is what the database's 64-bit keys hold:
+#: a larger number is refused with 422 instead of overflowing the database driver.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store or compare text with NUL characters; refuse them as input.
+    if "\x00" in value:
+        raise ValueError(_("NUL characters are not allowed."))
+    return value
+
+
+#: Text in a path or query parameter (request bodies use :class:`InSchema`).
+Text = Annotated[str, AfterValidator(_no_nul)]
+
+
+class InSchema(Schema):
+    """Base of request schemas: no string may contain a NUL character."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_in_text(cls, value: Any) -> Any:
+        return _no_nul(value) if isinstance(value, str) else value
 
 
 class BearerTokenAuth(HttpBearer):
@@ -34,9 +59,7 @@ class SessionCsrfAuth(SessionAuth):
         try:
             return super()._get_key(request)
         except HttpError:
-            raise HttpError(
-                403, _("CSRF check failed: reload the page and try again.")
-            ) from None
+            raise HttpError(403, _("CSRF check failed: reload the page and try again.")) from None
 
 
 class FieldError(Schema):

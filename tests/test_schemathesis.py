@@ -1,0 +1,177 @@
+"""schemathesis against /api/openapi.json: no operation answers a server error, and
+every answer has a status, content type and body that the OpenAPI document declares.
+
+Every operation gets valid (positive) and invalid (negative) requests, sent in-process
+through the WSGI application with a director's and an account manager's bearer token.
+Ids in paths, queries and bodies are often swapped for ids of real rows, so that the
+requests reach past the 404s. Each request runs in a savepoint that is rolled back, so
+every example sees the same small archive.
+"""
+
+import datetime
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from kam.accounts.models import Account, TeamRole
+from kam.core.models import User
+from kam.core.services import token_create
+from kam.wsgi import application
+from tests.factories import (
+    AccountFactory,
+    BillingCodeFactory,
+    ContactFactory,
+    ContactTieFactory,
+    GroupFactory,
+    StaffTieFactory,
+    TeamMembershipFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+EXAMPLES_PER_MODE = 25
+MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+
+
+@pytest.fixture
+def wsgi_app() -> Iterator[Any]:
+    """The WSGI application, minus the connection clean-up after each request.
+
+    Django closes a connection at the end of a request when it is not in autocommit
+    mode, which would end the test's transaction; Django's test client does the same.
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield application
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def archive(account_a: Account, account_b: Account, owner: User, director: User) -> dict:
+    """A few rows of every kind, and their ids by the parameter names that address them."""
+    empty = GroupFactory(name="空集团")
+    parent = GroupFactory(name="母集团")
+    child = GroupFactory(name="子集团", parent=parent)
+    account_a.group = child
+    account_a.save()
+    boss = ContactFactory(account=account_a, name="总经理")
+    deputy = ContactFactory(account=account_a, name="副总", reports_to=boss)
+    other = ContactFactory(account=account_b, name="对方采购")
+    erased = ContactFactory(
+        account=account_a, name="已删除", erased_at=datetime.datetime.now(datetime.UTC)
+    )
+    extra = AccountFactory(name="第三家客户", tier=4)
+    member = TeamMembershipFactory(account=extra, user=owner, role=TeamRole.CO_OWNER)
+    tie = ContactTieFactory(from_contact=boss, to_contact=deputy)
+    staff_tie = StaffTieFactory(contact=boss, user=owner)
+    billing = BillingCodeFactory(account=account_a, code="YJ-ST-1")
+    return {
+        "account_id": [account_a.pk, account_b.pk, extra.pk],
+        "contact_id": [boss.pk, deputy.pk, other.pk, erased.pk],
+        "group_id": [empty.pk, parent.pk, child.pk],
+        "member_id": [member.pk, *account_a.team.values_list("pk", flat=True)],
+        "tie_id": [tie.pk, staff_tie.pk],
+        "code": [billing.code, "YJ0591001"],
+        "username": ["colleague", "owner", "director", "service"],
+        "user_id": list(User.objects.order_by("pk").values_list("pk", flat=True)),
+        "version": [1],
+    }
+
+
+#: Request fields that carry an id, and the kind of row they name.
+ID_FIELDS = {
+    "account_id": "account_id", "contact_id": "contact_id", "group_id": "group_id",
+    "member_id": "member_id", "tie_id": "tie_id", "code": "code", "owner": "user_id",
+    "group": "group_id", "parent_id": "group_id", "reports_to_id": "contact_id",
+    "from_contact_id": "contact_id", "to_contact_id": "contact_id", "username": "username",
+    "version": "version",
+}  # fmt: skip
+
+
+def aim(values: dict | None, ids: dict, data: st.DataObject, label: str) -> None:
+    """Often replace a generated id with the id of a real row (in place)."""
+    if not isinstance(values, dict):
+        return
+    for name in list(values):
+        if name not in ID_FIELDS:
+            continue
+        kind = ID_FIELDS[name]
+        if data.draw(st.booleans(), label=f"{label}.{name} real?"):
+            values[name] = data.draw(st.sampled_from(ids[kind]), label=f"{label}.{name}")
+
+
+def run_operation(
+    operation: Any, mode: GenerationMode, token: str, ids: dict, statuses: set[int]
+) -> None:
+    @settings(
+        max_examples=EXAMPLES_PER_MODE,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                               HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    )  # fmt: skip
+    @given(case=operation.as_strategy(generation_mode=mode), data=st.data())
+    def check(case: Any, data: st.DataObject) -> None:
+        if mode is GenerationMode.POSITIVE:
+            aim(case.path_parameters, ids, data, "path")
+            aim(case.query, ids, data, "query")
+            aim(case.body, ids, data, "body")
+        with transaction.atomic():
+            response = case.call(headers={"Authorization": f"Bearer {token}"})
+            transaction.set_rollback(True)
+        statuses.add(response.status_code)
+        case.validate_response(
+            response,
+            checks=[
+                not_a_server_error,
+                status_code_conformance,
+                content_type_conformance,
+                response_schema_conformance,
+            ],  # fmt: skip
+        )
+
+    check()
+
+
+@pytest.mark.parametrize("persona", ["director", "owner"])
+def test_every_operation_answers_without_server_errors_and_as_documented(
+    persona: str, archive: dict, wsgi_app: Any, request: Any, caplog: Any
+) -> None:
+    caplog.set_level(logging.CRITICAL, logger="django.request")  # thousands of 4xx lines
+    user = request.getfixturevalue(persona)
+    _, token = token_create(user=user, name="schemathesis")
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", wsgi_app)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 25
+    failures: list[str] = []
+    answered: dict[str, set[int]] = {}
+    for operation in operations:
+        for mode in MODES:
+            statuses = answered.setdefault(f"{operation.label} [{mode.value}]", set())
+            try:
+                run_operation(operation, mode, token, archive, statuses)
+            except (Exception, BaseExceptionGroup) as exc:  # every operation's failures
+                failures.append(f"{operation.label} [{mode.value}]: {exc}")
+    assert not failures, "\n\n".join(failures)
+    # The ids aimed at real rows: every read found something.
+    for operation in operations:
+        if operation.method.upper() == "GET":
+            assert 200 in answered[f"{operation.label} [positive]"], operation.label
