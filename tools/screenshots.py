@@ -36,7 +36,9 @@ def main() -> None:
                 if tab:
                     page.click(f"#{tab}")
                     page.wait_for_timeout(1200)
-                name = (url.strip("/").replace("/", "_").replace("?", "_") or "home") + (f"_{tab}" if tab else "")
+                name = (url.strip("/").replace("/", "_").replace("?", "_") or "home") + (
+                    f"_{tab}" if tab else ""
+                )
                 page.screenshot(path=str(out / f"{name}-{lang}.png"), full_page=True)
             context.close()
         browser.close()

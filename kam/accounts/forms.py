@@ -10,6 +10,7 @@ from kam.core import regions
 from kam.core.models import User
 
 from .models import (
+    TIER_CHOICES,
     Account,
     AccountStatus,
     Category,
@@ -17,7 +18,6 @@ from .models import (
     ContactTie,
     CorporateGroup,
     Industry,
-    TIER_CHOICES,
     Stage,
     TeamRole,
 )
@@ -53,7 +53,9 @@ class AccountFilterForm(BootstrapMixin, forms.Form):
     tier = forms.TypedMultipleChoiceField(
         required=False, coerce=int, choices=TIER_CHOICES, label=_("Tier"),
     )  # fmt: skip
-    category = forms.MultipleChoiceField(required=False, choices=Category.choices, label=_("Category"))
+    category = forms.MultipleChoiceField(
+        required=False, choices=Category.choices, label=_("Category")
+    )
     industry = forms.ChoiceField(required=False, label=_("Industry"))
     province = forms.ChoiceField(required=False, label=_("Province"))
     owner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label=_("Owner"))
@@ -126,10 +128,16 @@ class AccountForm(BootstrapMixin, forms.ModelForm):
         )
         self.fields["city_code"].widget.attrs.update({"id": "id_city_code"})
         self.fields["province_code"].widget.attrs.update(
-            {"hx-get": "/regions/cities", "hx-target": "#id_city_code", "hx-trigger": "change",
-             "hx-swap": "innerHTML"}  # fmt: skip
+            {
+                "hx-get": "/regions/cities",
+                "hx-target": "#id_city_code",
+                "hx-trigger": "change",
+                "hx-swap": "innerHTML",
+            }  # fmt: skip
         )
-        self.fields["credit_code"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+        self.fields["credit_code"].widget.attrs.update(
+            {"autocomplete": "off", "spellcheck": "false"}
+        )
         if self.instance.pk:
             self.fields["categories"].initial = self.instance.categories
             self.fields["version"].initial = self.instance.version
@@ -154,15 +162,25 @@ class ContactForm(BootstrapMixin, forms.ModelForm):
         widgets = {
             "last_contacted": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "birthday": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            **{f: forms.Textarea(attrs={"rows": 2}) for f in Contact.PERSONAL_FIELDS if f != "birthday"},
+            **{
+                f: forms.Textarea(attrs={"rows": 2})
+                for f in Contact.PERSONAL_FIELDS
+                if f != "birthday"
+            },
         }
 
-    def __init__(self, *args: Any, account: Account, protected_fields: tuple[str, ...], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, account: Account, protected_fields: tuple[str, ...], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         for name in (*Contact.DETAIL_FIELDS, *Contact.PERSONAL_FIELDS):
             if name not in protected_fields:
                 del self.fields[name]
-        others = account.contacts.exclude(pk=self.instance.pk) if self.instance.pk else account.contacts.all()
+        others = (
+            account.contacts.exclude(pk=self.instance.pk)
+            if self.instance.pk
+            else account.contacts.all()
+        )
         self.fields["reports_to"].queryset = others.filter(erased_at__isnull=True)
         for name in ("closeness", "trust", "favour"):
             self.fields[name].widget.attrs.update({"min": 1, "max": 5})
@@ -176,14 +194,20 @@ class ContactForm(BootstrapMixin, forms.ModelForm):
 
 class TieForm(BootstrapMixin, forms.Form):
     to_contact = forms.ModelChoiceField(queryset=Contact.objects.none(), label=_("Knows"))
-    kind = forms.ChoiceField(choices=ContactTie._meta.get_field("kind").choices, label=_("Relation"))
+    kind = forms.ChoiceField(
+        choices=ContactTie._meta.get_field("kind").choices, label=_("Relation")
+    )
     note = forms.CharField(required=False, max_length=500, label=_("Note"))
-    since = forms.DateField(required=False, label=_("Since"), widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(
+        required=False, label=_("Since"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args: Any, contacts: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["to_contact"].queryset = contacts
-        self.fields["to_contact"].label_from_instance = lambda c: f"{c.name} · {c.title} · {c.account}"
+        self.fields["to_contact"].label_from_instance = lambda c: (
+            f"{c.name} · {c.title} · {c.account}"
+        )
         self._style()
 
 
@@ -196,7 +220,9 @@ class StaffTieForm(BootstrapMixin, forms.Form):
         choices=[(i, str(i)) for i in range(1, 6)],
     )  # fmt: skip
     note = forms.CharField(required=False, max_length=500, label=_("Note"))
-    since = forms.DateField(required=False, label=_("Since"), widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(
+        required=False, label=_("Since"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args: Any, users: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -254,4 +280,3 @@ def apply_validation_error(form: forms.BaseForm, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
-

@@ -146,7 +146,10 @@ class Account(models.Model):
         validators=[MinValueValidator(Decimal("0"))],
     )
     profit_status = models.CharField(
-        _("profit status"), max_length=10, choices=ProfitStatus.choices, default=ProfitStatus.UNKNOWN
+        _("profit status"),
+        max_length=10,
+        choices=ProfitStatus.choices,
+        default=ProfitStatus.UNKNOWN,
     )
     province_code = models.CharField(_("province"), max_length=6, blank=True, db_index=True)
     city_code = models.CharField(_("city"), max_length=6, blank=True)
@@ -484,7 +487,8 @@ class ContactTie(models.Model):
                 fields=["from_contact", "to_contact", "kind"], name="contact_tie_unique"
             ),
             models.CheckConstraint(
-                condition=~models.Q(from_contact=models.F("to_contact")), name="contact_tie_not_self"
+                condition=~models.Q(from_contact=models.F("to_contact")),
+                name="contact_tie_not_self",
             ),
         ]
 
@@ -521,7 +525,8 @@ class StaffTie(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["contact", "user"], name="staff_tie_unique"),
             models.CheckConstraint(
-                condition=models.Q(strength__gte=1, strength__lte=5), name="staff_tie_strength_1_to_5"
+                condition=models.Q(strength__gte=1, strength__lte=5),
+                name="staff_tie_strength_1_to_5",
             ),
         ]
 

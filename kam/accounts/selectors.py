@@ -47,9 +47,7 @@ def account_get_for(user: User, pk: int) -> Account:
 
 
 def team_account_ids(user: User) -> set[int]:
-    return set(
-        TeamMembership.objects.filter(user=user).values_list("account_id", flat=True)
-    )
+    return set(TeamMembership.objects.filter(user=user).values_list("account_id", flat=True))
 
 
 @dataclass(frozen=True)
@@ -145,20 +143,57 @@ def account_people_graph(user: User, account: Account) -> dict[str, list[dict[st
     staff = list(staff_ties_for(user).filter(contact__in=ids))
     nodes: dict[str, dict[str, object]] = {}
     for c in contacts:
-        nodes[f"c{c.pk}"] = {"id": f"c{c.pk}", "name": c.name, "kind": "contact",
-                             "title": c.title, "role": c.buying_role, "attitude": c.attitude}
+        nodes[f"c{c.pk}"] = {
+            "id": f"c{c.pk}",
+            "name": c.name,
+            "kind": "contact",
+            "title": c.title,
+            "role": c.buying_role,
+            "attitude": c.attitude,
+        }
     for t in ties:
         for c in (t.from_contact, t.to_contact):
-            nodes.setdefault(f"c{c.pk}", {"id": f"c{c.pk}", "name": c.name, "kind": "external",
-                                          "title": c.title, "role": c.buying_role,
-                                          "attitude": c.attitude})
+            nodes.setdefault(
+                f"c{c.pk}",
+                {
+                    "id": f"c{c.pk}",
+                    "name": c.name,
+                    "kind": "external",
+                    "title": c.title,
+                    "role": c.buying_role,
+                    "attitude": c.attitude,
+                },
+            )
     for s in staff:
-        nodes.setdefault(f"u{s.user_id}", {"id": f"u{s.user_id}", "name": str(s.user),
-                                           "kind": "staff", "title": "", "role": "", "attitude": ""})
-    edges = [{"source": f"c{t.from_contact_id}", "target": f"c{t.to_contact_id}",
-              "kind": t.kind, "label": t.get_kind_display()} for t in ties]
-    edges += [{"source": f"u{s.user_id}", "target": f"c{s.contact_id}", "kind": "staff",
-               "label": str(s.strength)} for s in staff]
+        nodes.setdefault(
+            f"u{s.user_id}",
+            {
+                "id": f"u{s.user_id}",
+                "name": str(s.user),
+                "kind": "staff",
+                "title": "",
+                "role": "",
+                "attitude": "",
+            },
+        )
+    edges = [
+        {
+            "source": f"c{t.from_contact_id}",
+            "target": f"c{t.to_contact_id}",
+            "kind": t.kind,
+            "label": t.get_kind_display(),
+        }
+        for t in ties
+    ]
+    edges += [
+        {
+            "source": f"u{s.user_id}",
+            "target": f"c{s.contact_id}",
+            "kind": "staff",
+            "label": str(s.strength),
+        }
+        for s in staff
+    ]
     return {"nodes": list(nodes.values()), "edges": edges}
 
 
@@ -172,8 +207,12 @@ def org_chart(contacts: list[Contact]) -> list[dict[str, object]]:
 
     def build(c: Contact, depth: int) -> dict[str, object]:
         kids = children.get(c.pk, []) if depth < 50 else []
-        return {"name": c.name, "title": c.title, "id": c.pk,
-                "children": [build(k, depth + 1) for k in kids]}
+        return {
+            "name": c.name,
+            "title": c.title,
+            "id": c.pk,
+            "children": [build(k, depth + 1) for k in kids],
+        }
 
     return [build(c, 0) for c in children.get(None, [])]
 
@@ -287,7 +326,9 @@ def _display(model: type, field: str, value: object) -> str:
 def account_history(account: Account, limit: int = 100) -> list[HistoryEntry]:
     """Field history of the account and its team, newest first, as readable changes."""
     entries: list[HistoryEntry] = []
-    records = list(account.history.select_related("history_user").order_by("history_date", "history_id"))
+    records = list(
+        account.history.select_related("history_user").order_by("history_date", "history_id")
+    )
     previous = None
     for record in records:
         changes: list[tuple[str, str, str]] = []

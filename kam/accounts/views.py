@@ -86,7 +86,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _filter_form(request: HttpRequest) -> AccountFilterForm:
     owners = list(
-        User.objects.filter(account_memberships__role=TeamRole.OWNER).distinct().order_by("username")
+        User.objects.filter(account_memberships__role=TeamRole.OWNER)
+        .distinct()
+        .order_by("username")
     )
     # The list's selects send "" for "all tiers" etc.: an empty value is no filter, not an
     # invalid choice (the multiple-choice fields would refuse it).
@@ -243,7 +245,9 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Changes saved."))
             return redirect("account_detail", pk=account.pk)
-    return render(request, "accounts/account_form.html", {"form": form, "account": account, "nav": "accounts"})
+    return render(
+        request, "accounts/account_form.html", {"form": form, "account": account, "nav": "accounts"}
+    )
 
 
 @login_required
@@ -307,7 +311,9 @@ def billing_code_remove(request: HttpRequest, pk: int, code_id: int) -> HttpResp
         raise Http404
     try:
         services.billing_code_remove(by=request.user, billing_code=billing)
-        messages.success(request, _("Billing account code %(code)s removed.") % {"code": billing.code})
+        messages.success(
+            request, _("Billing account code %(code)s removed.") % {"code": billing.code}
+        )
     except ApplicationError as exc:
         _report_errors(request, exc=exc)
     return _back_to_account(account.pk, "#team")
@@ -353,10 +359,14 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
     rights = selectors.account_access(request.user, account.pk)
     if not (rights.can_edit and rights.sees_contacts):
         return _forbidden(request, PermissionDeniedError(_("You may not add contacts here.")))
-    form = ContactForm(request.POST or None, account=account, protected_fields=rights.protected_fields)
+    form = ContactForm(
+        request.POST or None, account=account, protected_fields=rights.protected_fields
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            contact = services.contact_create(by=request.user, account=account, data=form.service_data())
+            contact = services.contact_create(
+                by=request.user, account=account, data=form.service_data()
+            )
         except ValidationError as exc:
             apply_validation_error(form, exc)
         except ApplicationError as exc:
@@ -381,14 +391,21 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         by=request.user, contacts=[contact], channel=AccessLog.Channel.WEB, path=request.path,
         fields=[name for name, _label, value in protected if value],
     )  # fmt: skip
-    ties = selectors.contact_ties_for(request.user).filter(
-        Q(from_contact=contact) | Q(to_contact=contact)
-    ).select_related("from_contact__account", "to_contact__account")
+    ties = (
+        selectors.contact_ties_for(request.user)
+        .filter(Q(from_contact=contact) | Q(to_contact=contact))
+        .select_related("from_contact__account", "to_contact__account")
+    )
     staff_ties = selectors.staff_ties_for(request.user).filter(contact=contact)
-    others = selectors.contact_list_for(request.user).exclude(pk=contact.pk).filter(erased_at__isnull=True)
+    others = (
+        selectors.contact_list_for(request.user)
+        .exclude(pk=contact.pk)
+        .filter(erased_at__isnull=True)
+    )
     tie_candidates = others.filter(
         Q(account_id=contact.account_id) | Q(account__group_id=contact.account.group_id)
-        if contact.account.group_id else Q(account_id=contact.account_id)
+        if contact.account.group_id
+        else Q(account_id=contact.account_id)
     ).select_related("account")
     return render(request, "accounts/contact_detail.html", {
         "contact": contact, "account": contact.account, "rights": rights, "protected": protected,
@@ -578,7 +595,9 @@ def group_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         else:
             messages.success(request, _("Corporate group saved."))
             return redirect("group_detail", pk=group.pk)
-    return render(request, "accounts/group_form.html", {"form": form, "group": group, "nav": "groups"})
+    return render(
+        request, "accounts/group_form.html", {"form": form, "group": group, "nav": "groups"}
+    )
 
 
 @login_required

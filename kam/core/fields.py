@@ -66,6 +66,4 @@ class EncryptedDateField(models.TextField):
     def formfield(self, **kwargs: Any) -> Any:
         from django import forms
 
-        return super(models.TextField, self).formfield(
-            **{"form_class": forms.DateField, **kwargs}
-        )
+        return super(models.TextField, self).formfield(**{"form_class": forms.DateField, **kwargs})

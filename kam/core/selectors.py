@@ -31,5 +31,7 @@ def access_log_for(
     if date_from:
         rows = rows.filter(at__gte=datetime.combine(date_from, time.min, tzinfo=tz))
     if date_to:
-        rows = rows.filter(at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz))
+        rows = rows.filter(
+            at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz)
+        )
     return rows.order_by("-at", "-id")

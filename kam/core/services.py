@@ -32,8 +32,10 @@ def user_create(
 ) -> User:
     if role not in Role.values:
         raise ValidationError(
-            {"role": _("Unknown role “%(role)s”; use one of: %(roles)s")
-             % {"role": role, "roles": ", ".join(Role.values)}}
+            {
+                "role": _("Unknown role “%(role)s”; use one of: %(roles)s")
+                % {"role": role, "roles": ", ".join(Role.values)}
+            }
         )
     with transaction.atomic():
         user = User(username=username, role=role, display_name=display_name, email=email)

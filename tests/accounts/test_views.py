@@ -50,7 +50,9 @@ def test_people_with_access_see_the_account_page(request, persona, account_a):
 
 
 @pytest.mark.parametrize("persona", ["colleague", "outsider", "admin"])
-def test_others_get_404_for_the_account_page_and_its_subpages(request, persona, account_a, contact_a):
+def test_others_get_404_for_the_account_page_and_its_subpages(
+    request, persona, account_a, contact_a
+):
     client = page_client(request.getfixturevalue(persona))
     for path in (
         f"/accounts/{account_a.pk}/", f"/accounts/{account_a.pk}/edit/",
@@ -107,7 +109,11 @@ def test_htmx_requests_get_only_the_table(director, account_a):
 
 
 def test_unknown_filter_values_are_reported_not_ignored(director, account_a):
-    body = page_client(director).get("/accounts/", {"tier": "9", "province": "999999"}).content.decode()
+    body = (
+        page_client(director)
+        .get("/accounts/", {"tier": "9", "province": "999999"})
+        .content.decode()
+    )
     assert "Some filters are not valid" in body
     assert account_a.name not in body
 
@@ -181,7 +187,11 @@ def test_the_error_message_comes_in_chinese_by_default(owner, account_a):
 
 def test_a_stale_form_is_refused_and_the_newer_change_survives(owner, director, account_a):
     stale = account_form_data(account_a, name_en="Stale Name")
-    post(page_client(director), f"/accounts/{account_a.pk}/edit/", account_form_data(account_a, name_en="Newer"))
+    post(
+        page_client(director),
+        f"/accounts/{account_a.pk}/edit/",
+        account_form_data(account_a, name_en="Newer"),
+    )
     response = post(page_client(owner), f"/accounts/{account_a.pk}/edit/", stale)
     assert response.status_code == 200
     assert "Someone else changed this record" in response.content.decode()
@@ -200,7 +210,11 @@ def test_a_city_outside_the_province_is_refused(owner, account_a):
 
 
 def test_the_service_rep_cannot_edit(service_rep, account_a):
-    response = post(page_client(service_rep), f"/accounts/{account_a.pk}/edit/", account_form_data(account_a, tier=5))
+    response = post(
+        page_client(service_rep),
+        f"/accounts/{account_a.pk}/edit/",
+        account_form_data(account_a, tier=5),
+    )
     assert response.status_code == 403
     account_a.refresh_from_db()
     assert account_a.tier == 1
@@ -242,7 +256,9 @@ def test_the_service_rep_sees_contact_details_but_not_personal_information(servi
     assert "hobbies" not in log.fields and "phone_mobile" in log.fields
 
 
-def test_department_staff_off_the_team_see_no_protected_fields_and_leave_no_log(department, contact_a):
+def test_department_staff_off_the_team_see_no_protected_fields_and_leave_no_log(
+    department, contact_a
+):
     body = page_client(department).get(f"/contacts/{contact_a.pk}/").content.decode()
     assert contact_a.name in body
     assert contact_a.phone_mobile not in body and contact_a.hobbies not in body
@@ -280,7 +296,11 @@ def test_a_tie_to_a_contact_the_user_cannot_see_is_refused(owner, contact_a, con
 
 def test_a_tie_is_added_from_the_contact_page(owner, account_a, contact_a):
     other = ContactFactory(account=account_a, name="王芳")
-    post(page_client(owner), f"/contacts/{contact_a.pk}/ties/", {"to_contact": other.pk, "kind": "colleague"})
+    post(
+        page_client(owner),
+        f"/contacts/{contact_a.pk}/ties/",
+        {"to_contact": other.pk, "kind": "colleague"},
+    )
     assert contact_a.ties_out.get().to_contact == other
 
 
@@ -295,5 +315,9 @@ def test_only_directors_read_the_access_log(director, department, owner, contact
 
 
 def test_the_access_log_rejects_a_reversed_date_range(director):
-    body = page_client(director).get("/access-log/", {"date_from": "2026-05-02", "date_to": "2026-05-01"}).content.decode()
+    body = (
+        page_client(director)
+        .get("/access-log/", {"date_from": "2026-05-02", "date_to": "2026-05-01"})
+        .content.decode()
+    )
     assert "The end date is before the start date." in body

@@ -6,120 +6,239 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalaccount',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalaccount",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcontact',
-            name='account',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.account'),
+            model_name="historicalcontact",
+            name="account",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="accounts.account",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcontact',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalcontact",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcontact',
-            name='reports_to',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.contact', verbose_name='reports to'),
+            model_name="historicalcontact",
+            name="reports_to",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="accounts.contact",
+                verbose_name="reports to",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcorporategroup',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalcorporategroup",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcorporategroup',
-            name='parent',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.corporategroup', verbose_name='parent group'),
+            model_name="historicalcorporategroup",
+            name="parent",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="accounts.corporategroup",
+                verbose_name="parent group",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalteammembership',
-            name='account',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.account'),
+            model_name="historicalteammembership",
+            name="account",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="accounts.account",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalteammembership',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalteammembership",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalteammembership',
-            name='user',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+            model_name="historicalteammembership",
+            name="user",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="user",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalaccount',
-            name='industry',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.industry', verbose_name='industry'),
+            model_name="historicalaccount",
+            name="industry",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="accounts.industry",
+                verbose_name="industry",
+            ),
         ),
         migrations.AddField(
-            model_name='account',
-            name='industry',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='accounts.industry', verbose_name='industry'),
+            model_name="account",
+            name="industry",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                to="accounts.industry",
+                verbose_name="industry",
+            ),
         ),
         migrations.AddField(
-            model_name='stafftie',
-            name='contact',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='staff_ties', to='accounts.contact', verbose_name='contact'),
+            model_name="stafftie",
+            name="contact",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="staff_ties",
+                to="accounts.contact",
+                verbose_name="contact",
+            ),
         ),
         migrations.AddField(
-            model_name='stafftie',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contact_ties', to=settings.AUTH_USER_MODEL, verbose_name='our staff'),
+            model_name="stafftie",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="contact_ties",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="our staff",
+            ),
         ),
         migrations.AddField(
-            model_name='teammembership',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='team', to='accounts.account'),
+            model_name="teammembership",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="team",
+                to="accounts.account",
+            ),
         ),
         migrations.AddField(
-            model_name='teammembership',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='account_memberships', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+            model_name="teammembership",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="account_memberships",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="user",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contact',
-            constraint=models.CheckConstraint(condition=models.Q(('closeness__gte', 1), ('closeness__lte', 5), ('trust__gte', 1), ('trust__lte', 5), ('favour__gte', 1), ('favour__lte', 5)), name='contact_scores_1_to_5'),
+            model_name="contact",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("closeness__gte", 1),
+                    ("closeness__lte", 5),
+                    ("trust__gte", 1),
+                    ("trust__lte", 5),
+                    ("favour__gte", 1),
+                    ("favour__lte", 5),
+                ),
+                name="contact_scores_1_to_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contacttie',
-            constraint=models.UniqueConstraint(fields=('from_contact', 'to_contact', 'kind'), name='contact_tie_unique'),
+            model_name="contacttie",
+            constraint=models.UniqueConstraint(
+                fields=("from_contact", "to_contact", "kind"), name="contact_tie_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contacttie',
-            constraint=models.CheckConstraint(condition=models.Q(('from_contact', models.F('to_contact')), _negated=True), name='contact_tie_not_self'),
+            model_name="contacttie",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("from_contact", models.F("to_contact")), _negated=True),
+                name="contact_tie_not_self",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(('tier__isnull', True), models.Q(('tier__gte', 1), ('tier__lte', 5)), _connector='OR'), name='account_tier_1_to_5'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("tier__isnull", True),
+                    models.Q(("tier__gte", 1), ("tier__lte", 5)),
+                    _connector="OR",
+                ),
+                name="account_tier_1_to_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stafftie',
-            constraint=models.UniqueConstraint(fields=('contact', 'user'), name='staff_tie_unique'),
+            model_name="stafftie",
+            constraint=models.UniqueConstraint(fields=("contact", "user"), name="staff_tie_unique"),
         ),
         migrations.AddConstraint(
-            model_name='stafftie',
-            constraint=models.CheckConstraint(condition=models.Q(('strength__gte', 1), ('strength__lte', 5)), name='staff_tie_strength_1_to_5'),
+            model_name="stafftie",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("strength__gte", 1), ("strength__lte", 5)),
+                name="staff_tie_strength_1_to_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='teammembership',
-            constraint=models.UniqueConstraint(fields=('account', 'user'), name='team_one_role_per_user'),
+            model_name="teammembership",
+            constraint=models.UniqueConstraint(
+                fields=("account", "user"), name="team_one_role_per_user"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='teammembership',
-            constraint=models.UniqueConstraint(condition=models.Q(('role', 'owner')), fields=('account',), name='team_one_owner'),
+            model_name="teammembership",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("role", "owner")), fields=("account",), name="team_one_owner"
+            ),
         ),
     ]
