@@ -17,7 +17,8 @@ def _kam(*args: str, extra_env: dict[str, str], tmp_path: Path) -> subprocess.Co
     environment = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("KAM_") and k not in {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        if not k.startswith("KAM_")
+        and k not in {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     environment.update({"KAM_DATA_DIR": str(tmp_path), **extra_env})
     return subprocess.run(  # noqa: S603 - our own command, fixed arguments
