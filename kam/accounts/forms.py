@@ -273,9 +273,12 @@ class GroupForm(BootstrapMixin, forms.ModelForm):
         return {f: self.cleaned_data.get(f) for f in self.Meta.fields}
 
 
-def apply_validation_error(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form, field by field."""
-    if hasattr(exc, "error_dict"):
+def refuse_on_form(form: forms.BaseForm, exc: Exception) -> None:
+    """Put a service's refusal on the form: a ValidationError field by field, an
+    ApplicationError (conflict, permission) as a form-wide error."""
+    if not isinstance(exc, ValidationError):
+        form.add_error(None, str(getattr(exc, "message", exc)))
+    elif hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
             form.add_error(field if field in form.fields else None, errors)
     else:

@@ -1,5 +1,6 @@
 """The archive's pages. Thin: parse with a form, call a selector or service, render."""
 
+from collections.abc import Callable
 from datetime import datetime
 from io import BytesIO
 from typing import Any
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from openpyxl import Workbook
 
 from kam.core import access, regions
-from kam.core.errors import ApplicationError, ConflictError, PermissionDeniedError
+from kam.core.errors import ApplicationError, PermissionDeniedError
 from kam.core.models import AccessLog, User
 
 from . import selectors, services
@@ -32,7 +33,7 @@ from .forms import (
     StaffTieForm,
     TeamMemberForm,
     TieForm,
-    apply_validation_error,
+    refuse_on_form,
 )
 from .models import Account, Contact, CorporateGroup, TeamMembership, TeamRole
 
@@ -216,10 +217,8 @@ def account_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             account = services.account_create(by=request.user, data=form.service_data())
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except ApplicationError as exc:
-            form.add_error(None, str(exc.message))
+        except (ValidationError, ApplicationError) as exc:
+            refuse_on_form(form, exc)
         else:
             messages.success(request, _("Account “%(name)s” created.") % {"name": account})
             return redirect("account_detail", pk=account.pk)
@@ -236,12 +235,8 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.account_update(by=request.user, account=account, data=form.service_data(),
                                     version=form.cleaned_data.get("version"))  # fmt: skip
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except ConflictError as exc:
-            form.add_error(None, str(exc.message))
-        except ApplicationError as exc:
-            form.add_error(None, str(exc.message))
+        except (ValidationError, ApplicationError) as exc:
+            refuse_on_form(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("account_detail", pk=account.pk)
@@ -286,19 +281,32 @@ def _report_errors(request: HttpRequest, form: Any = None, exc: Exception | None
                 messages.error(request, f"{label}: {error}" if label else error)
 
 
+def _post_action(
+    request: HttpRequest, form: Any, action: Callable[..., object], success: str
+) -> None:
+    """Run a service call with a valid form's data; report success or the refusal as messages."""
+    if not form.is_valid():
+        _report_errors(request, form)
+        return
+    try:
+        action(**form.cleaned_data)
+    except (ValidationError, ApplicationError) as exc:
+        _report_errors(request, exc=exc)
+    else:
+        messages.success(request, success)
+
+
 @login_required
 @require_POST
 def billing_code_add(request: HttpRequest, pk: int) -> HttpResponse:
     account = _account(request, pk)
     form = BillingCodeForm(request.POST)
-    if form.is_valid():
-        try:
-            services.billing_code_add(by=request.user, account=account, **form.cleaned_data)
-            messages.success(request, _("Billing account code added."))
-        except (ValidationError, ApplicationError) as exc:
-            _report_errors(request, exc=exc)
-    else:
-        _report_errors(request, form)
+    _post_action(
+        request,
+        form,
+        lambda **data: services.billing_code_add(by=request.user, account=account, **data),
+        _("Billing account code added."),
+    )
     return _back_to_account(account.pk, "#team")
 
 
@@ -324,14 +332,12 @@ def billing_code_remove(request: HttpRequest, pk: int, code_id: int) -> HttpResp
 def team_add(request: HttpRequest, pk: int) -> HttpResponse:
     account = _account(request, pk)
     form = TeamMemberForm(request.POST, users=selectors.users_for_team_choice())
-    if form.is_valid():
-        try:
-            services.team_member_add(by=request.user, account=account, **form.cleaned_data)
-            messages.success(request, _("Team member added."))
-        except (ValidationError, ApplicationError) as exc:
-            _report_errors(request, exc=exc)
-    else:
-        _report_errors(request, form)
+    _post_action(
+        request,
+        form,
+        lambda **data: services.team_member_add(by=request.user, account=account, **data),
+        _("Team member added."),
+    )
     return _back_to_account(account.pk, "#team")
 
 
@@ -367,10 +373,8 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
             contact = services.contact_create(
                 by=request.user, account=account, data=form.service_data()
             )
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except ApplicationError as exc:
-            form.add_error(None, str(exc.message))
+        except (ValidationError, ApplicationError) as exc:
+            refuse_on_form(form, exc)
         else:
             messages.success(request, _("Contact “%(name)s” added.") % {"name": contact.name})
             return redirect("contact_detail", pk=contact.pk)
@@ -434,10 +438,8 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.contact_update(by=request.user, contact=contact, data=form.service_data(),
                                     version=form.cleaned_data.get("version"))  # fmt: skip
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except ApplicationError as exc:
-            form.add_error(None, str(exc.message))
+        except (ValidationError, ApplicationError) as exc:
+            refuse_on_form(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("contact_detail", pk=contact.pk)
@@ -475,14 +477,12 @@ def contact_erase(request: HttpRequest, pk: int) -> HttpResponse:
 def tie_add(request: HttpRequest, pk: int) -> HttpResponse:
     contact = _contact(request, pk)
     form = TieForm(request.POST, contacts=selectors.contact_list_for(request.user))
-    if form.is_valid():
-        try:
-            services.contact_tie_create(by=request.user, from_contact=contact, **form.cleaned_data)
-            messages.success(request, _("Tie recorded."))
-        except (ValidationError, ApplicationError) as exc:
-            _report_errors(request, exc=exc)
-    else:
-        _report_errors(request, form)
+    _post_action(
+        request,
+        form,
+        lambda **data: services.contact_tie_create(by=request.user, from_contact=contact, **data),
+        _("Tie recorded."),
+    )
     return redirect(reverse("contact_detail", args=[contact.pk]) + "#ties")
 
 
@@ -506,14 +506,12 @@ def tie_delete(request: HttpRequest, pk: int, tie_id: int) -> HttpResponse:
 def staff_tie_add(request: HttpRequest, pk: int) -> HttpResponse:
     contact = _contact(request, pk)
     form = StaffTieForm(request.POST, users=selectors.users_for_team_choice())
-    if form.is_valid():
-        try:
-            services.staff_tie_create(by=request.user, contact=contact, **form.cleaned_data)
-            messages.success(request, _("Tie recorded."))
-        except (ValidationError, ApplicationError) as exc:
-            _report_errors(request, exc=exc)
-    else:
-        _report_errors(request, form)
+    _post_action(
+        request,
+        form,
+        lambda **data: services.staff_tie_create(by=request.user, contact=contact, **data),
+        _("Tie recorded."),
+    )
     return redirect(reverse("contact_detail", args=[contact.pk]) + "#ties")
 
 
@@ -588,10 +586,8 @@ def group_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             else:
                 services.group_update(by=request.user, group=group, data=form.service_data(),
                                       version=form.cleaned_data.get("version"))  # fmt: skip
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except ApplicationError as exc:
-            form.add_error(None, str(exc.message))
+        except (ValidationError, ApplicationError) as exc:
+            refuse_on_form(form, exc)
         else:
             messages.success(request, _("Corporate group saved."))
             return redirect("group_detail", pk=group.pk)
