@@ -42,8 +42,11 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "kam.core",
     "kam.accounts",
+    "kam.ledger",
 ]
 
 MIDDLEWARE = [
@@ -192,4 +195,18 @@ LOGGING = {
 }
 
 # Shown in the page header; the product's name in the user's language.
+# Background jobs (imports): django-tasks with its database backend; `kam worker` runs them
+# (`kam serve` starts one beside the web server unless told not to).
+TASKS = {"default": {"BACKEND": env_str("KAM_TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
+
+# The Parquet lake of waybills (see docs/ledger.md). DuckDB's memory cap and scratch space.
+LAKE_DIR = env_path("KAM_LAKE_DIR", DATA_DIR / "lake")
+DUCKDB_MEMORY_LIMIT = env_str("KAM_DUCKDB_MEMORY_LIMIT", "4GB")
+DUCKDB_THREADS = env_int("KAM_DUCKDB_THREADS", 0)  # 0: one per CPU core
+# Uploads larger than this are refused before they are read (bytes; 4 GiB).
+IMPORT_MAX_BYTES = env_int("KAM_IMPORT_MAX_BYTES", 4 * 1024**3)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024**2  # larger uploads go to a temporary file, never into memory
+FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "uploads")
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+
 KAM_PRODUCT_NAME = _("Key Account Management")

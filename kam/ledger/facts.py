@@ -1,0 +1,106 @@
+"""Building the monthly facts: run ``sql/facts.sql`` with DuckDB and load the result.
+
+The caller holds the database transaction (the import's commit), so facts, lake files and
+the batch's status change together.
+"""
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import duckdb
+from django.db import connection
+
+from . import lake
+from .validation import LAKE_TYPES
+from .models import AccountMonth, AccountMonthLane, AccountMonthProduct
+
+SQL_FILE = Path(__file__).with_name("sql") / "facts.sql"
+_NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
+INSERT_CHUNK = 5_000
+
+
+@cache
+def statements() -> dict[str, str]:
+    """The named statements of facts.sql."""
+    text = SQL_FILE.read_text(encoding="utf-8")
+    parts = _NAME.split(text)
+    return {parts[i]: parts[i + 1].strip() for i in range(1, len(parts), 2)}
+
+
+_TARGETS: dict[str, tuple[type, list[str]]] = {
+    "account_month": (
+        AccountMonth,
+        ["billing_code", "month", "waybills", "pieces", "weight_kg", "revenue", "cost", "margin",
+         "costed_waybills", "cod_amount", "returns", "returned", "lost", "damaged", "promised",
+         "on_time", "consumer_waybills", "lanes", "destination_cities", "active_days"],
+    ),
+    "account_month_product": (
+        AccountMonthProduct, ["billing_code", "month", "product", "waybills", "revenue"]
+    ),
+    "account_month_lane": (
+        AccountMonthLane,
+        ["billing_code", "month", "origin", "destination", "waybills", "revenue"],
+    ),
+}  # fmt: skip
+
+
+def define_waybills_view(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
+    """``waybills``: the lake restricted to ``files`` (paths relative to the lake root)."""
+    if files:
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW waybills AS SELECT * FROM read_parquet("
+            f"{lake.sql_file_list(files)}, hive_partitioning = true, union_by_name = true)"
+        )
+    else:
+        columns = ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t in LAKE_TYPES.items())
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW waybills AS SELECT {columns}, CAST(NULL AS VARCHAR) AS month WHERE false"
+        )
+
+
+def month_start(month: str) -> date:
+    year, mon = month.split("-")
+    return date(int(year), int(mon), 1)
+
+
+def rebuild(
+    con: duckdb.DuckDBPyConnection,
+    files: list[str],
+    months: Iterable[str],
+    progress: Callable[[str], None] = lambda name: None,
+) -> dict[str, int]:
+    """Replace the facts of ``months`` with what the lake ``files`` say. Returns row counts."""
+    months = sorted(set(months))
+    counts: dict[str, int] = {}
+    if not months:
+        return counts
+    define_waybills_view(con, files)
+    con.execute("CREATE OR REPLACE TEMP TABLE touched_months (month VARCHAR)")
+    con.executemany("INSERT INTO touched_months VALUES (?)", [(m,) for m in months])
+    starts = [month_start(m) for m in months]
+    with connection.cursor() as cursor:
+        for name, sql in statements().items():
+            progress(name)
+            model, columns = _TARGETS[name]
+            table = model._meta.db_table
+            rows = con.execute(sql).fetchall()
+            month_index = columns.index("month")
+            cursor.execute(
+                f"DELETE FROM {table} WHERE month IN ({', '.join(['%s'] * len(starts))})",  # noqa: S608 - table from the model
+                starts,
+            )
+            insert = (
+                f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - names from the model
+                f"VALUES ({', '.join(['%s'] * len(columns))})"
+            )
+            converted = [
+                tuple(month_start(v) if i == month_index else v for i, v in enumerate(row))
+                for row in rows
+            ]
+            for start in range(0, len(converted), INSERT_CHUNK):
+                cursor.executemany(insert, converted[start : start + INSERT_CHUNK])
+            counts[name] = len(rows)
+    return counts

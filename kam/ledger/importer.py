@@ -1,0 +1,285 @@
+"""Running one import: file -> validated rows -> the lake -> the facts of the months touched.
+
+The steps, each streamed by DuckDB with its memory cap (``KAM_DUCKDB_MEMORY_LIMIT``):
+
+1. sniff and stage the file (:mod:`kam.ledger.sources`);
+2. check every cell (:mod:`kam.ledger.validation`); bad rows go to the reject report;
+3. split the good rows: a waybill number repeated in the file keeps its first row (a
+   later identical row is a duplicate, a later different one is rejected); a waybill the
+   lake already holds is a duplicate when identical and a *conflict* when not (the lake
+   keeps its version);
+4. write the new rows to ``waybills/month=.../b<batch>_<n>.parquet``;
+5. in one database transaction: name the new files (``LakeFile``), rebuild the facts of
+   the months they touch, and mark the batch committed.
+
+Until step 5 commits, nothing of the batch is visible. If the process dies earlier, the
+next import removes the files it left and marks the batch interrupted; importing the same
+file again then lands it whole.
+"""
+
+import hashlib
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+from django.db import transaction
+from django.utils import timezone
+
+from . import facts, lake, sources, validation
+from .models import ImportBatch, LakeFile
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[ImportBatch], None]
+_REJECT_COLUMNS = "row BIGINT, \"column\" VARCHAR, value VARCHAR, reason VARCHAR, detail VARCHAR"
+
+
+class ImportFailed(Exception):
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code, params)
+        self.code = code
+        self.params = params
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class _Reporter:
+    """Writes progress to the batch row at most every half second (and calls ``on_progress``)."""
+
+    def __init__(self, batch: ImportBatch, on_progress: Progress | None) -> None:
+        self.batch = batch
+        self.on_progress = on_progress
+        self._last = 0.0
+
+    def __call__(self, stage: str, percent: int, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < 0.5 and stage == self.batch.stage:
+            return
+        self._last = now
+        self.batch.stage = stage
+        self.batch.progress_done = percent
+        self.batch.progress_total = 100
+        ImportBatch.objects.filter(pk=self.batch.pk).update(
+            stage=stage, progress_done=percent, progress_total=100
+        )
+        if self.on_progress:
+            self.on_progress(self.batch)
+
+
+def _interrupt_stale(current: int) -> None:
+    """Batches left RUNNING by a killed process (we hold the lake lock, so none is alive)."""
+    ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING).exclude(pk=current).update(
+        status=ImportBatch.Status.INTERRUPTED, finished_at=timezone.now(), stage=ImportBatch.Stage.DONE
+    )
+
+
+def run(batch_id: int, path: Path, on_progress: Progress | None = None) -> ImportBatch:
+    """Import ``path`` as batch ``batch_id``. Never raises for bad input: the batch says."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.is_finished:
+        return batch  # a task delivered twice does nothing the second time
+    batch.status = ImportBatch.Status.RUNNING
+    batch.started_at = timezone.now()
+    batch.worker_pid = os.getpid()
+    batch.save(update_fields=["status", "started_at", "worker_pid"])
+    report = _Reporter(batch, on_progress)
+    try:
+        with lake.write_lock():
+            _interrupt_stale(batch.pk)
+            known = set(LakeFile.objects.values_list("path", flat=True))
+            lake.remove_orphans(known)
+            _run_locked(batch, Path(path), report, known)
+    except ImportFailed as exc:
+        batch.status = ImportBatch.Status.FAILED
+        batch.error_code = exc.code
+        batch.error_params = exc.params
+    except sources.SourceError as exc:
+        batch.status = ImportBatch.Status.FAILED
+        batch.error_code = exc.code
+        batch.error_params = exc.params
+    except Exception:
+        logger.exception("import %s failed", batch.pk)
+        batch.status = ImportBatch.Status.FAILED
+        batch.error_code = "internal"
+        batch.error_params = {}
+    finally:
+        shutil.rmtree(lake.work_dir(batch.pk), ignore_errors=True)
+    if batch.status != ImportBatch.Status.COMMITTED:
+        batch.finished_at = timezone.now()
+        batch.stage = ImportBatch.Stage.DONE
+        batch.save()
+    if on_progress:
+        on_progress(batch)
+    return batch
+
+
+def _run_locked(batch: ImportBatch, path: Path, report: _Reporter, known: set[str]) -> None:
+    work = lake.work_dir(batch.pk)
+    work.mkdir(parents=True, exist_ok=True)
+    size = path.stat().st_size
+    batch.file_size = size
+    batch.file_sha256 = file_sha256(path)
+    sniffed = sources.sniff(
+        path, batch.file_name, fmt=batch.file_format, encoding=batch.encoding_requested
+    )
+    batch.file_format = sniffed.format
+    batch.encoding = sniffed.encoding
+    report(ImportBatch.Stage.READING, 0, force=True)
+    staged = sources.stage(
+        path, sniffed, work, progress=lambda done: report(ImportBatch.Stage.READING, int(40 * done / max(size, 1)))
+    )
+    batch.rows_read = staged.rows
+    match = staged.match
+    if match.missing:
+        raise ImportFailed("missing_columns", columns=list(match.missing), found=staged.headings[:40])
+    if match.repeated:
+        raise ImportFailed("repeated_columns", columns=list(match.repeated))
+    warnings = []
+    if match.unknown:
+        warnings.append({"code": "unknown_columns", "params": {"columns": list(match.unknown)}})
+
+    con = lake.connect()
+    try:
+        lake.load_region_table(con)
+        types = {
+            row[0]: str(row[1])
+            for row in con.execute(f"DESCRIBE SELECT * FROM {staged.sql_source}").fetchall()
+        }
+        present = validation.create_parsed_view(
+            con, staged.sql_source, match.mapping, types, timezone.now()
+        )
+        report(ImportBatch.Stage.VALIDATING, 45, force=True)
+        con.execute(f"CREATE TEMP TABLE rejects ({_REJECT_COLUMNS})")
+        con.execute(f"INSERT INTO rejects {validation.rejects_sql(present)}")
+        if staged.invalid:
+            con.executemany(
+                "INSERT INTO rejects VALUES (?, '', ?, 'bad_record', ?)",
+                [(r.row, r.text, f"{r.fields}/{r.expected}") for r in staged.invalid],
+            )
+        good = work / "good.parquet"
+        con.execute(
+            f"COPY ({validation.lake_select_sql(present)}) TO '{good}' (FORMAT parquet, COMPRESSION zstd)"
+        )
+        report(ImportBatch.Stage.VALIDATING, 55, force=True)
+        con.execute(f"CREATE TEMP VIEW good AS SELECT * FROM read_parquet('{good}')")
+        duplicates, excluded_rows = _split_repeats(con)
+        report(ImportBatch.Stage.VALIDATING, 65, force=True)
+        lake_dups, conflicts = _match_lake(con, sorted(known))
+        duplicates += lake_dups
+
+        rejected = con.execute("SELECT count(DISTINCT row) FROM rejects WHERE reason <> 'conflict'").fetchone()[0]
+        reject_file = lake.reject_path(batch.pk)
+        con.execute(
+            f"COPY (SELECT * FROM rejects ORDER BY row, \"column\") TO '{reject_file}' (FORMAT parquet)"
+        )
+
+        report(ImportBatch.Stage.WRITING, 70, force=True)
+        accepted = con.execute(
+            "SELECT count(*) FROM good WHERE _row NOT IN (SELECT _row FROM excluded)"
+        ).fetchone()[0]
+        new_files: list[tuple[str, str, int]] = []
+        if accepted:
+            target = lake.waybill_dir()
+            con.execute(
+                f"""COPY (SELECT * EXCLUDE (_row) FROM good ANTI JOIN excluded USING (_row))
+                    TO '{target}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (month),
+                    FILENAME_PATTERN 'b{batch.pk}_{{i}}', OVERWRITE_OR_IGNORE true)"""
+            )
+            for file in sorted(target.glob(f"month=*/b{batch.pk}_*.parquet")):
+                month = file.parent.name.removeprefix("month=")
+                rows = pq.ParquetFile(file).metadata.num_rows
+                new_files.append((str(file.relative_to(lake.root())), month, rows))
+        months = sorted({m for _, m, _ in new_files})
+        report(ImportBatch.Stage.FACTS, 85, force=True)
+        batch.accepted = accepted
+        batch.rejected = rejected
+        batch.duplicates = duplicates
+        batch.conflicts = conflicts
+        batch.months = months
+        batch.warnings = warnings
+        if batch.rows_read != accepted + rejected + duplicates + conflicts:  # pragma: no cover
+            raise AssertionError("import counts do not add up")
+        _commit(batch, con, known, new_files, months)
+    finally:
+        con.close()
+
+
+def _split_repeats(con: Any) -> tuple[int, int]:
+    """Rows of a waybill number seen earlier in the same file. Fills ``excluded``."""
+    con.execute(
+        """CREATE TEMP TABLE repeats AS
+           SELECT waybill_no, min(_row) AS first_row FROM good
+           GROUP BY waybill_no HAVING count(*) > 1"""
+    )
+    same = " AND ".join(f"g.{c} IS NOT DISTINCT FROM f.{c}" for c in validation.CONTENT_COLUMNS)
+    con.execute(
+        f"""CREATE TEMP TABLE repeat_rows AS
+            SELECT g._row, r.first_row, ({same}) AS same
+            FROM good g JOIN repeats r USING (waybill_no)
+            JOIN good f ON f._row = r.first_row
+            WHERE g._row <> r.first_row"""
+    )
+    con.execute("CREATE TEMP TABLE excluded AS SELECT _row FROM repeat_rows")
+    con.execute(
+        """INSERT INTO rejects
+           SELECT _row, 'waybill_no', NULL, 'repeated_in_file', CAST(first_row AS VARCHAR)
+           FROM repeat_rows WHERE NOT same"""
+    )
+    return con.execute("SELECT count(*) FROM repeat_rows WHERE same").fetchone()[0], 0
+
+
+def _match_lake(con: Any, known: list[str]) -> tuple[int, int]:
+    """Good rows whose waybill the lake already holds: (duplicates, conflicts)."""
+    if not known:
+        return 0, 0
+    facts.define_waybills_view(con, known)
+    differs = ", ".join(
+        f"CASE WHEN g.{c} IS DISTINCT FROM l.{c} THEN '{c}' END" for c in validation.CONTENT_COLUMNS
+    )
+    con.execute(
+        f"""CREATE TEMP TABLE lake_hits AS
+            SELECT g._row, g.waybill_no, list_filter([{differs}], lambda x: x IS NOT NULL) AS changed
+            FROM good g JOIN waybills l USING (waybill_no)
+            WHERE g._row NOT IN (SELECT _row FROM excluded)"""
+    )
+    con.execute("INSERT INTO excluded SELECT _row FROM lake_hits")
+    con.execute(
+        """INSERT INTO rejects
+           SELECT _row, 'waybill_no', waybill_no, 'conflict', array_to_string(changed, ',')
+           FROM lake_hits WHERE len(changed) > 0"""
+    )
+    dups, conflicts = con.execute(
+        "SELECT count(*) FILTER (WHERE len(changed) = 0), count(*) FILTER (WHERE len(changed) > 0) FROM lake_hits"
+    ).fetchone()
+    return dups, conflicts
+
+
+def _commit(
+    batch: ImportBatch,
+    con: Any,
+    known: set[str],
+    new_files: list[tuple[str, str, int]],
+    months: list[str],
+) -> None:
+    month_files = [p for p in known if p.split("/")[1].removeprefix("month=") in set(months)]
+    with transaction.atomic():
+        LakeFile.objects.bulk_create(
+            [LakeFile(batch=batch, path=p, month=m, rows=n) for p, m, n in new_files]
+        )
+        facts.rebuild(con, month_files + [p for p, _, _ in new_files], months)
+        batch.status = ImportBatch.Status.COMMITTED
+        batch.stage = ImportBatch.Stage.DONE
+        batch.progress_done = batch.progress_total = 100
+        batch.finished_at = timezone.now()
+        batch.save()

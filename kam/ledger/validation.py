@@ -1,0 +1,329 @@
+"""Row-by-row validation of a staged source, as one DuckDB query (no Django).
+
+:func:`create_parsed_view` defines the view ``parsed``: for every contract column ``c`` the
+file maps, ``raw_c`` (the cell as text, for reject reports), ``v_c`` (the typed, normalised
+value) and ``e_c`` (an error code, NULL when the cell is good). The codes are turned into
+sentences in the user's language by ``kam.ledger.messages``. Every row is checked; no
+error stops the others.
+
+Times: a value without a UTC offset is Beijing time. ``v_ship_time`` and the other times
+are stored in UTC; ``v_ship_date`` and ``v_month`` are the Beijing calendar's.
+"""
+
+from collections.abc import Iterable
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import duckdb
+
+from .contract import (
+    BY_NAME,
+    COLUMNS,
+    CONSIGNEE_TYPES,
+    FLAGS,
+    PRODUCTS,
+    STATUSES,
+    TIME_FORMATS,
+    TIME_FORMATS_WITH_OFFSET,
+    Column,
+    value_table,
+)
+
+# Lake column types (also the order of the lake's columns).
+LAKE_TYPES: dict[str, str] = {
+    "waybill_no": "VARCHAR",
+    "billing_code": "VARCHAR",
+    "ship_time": "TIMESTAMP",
+    "ship_date": "DATE",
+    "origin": "VARCHAR",
+    "destination": "VARCHAR",
+    "product": "VARCHAR",
+    "pieces": "INTEGER",
+    "weight_kg": "DECIMAL(12,3)",
+    "freight": "DECIMAL(18,2)",
+    "surcharges": "DECIMAL(18,2)",
+    "cost": "DECIMAL(18,2)",
+    "cod_amount": "DECIMAL(18,2)",
+    "declared_value": "DECIMAL(18,2)",
+    "goods_category": "VARCHAR",
+    "consignee_type": "VARCHAR",
+    "status": "VARCHAR",
+    "delivered_time": "TIMESTAMP",
+    "promised_time": "TIMESTAMP",
+    "is_return": "BOOLEAN",
+}
+# Columns compared to decide "the same waybill" (duplicate) versus "a changed one" (conflict).
+CONTENT_COLUMNS = [c for c in LAKE_TYPES if c != "ship_date"]
+
+_FULLWIDTH_FROM = "０１２３４５６７８９．，－＋：／　"
+_FULLWIDTH_TO = "0123456789.,-+:/ "
+_BEIJING_OFFSET = "INTERVAL 8 HOUR"
+EARLIEST = "2000-01-01"
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+            "UINTEGER", "UBIGINT", "DECIMAL", "DOUBLE", "FLOAT", "REAL")  # fmt: skip
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _is_numeric(source_type: str) -> bool:
+    return source_type.upper().startswith(_NUMERIC)
+
+
+def _is_float(source_type: str) -> bool:
+    return source_type.upper() in ("DOUBLE", "FLOAT", "REAL")
+
+
+def _case(expr: str, choices: dict[object, tuple[str, ...]], sql_value: Callable[[object], str]) -> str:
+    arms = " ".join(f"WHEN {_lit(k)} THEN {sql_value(v)}" for k, v in value_table(choices))
+    return f"CASE lower({expr}) {arms} END"
+
+
+def _list(formats: Iterable[str]) -> str:
+    return "[" + ", ".join(_lit(f) for f in formats) + "]"
+
+
+def _clean(expr: str) -> str:
+    return f"NULLIF(trim(translate(CAST({expr} AS VARCHAR), {_lit(_FULLWIDTH_FROM)}, {_lit(_FULLWIDTH_TO)})), '')"
+
+
+def _number_text(s: str) -> str:
+    """Money and weights as people type them: '1,234.50', '¥12', '12元' -> '1234.50', '12'."""
+    return f"trim(regexp_replace({s}, '[,¥￥元\\s]|CNY|RMB|kg|KG|公斤', '', 'g'))"
+
+
+def _decimal_parts(col: Column, src: str, source_type: str, scale: int) -> tuple[str, str]:
+    """(value, error) for money, weight and counts."""
+    precision = {2: "DECIMAL(18,2)", 3: "DECIMAL(12,3)", 0: "INTEGER"}[scale]
+    required = "'required'" if col.required else "NULL"
+    if source_type and _is_numeric(source_type):
+        raw = src
+        value = f"TRY_CAST({raw} AS {precision})"
+        exact = (
+            f"abs(CAST({raw} AS DOUBLE) - round(CAST({raw} AS DOUBLE), {scale})) > 1e-9"
+            if _is_float(source_type)
+            else f"CAST({raw} AS DECIMAL(38,10)) <> round(CAST({raw} AS DECIMAL(38,10)), {scale})"
+        )
+        error = (
+            f"CASE WHEN {raw} IS NULL THEN {required} "
+            f"WHEN {raw} < 0 THEN 'negative' "
+            f"WHEN {exact} THEN '{'not_whole' if scale == 0 else 'too_many_decimals'}' "
+            f"WHEN {value} IS NULL THEN 'too_large' "
+            + (f"WHEN {raw} < 1 THEN 'below_one' " if scale == 0 else "")
+            + "END"
+        )
+        return value, error
+    text = f"t_{col.name}"
+    value = f"TRY_CAST({text} AS {precision})"
+    pattern = r"\d+" if scale == 0 else r"\d+(\.\d+)?|\.\d+"
+    error = (
+        f"CASE WHEN s_{col.name} IS NULL THEN {required} "
+        f"WHEN regexp_full_match({text}, '-\\s*({pattern})') THEN "
+        f"(CASE WHEN TRY_CAST(replace({text}, ' ', '') AS DOUBLE) = 0 THEN NULL ELSE 'negative' END) "
+        f"WHEN NOT regexp_full_match({text}, '{pattern}') THEN "
+        f"(CASE WHEN regexp_full_match({text}, '\\d+\\.\\d+') THEN 'not_whole' ELSE 'not_a_number' END) "
+        + (f"WHEN regexp_full_match({text}, '\\d*\\.\\d{{{scale + 1},}}') THEN 'too_many_decimals' " if scale else "")
+        + f"WHEN {value} IS NULL THEN 'too_large' "
+        + (f"WHEN {value} < 1 THEN 'below_one' " if scale == 0 else "")
+        + "END"
+    )
+    # A negative zero ('-0') is zero.
+    value = f"CASE WHEN regexp_full_match({text}, '-\\s*0*(\\.0*)?') THEN CAST(0 AS {precision}) ELSE {value} END"
+    return value, error
+
+
+def _time_parts(col: Column, src: str, source_type: str, now_local: str) -> tuple[str, str]:
+    """(local time, error). The caller turns local time into UTC."""
+    required = "'required'" if col.required else "NULL"
+    upper = source_type.upper()
+    if upper in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+        local = f"CAST({src} AS TIMESTAMP) + {_BEIJING_OFFSET}"  # the session's zone is UTC
+    elif upper.startswith(("TIMESTAMP", "DATE")):
+        local = f"CAST({src} AS TIMESTAMP)"
+    else:
+        s = f"s_{col.name}"
+        local = (
+            f"COALESCE(try_strptime({s}, {_list(TIME_FORMATS)}), "
+            f"CAST(try_strptime({s}, {_list(TIME_FORMATS_WITH_OFFSET)}) AS TIMESTAMP) + {_BEIJING_OFFSET})"
+        )
+    present = f"s_{col.name}"
+    error = (
+        f"CASE WHEN {present} IS NULL THEN {required} "
+        f"WHEN {local} IS NULL THEN 'bad_time' "
+        f"WHEN {local} < TIMESTAMP '{EARLIEST}' OR {local} > TIMESTAMP '{now_local}' + INTERVAL 1 DAY "
+        f"THEN 'time_out_of_range' END"
+    )
+    return local, error
+
+
+def _choice_parts(col: Column, choices: dict[object, tuple[str, ...]], code: str) -> tuple[str, str]:
+    s = f"s_{col.name}"
+    value = _case(s, choices, lambda v: _lit(str(v)))
+    required = "'required'" if col.required else "NULL"
+    error = f"CASE WHEN {s} IS NULL THEN {required} WHEN {value} IS NULL THEN '{code}' END"
+    return value, error
+
+
+def create_parsed_view(
+    con: duckdb.DuckDBPyConnection,
+    source_sql: str,
+    mapping: dict[str, str],
+    source_types: dict[str, str],
+    now_utc: datetime,
+) -> list[str]:
+    """Define ``parsed`` over ``source_sql``. Returns the contract columns present.
+
+    ``mapping`` is contract column -> source heading; ``source_types`` the DuckDB type of
+    each source heading (VARCHAR for staged text). The table ``region_alias(alias, code)``
+    must exist.
+    """
+    now_local = (now_utc.replace(tzinfo=None) + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
+    present = [c.name for c in COLUMNS if c.name in mapping]
+    stage1 = ["_row"]  # raw text and cleaned strings
+    stage2 = ["*"]  # typed values
+    stage3 = ["*"]  # errors
+    for name in present:
+        col = BY_NAME[name]
+        src = _ident(mapping[name])
+        stype = source_types.get(mapping[name], "VARCHAR")
+        stage1.append(f"CAST({src} AS VARCHAR) AS raw_{name}")
+        stage1.append(f"{_clean(src)} AS s_{name}")
+        if col.kind in ("money", "weight", "count"):
+            scale = {"money": 2, "weight": 3, "count": 0}[col.kind]
+            stage1.append(f"{_number_text(f's_{name}')} AS t_{name}")
+            if _is_numeric(stype):
+                stage1.append(f"{src} AS n_{name}")
+                value, error = _decimal_parts(col, f"n_{name}", stype, scale)
+            else:
+                value, error = _decimal_parts(col, "", "", scale)
+        elif col.kind == "time":
+            if stype.upper().startswith(("TIMESTAMP", "DATE")):
+                stage1.append(f"{src} AS n_{name}")
+                value, error = _time_parts(col, f"n_{name}", stype, now_local)
+            else:
+                value, error = _time_parts(col, "", "VARCHAR", now_local)
+        elif col.kind == "code":
+            s = f"s_{name}"
+            value = s
+            error = (
+                f"CASE WHEN {s} IS NULL THEN 'required' "
+                f"WHEN length({s}) > {col.max_length} THEN 'too_long' "
+                f"WHEN NOT regexp_full_match({s}, '[A-Za-z0-9][A-Za-z0-9_\\-]*') THEN 'bad_code' END"
+            )
+        elif col.kind == "text":
+            s = f"s_{name}"
+            value = s
+            error = f"CASE WHEN length({s}) > {col.max_length} THEN 'too_long' END"
+        elif col.kind == "region":
+            stage1.append(
+                f"lower(regexp_replace(s_{name}, '[\\s/\\-,，·|>]+', '', 'g')) AS k_{name}"
+            )
+            value = f"(SELECT code FROM region_alias WHERE alias = k_{name})"
+            error = f"CASE WHEN s_{name} IS NULL THEN 'required' WHEN v_{name} IS NULL THEN 'unknown_region' END"
+        elif col.kind == "product":
+            value, error = _choice_parts(col, PRODUCTS, "unknown_product")
+        elif col.kind == "status":
+            value, error = _choice_parts(col, STATUSES, "unknown_status")
+        elif col.kind == "consignee":
+            value, error = _choice_parts(col, CONSIGNEE_TYPES, "unknown_consignee")
+        elif col.kind == "flag":
+            if stype.upper() == "BOOLEAN":
+                stage1.append(f"{src} AS n_{name}")
+                value = f"COALESCE(n_{name}, false)"
+                error = "CAST(NULL AS VARCHAR)"
+            else:
+                case = _case(f"s_{name}", FLAGS, lambda v: "true" if v else "false")
+                value = f"CASE WHEN s_{name} IS NULL THEN false ELSE {case} END"
+                error = f"CASE WHEN s_{name} IS NOT NULL AND ({case}) IS NULL THEN 'unknown_flag' END"
+        else:  # pragma: no cover - the contract has no other kinds
+            raise AssertionError(col.kind)
+        stage2.append(f"{value} AS v_{name}")
+        stage3.append(f"{error} AS e_{name}")
+
+    # Row-level checks: a delivery or a promise before the shipment is impossible.
+    for name in ("delivered_time", "promised_time"):
+        if name in present:
+            stage3.append(
+                f"CASE WHEN v_{name} IS NOT NULL AND v_ship_time IS NOT NULL AND v_{name} < v_ship_time "
+                f"THEN 'before_ship' END AS x_{name}"
+            )
+    # Regions are looked up with a join rather than a correlated subquery.
+    stage2_sql = ", ".join(s for s in stage2 if "region_alias" not in s)
+    joins = []
+    for name in ("origin", "destination"):
+        if name in present:
+            stage2_sql += f", r_{name}.code AS v_{name}"
+            joins.append(f"LEFT JOIN region_alias r_{name} ON r_{name}.alias = c.k_{name}")
+    sql = f"""
+        CREATE OR REPLACE TEMP VIEW parsed_1 AS
+        WITH c AS (SELECT {", ".join(stage1)} FROM {source_sql}),
+        p AS (SELECT {stage2_sql} FROM c {" ".join(joins)})
+        SELECT {", ".join(stage3)} FROM p
+    """
+    con.execute(sql)
+    # Merge the row-level checks into the column's error and express times in UTC.
+    merged = []
+    for name in present:
+        if name in ("delivered_time", "promised_time"):
+            merged.append(f"COALESCE(e_{name}, x_{name}) AS e_{name}")
+        else:
+            merged.append(f"e_{name}")
+    utc = []
+    for name in present:
+        if BY_NAME[name].kind == "time":
+            utc.append(f"v_{name} - {_BEIJING_OFFSET} AS u_{name}")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP VIEW parsed AS
+        SELECT _row, {", ".join(f"raw_{n}" for n in present)},
+               {", ".join(f"v_{n}" for n in present)}, {", ".join(utc)},
+               {", ".join(merged)}
+        FROM parsed_1
+        """
+    )
+    return present
+
+
+def error_condition(present: list[str], any_error: bool = True) -> str:
+    joiner = " OR " if any_error else " AND "
+    test = "IS NOT NULL" if any_error else "IS NULL"
+    return "(" + joiner.join(f"e_{n} {test}" for n in present) + ")"
+
+
+def rejects_sql(present: list[str]) -> str:
+    """One row per bad cell: (row, column, value, reason)."""
+    items = ", ".join(
+        f"{{'column': '{n}', 'value': raw_{n}, 'reason': e_{n}}}" for n in present
+    )
+    return f"""
+        SELECT _row AS row, r.column AS "column", r.value AS value, r.reason AS reason, '' AS detail
+        FROM (
+            SELECT _row, unnest(list_filter([{items}], lambda x: x.reason IS NOT NULL)) AS r
+            FROM parsed WHERE {error_condition(present)}
+        )
+    """
+
+
+def lake_select_sql(present: list[str]) -> str:
+    """The typed lake row of every good row, in the lake's column order, plus _row and month."""
+    out = []
+    for name, sql_type in LAKE_TYPES.items():
+        if name == "ship_date":
+            out.append("CAST(v_ship_time AS DATE) AS ship_date")
+        elif name in present and BY_NAME[name].kind == "time":
+            out.append(f"u_{name} AS {name}")
+        elif name in present:
+            out.append(f"CAST(v_{name} AS {sql_type}) AS {name}")
+        elif name == "surcharges":
+            out.append(f"CAST(0 AS {sql_type}) AS surcharges")
+        elif name == "is_return":
+            out.append("false AS is_return")
+        else:
+            out.append(f"CAST(NULL AS {sql_type}) AS {name}")
+    out.append("strftime(v_ship_time, '%Y-%m') AS month")
+    return f"SELECT _row, {', '.join(out)} FROM parsed WHERE {error_condition(present, any_error=False)}"
