@@ -9,11 +9,12 @@ from ninja import NinjaAPI
 from kam.accounts.api import router as accounts_router
 from kam.core.api import BearerTokenAuth, SessionCsrfAuth, install_error_handlers
 from kam.core.api import router as core_router
+from kam.ledger.api import router as ledger_router
 
 api = NinjaAPI(
     title="KAM API",
     version="1",
-    description="Key-account management: the archive of accounts, groups, contacts, ties and teams.",
+    description="Key-account management: the archive of accounts, groups, contacts, ties and teams; the shipment ledger (waybill imports, monthly facts).",
     auth=[BearerTokenAuth(), SessionCsrfAuth()],
     urls_namespace="api",
     openapi_url="/openapi.json",
@@ -22,3 +23,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/v1/", core_router)
 api.add_router("/v1/", accounts_router)
+api.add_router("/v1/", ledger_router)

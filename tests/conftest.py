@@ -59,6 +59,15 @@ def _fixed_field_key(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _lake_in_tmp(settings: Any, tmp_path: Any) -> None:
+    """Each test gets its own empty lake and upload folder; background jobs run inline."""
+    settings.LAKE_DIR = tmp_path / "lake"
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "uploads")
+    settings.DUCKDB_MEMORY_LIMIT = "1GB"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
 def _seeded_factories() -> None:
     factory.random.reseed_random("kam-tests")
 

@@ -2,7 +2,6 @@
 
 from collections.abc import Callable
 from datetime import datetime
-from io import BytesIO
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,10 +16,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from openpyxl import Workbook
 
 from kam.core import access, regions
 from kam.core.errors import ApplicationError, PermissionDeniedError
+from kam.core.exports import xlsx_response
 from kam.core.models import AccessLog, User
 
 from . import selectors, services
@@ -141,34 +140,28 @@ def account_export(request: HttpRequest) -> HttpResponse:
     accounts = selectors.with_list_relations(_filtered_accounts(request, form)).prefetch_related(
         "billing_codes"
     )
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Accounts"))
-    sheet.append([
+    header = [
         "ID", _("Name"), _("English name"), _("Unified social credit code"), _("Industry"),
         _("Province"), _("City"), _("Tier"), _("Categories"), _("Relationship stage"),
         _("Coverage model"), _("Status"), _("Owner"), _("Employees"),
         _("Annual output value (CNY)"), _("Estimated logistics spend (CNY / year)"),
         _("Billing account codes"), _("Updated"),
-    ])  # fmt: skip
+    ]  # fmt: skip
     tz = ZoneInfo(settings.TIME_ZONE)
-    for a in accounts.iterator(chunk_size=500):
-        sheet.append([
+    rows = (
+        [
             a.pk, a.name, a.name_en, a.credit_code or "", str(a.industry or ""), a.province_label,
             a.city_label, a.tier, "、".join(a.category_labels), a.get_stage_display(),
             a.get_coverage_model_display(), a.get_status_display(),
             str(a.owners[0].user) if a.owners else "", a.employees, a.annual_output_value,
             a.logistics_spend_estimate, ", ".join(b.code for b in a.billing_codes.all()),
             a.updated_at.astimezone(tz).replace(tzinfo=None),
-        ])  # fmt: skip
-    buffer = BytesIO()
-    workbook.save(buffer)
+        ]
+        for a in accounts.iterator(chunk_size=500)
+    )  # fmt: skip
     stamp = datetime.now(tz).strftime("%Y%m%d-%H%M")
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="kam-accounts-{stamp}.xlsx"'
-    return response
+    # Names typed by users may start with '=': exports.safe_cell keeps them text.
+    return xlsx_response(f"kam-accounts-{stamp}.xlsx", _("Accounts"), header, rows)
 
 
 @login_required

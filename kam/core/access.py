@@ -52,3 +52,13 @@ def may_manage_archive(user: User) -> bool:
 
 def may_read_access_log(user: User) -> bool:
     return user.role == Role.DIRECTOR
+
+
+def may_import(user: User) -> bool:
+    """Load shipment data into the lake and link billing codes (the key-account department)."""
+    return user.role in {Role.DIRECTOR, Role.DEPARTMENT}
+
+
+def sees_ledger(user: User) -> bool:
+    """Import history and figures of billing codes not yet linked to an account."""
+    return user.role in ALL_ACCOUNTS

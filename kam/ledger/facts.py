@@ -14,8 +14,8 @@ import duckdb
 from django.db import connection
 
 from . import lake
-from .validation import LAKE_TYPES
 from .models import AccountMonth, AccountMonthLane, AccountMonthProduct
+from .validation import LAKE_TYPES
 
 SQL_FILE = Path(__file__).with_name("sql") / "facts.sql"
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)

@@ -10,8 +10,7 @@ Times: a value without a UTC offset is Beijing time. ``v_ship_time`` and the oth
 are stored in UTC; ``v_ship_date`` and ``v_month`` are the Beijing calendar's.
 """
 
-from collections.abc import Iterable
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 import duckdb
@@ -209,7 +208,7 @@ def create_parsed_view(
                 value, error = _time_parts(col, "", "VARCHAR", now_local)
         elif col.kind == "code":
             s = f"s_{name}"
-            value = s
+            value = f"upper({s})"  # billing codes are kept in capitals in the archive too
             error = (
                 f"CASE WHEN {s} IS NULL THEN 'required' "
                 f"WHEN length({s}) > {col.max_length} THEN 'too_long' "
@@ -246,12 +245,12 @@ def create_parsed_view(
         stage3.append(f"{error} AS e_{name}")
 
     # Row-level checks: a delivery or a promise before the shipment is impossible.
-    for name in ("delivered_time", "promised_time"):
-        if name in present:
-            stage3.append(
-                f"CASE WHEN v_{name} IS NOT NULL AND v_ship_time IS NOT NULL AND v_{name} < v_ship_time "
-                f"THEN 'before_ship' END AS x_{name}"
-            )
+    stage3.extend(
+        f"CASE WHEN v_{name} IS NOT NULL AND v_ship_time IS NOT NULL AND v_{name} < v_ship_time "
+        f"THEN 'before_ship' END AS x_{name}"
+        for name in ("delivered_time", "promised_time")
+        if name in present
+    )
     # Regions are looked up with a join rather than a correlated subquery.
     stage2_sql = ", ".join(s for s in stage2 if "region_alias" not in s)
     joins = []
@@ -273,10 +272,7 @@ def create_parsed_view(
             merged.append(f"COALESCE(e_{name}, x_{name}) AS e_{name}")
         else:
             merged.append(f"e_{name}")
-    utc = []
-    for name in present:
-        if BY_NAME[name].kind == "time":
-            utc.append(f"v_{name} - {_BEIJING_OFFSET} AS u_{name}")
+    utc = [f"v_{n} - {_BEIJING_OFFSET} AS u_{n}" for n in present if BY_NAME[n].kind == "time"]
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW parsed AS

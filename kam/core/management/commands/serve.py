@@ -1,5 +1,7 @@
 """``kam serve``: KAM's WSGI application under gunicorn, the documented production start."""
 
+import subprocess
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -60,6 +62,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--timeout", type=int, default=60, help="seconds before a stuck worker is restarted"
         )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="do not start a background-job worker (run `kam worker` separately)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         port, workers, threads = options["port"], options["workers"], options["threads"]
@@ -78,4 +85,16 @@ class Command(BaseCommand):
         host = bind_address(options["host"], port)
         self.stdout.write(f"KAM is served at http://{host}/ ({workers} workers; Ctrl+C stops it)")
         self.stdout.flush()
-        server.run()
+        worker = None
+        if not options["no_worker"]:
+            # Imports run in the background; one worker beside the web server needs no set-up.
+            worker = subprocess.Popen([sys.executable, "-m", "kam.cli", "worker"])  # noqa: S603 - our own command
+        try:
+            server.run()
+        finally:
+            if worker is not None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()

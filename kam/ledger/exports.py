@@ -1,0 +1,40 @@
+"""What the ledger's downloads contain: reject reports and monthly facts as table rows.
+
+The pages and the CLI turn these rows into CSV or XLSX with :mod:`kam.core.exports`,
+which neutralises anything a spreadsheet would execute.
+"""
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from . import messages, selectors
+from .models import AccountMonth, ImportBatch
+
+
+def reject_header() -> list[str]:
+    return [_("Row"), _("Column"), _("Column name"), _("Value"), _("Reason code"), _("Problem")]
+
+
+def reject_rows(batch: ImportBatch) -> Iterator[list[Any]]:
+    for r in selectors.rejects(batch):
+        yield [r.row, messages.column_label(r.column) if r.column else "", r.column, r.value or "",
+               r.reason, messages.reason_text(r.reason, r.detail)]  # fmt: skip
+
+
+FACT_COLUMNS = (
+    "billing_code", "month", "waybills", "pieces", "weight_kg", "revenue", "cost", "margin",
+    "costed_waybills", "cod_amount", "returns", "returned", "lost", "damaged", "promised",
+    "on_time", "consumer_waybills", "lanes", "destination_cities", "active_days",
+)  # fmt: skip
+
+
+def fact_header() -> list[str]:
+    return [str(AccountMonth._meta.get_field(c).verbose_name) if c not in (
+        "costed_waybills", "promised", "consumer_waybills") else c for c in FACT_COLUMNS]  # fmt: skip
+
+
+def fact_rows(facts: Iterable[AccountMonth]) -> Iterator[list[Any]]:
+    for f in facts:
+        yield [f.month.strftime("%Y-%m") if c == "month" else getattr(f, c) for c in FACT_COLUMNS]

@@ -1,0 +1,229 @@
+"""Reads of the ledger, each filtered by who is asking.
+
+Facts of a billing code linked to an account are visible to whoever may see that account
+(``account_list_for``, the one gate). Facts of unlinked codes, import history and reject
+reports are for the roles that see every account.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from kam.accounts.models import Account, BillingCode, CorporateGroup
+from kam.accounts.selectors import account_list_for
+from kam.core import access
+from kam.core.models import User
+
+from . import lake
+from .models import AccountMonth, AccountMonthLane, AccountMonthProduct, ImportBatch
+
+FACT_SUMS = ("waybills", "pieces", "weight_kg", "revenue", "cost", "margin", "costed_waybills",
+             "cod_amount", "returns", "returned", "lost", "damaged", "promised", "on_time",
+             "consumer_waybills")  # fmt: skip
+
+
+def import_list_for(user: User) -> QuerySet[ImportBatch]:
+    if not access.is_active_user(user) or not access.sees_ledger(user):
+        return ImportBatch.objects.none()
+    return ImportBatch.objects.select_related("created_by")
+
+
+def import_get_for(user: User, pk: int) -> ImportBatch:
+    """Raises ``ImportBatch.DoesNotExist`` for a batch the user may not see."""
+    return import_list_for(user).get(pk=pk)
+
+
+# --- reject reports --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reject:
+    row: int
+    column: str
+    value: str | None
+    reason: str
+    detail: str
+
+
+def reject_count(batch: ImportBatch) -> int:
+    path = lake.reject_path(batch.pk)
+    if not path.exists():
+        return 0
+    return duckdb.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]  # type: ignore[index]
+
+
+def rejects(batch: ImportBatch, offset: int = 0, limit: int | None = None) -> Iterator[Reject]:
+    """The reject report in row order, streamed in chunks (a report can be millions long)."""
+    path = lake.reject_path(batch.pk)
+    if not path.exists():
+        return
+    con = duckdb.connect()
+    try:
+        sql = f"SELECT row, \"column\", value, reason, detail FROM read_parquet('{path}') ORDER BY row, \"column\""
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        sql += f" OFFSET {int(offset)}"
+        cursor = con.execute(sql)
+        while chunk := cursor.fetchmany(10_000):
+            for row in chunk:
+                yield Reject(*row)
+    finally:
+        con.close()
+
+
+# --- facts -----------------------------------------------------------------------------------
+
+
+def month_range(as_of: date, months: int) -> tuple[date, date]:
+    """The first days of the first and last of the ``months`` months ending with ``as_of``'s."""
+    end = as_of.replace(day=1)
+    index = end.year * 12 + end.month - 1 - (months - 1)
+    return date(index // 12, index % 12 + 1, 1), end
+
+
+def month_list(start: date, end: date) -> list[date]:
+    out = []
+    current = start
+    while current <= end:
+        out.append(current)
+        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
+    return out
+
+
+def group_tree_ids(group: CorporateGroup) -> list[int]:
+    ids = [group.pk]
+    frontier = [group.pk]
+    while frontier:
+        frontier = list(CorporateGroup.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        frontier = [pk for pk in frontier if pk not in ids]
+        ids.extend(frontier)
+    return ids
+
+
+def codes_of_accounts(accounts: QuerySet[Account]) -> list[str]:
+    return list(BillingCode.objects.filter(account__in=accounts).values_list("code", flat=True))
+
+
+def visible_code(user: User, code: str) -> bool:
+    """May ``user`` read the facts of billing code ``code``?"""
+    linked = BillingCode.objects.filter(code=code).values_list("account_id", flat=True).first()
+    if linked is None:
+        return access.is_active_user(user) and access.sees_ledger(user)
+    return account_list_for(user).filter(pk=linked).exists()
+
+
+def facts_for_codes(codes: list[str], start: date | None = None, end: date | None = None) -> QuerySet[AccountMonth]:
+    facts = AccountMonth.objects.filter(billing_code__in=codes)
+    if start:
+        facts = facts.filter(month__gte=start)
+    if end:
+        facts = facts.filter(month__lte=end)
+    return facts.order_by("billing_code", "month")
+
+
+def monthly_totals(codes: list[str], start: date, end: date) -> list[dict[str, Any]]:
+    """One row per month from ``start`` to ``end`` (months without waybills included),
+    summed over ``codes``."""
+    rows = {
+        r["month"]: r
+        for r in facts_for_codes(codes, start, end)
+        .order_by()
+        .values("month")
+        .annotate(**{f: Sum(f) for f in FACT_SUMS})
+    }
+    out = []
+    for month in month_list(start, end):
+        row = rows.get(month)
+        if row is None:
+            row = {f: 0 for f in FACT_SUMS} | {"month": month}
+            for money in ("revenue", "cost", "margin", "cod_amount"):
+                row[money] = Decimal("0.00")
+            row["weight_kg"] = Decimal("0.000")
+        row["on_time_rate"] = (
+            round(100 * row["on_time"] / row["promised"], 1) if row["promised"] else None
+        )
+        row["margin_rate"] = (
+            round(100 * row["margin"] / row["revenue"], 1) if row["revenue"] and row["costed_waybills"] else None
+        )
+        out.append(row)
+    return out
+
+
+def top_lanes(codes: list[str], start: date, end: date, limit: int = 10) -> list[dict[str, Any]]:
+    return list(
+        AccountMonthLane.objects.filter(billing_code__in=codes, month__gte=start, month__lte=end)
+        .values("origin", "destination")
+        .annotate(waybills=Sum("waybills"), revenue=Sum("revenue"))
+        .order_by("-revenue", "-waybills", "origin", "destination")[:limit]
+    )
+
+
+def product_mix(codes: list[str], start: date, end: date) -> list[dict[str, Any]]:
+    return list(
+        AccountMonthProduct.objects.filter(billing_code__in=codes, month__gte=start, month__lte=end)
+        .values("product")
+        .annotate(waybills=Sum("waybills"), revenue=Sum("revenue"))
+        .order_by("-revenue", "product")
+    )
+
+
+# --- unlinked codes --------------------------------------------------------------------------
+
+UNLINKED_SORTS = {
+    "revenue": "revenue",
+    "-revenue": "-revenue",
+    "waybills": "waybills",
+    "-waybills": "-waybills",
+    "code": "billing_code",
+    "-code": "-billing_code",
+    "last": "last_month",
+    "-last": "-last_month",
+}
+
+
+def unlinked_codes(
+    user: User, *, q: str = "", sort: str = "-revenue", since: date | None = None
+) -> QuerySet[AccountMonth]:
+    """Billing codes in the facts that no archive account holds, with their totals."""
+    if not access.is_active_user(user) or not access.sees_ledger(user):
+        return AccountMonth.objects.none()
+    facts = AccountMonth.objects.exclude(billing_code__in=BillingCode.objects.values("code"))
+    if since:
+        facts = facts.filter(month__gte=since)
+    if q:
+        facts = facts.filter(billing_code__icontains=q.strip())
+    return (
+        facts.values("billing_code")
+        .annotate(
+            waybills=Sum("waybills"),
+            revenue=Coalesce(Sum("revenue"), Decimal("0")),
+            first_month=Min("month"),
+            last_month=Max("month"),
+            months=Count("month"),
+        )
+        .order_by(UNLINKED_SORTS.get(sort, "-revenue"), "billing_code")
+    )
+
+
+def unlinked_code_get(user: User, code: str) -> dict[str, Any]:
+    """One unlinked code's totals; raises ``AccountMonth.DoesNotExist`` when it is not one."""
+    row = unlinked_codes(user).filter(billing_code=code).first()
+    if row is None:
+        raise AccountMonth.DoesNotExist(code)
+    return row
+
+
+def ledger_summary() -> dict[str, Any]:
+    return AccountMonth.objects.aggregate(
+        codes=Count("billing_code", distinct=True),
+        waybills=Coalesce(Sum("waybills"), 0),
+        revenue=Coalesce(Sum("revenue"), Decimal("0")),
+        first=Min("month"),
+        last=Max("month"),
+    ) | {"imports": ImportBatch.objects.filter(~Q(status=ImportBatch.Status.FAILED)).count()}
