@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 VENDOR := kam/static/vendor
 
-.PHONY: demo test setup setup-test static messages lint lock serve clean browser-deps
+.PHONY: demo test setup setup-test static messages lint lock serve clean browser-deps bench
 
 ## make demo: install, migrate the SQLite database under var/, load demo data, serve on 127.0.0.1:8000
 demo: setup
@@ -73,6 +73,11 @@ serve: setup
 lint: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## make bench: the ledger benchmark (10 million waybills; BENCH_ARGS="--rows 100000000" for 100 million)
+bench: setup
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[bench]'
+	$(BIN)/python -m bench.ledger $(BENCH_ARGS)
 
 # Regenerate the full pin set after changing pyproject.toml.
 lock:

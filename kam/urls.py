@@ -6,6 +6,7 @@ from kam.api import api
 urlpatterns = [
     path("", include("kam.core.urls")),
     path("", include("kam.accounts.urls")),
+    path("ledger/", include("kam.ledger.urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

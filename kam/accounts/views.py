@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from kam.core import access, regions
+from kam.core import access, panels, regions
 from kam.core.errors import ApplicationError, PermissionDeniedError
 from kam.core.exports import xlsx_response
 from kam.core.models import AccessLog, User
@@ -37,6 +37,8 @@ from .forms import (
 from .models import Account, Contact, CorporateGroup, TeamMembership, TeamRole
 
 PAGE_SIZE = 25
+#: Scripts the account page loads itself; panels that need them too do not repeat them.
+ACCOUNT_PAGE_SCRIPTS = ("vendor/echarts.min.js", "accounts/account_detail.js")
 
 
 def _account(request: HttpRequest, pk: int) -> Account:
@@ -199,6 +201,8 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "chart": chart, "history": selectors.account_history(account), "nav": "accounts",
         "team_form": TeamMemberForm(users=selectors.users_for_team_choice().exclude(pk__in=members)),
         "billing_form": BillingCodeForm(),
+        # What other apps show here (shipments...): see kam.core.panels.
+        "panels": panels.render("account", request, account, page_scripts=ACCOUNT_PAGE_SCRIPTS),
     })  # fmt: skip
 
 
@@ -563,6 +567,7 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "accounts/group_detail.html", {
         "group": group, "accounts": accounts, "children": group.children.all(), "chain": chain,
         "nav": "groups", "can_edit": access.may_manage_archive(request.user),
+        "panels": panels.render("group", request, group),
     })  # fmt: skip
 
 

@@ -12,4 +12,6 @@ def kam(request: HttpRequest) -> dict[str, object]:
         "can_read_access_log": active and access.may_read_access_log(user),
         "sees_customer_data": active and access.sees_customer_data(user),
         "may_manage_archive": active and access.may_manage_archive(user),
+        "sees_ledger": active and access.sees_ledger(user),
+        "may_import": active and access.may_import(user),
     }

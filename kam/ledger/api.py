@@ -4,6 +4,7 @@ Money is a decimal string ("1234.50"), never a float.
 """
 
 from datetime import date
+from decimal import Decimal
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
@@ -23,8 +24,10 @@ router = Router(tags=["ledger"])
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
                           413: ErrorOut, 415: ErrorOut, 422: ErrorOut}  # fmt: skip
-Month = Field(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+# Year 0000 matches \d{4} but is no date (it was a 500 error, found by schemathesis).
+Month = Field(None, pattern=r"^[1-9]\d{3}-(0[1-9]|1[0-2])$", description="YYYY-MM")
 Decimal2 = str  # money travels as a decimal string
+CENT = Decimal("0.01")
 
 
 class Page(Schema):
@@ -298,7 +301,9 @@ class UnlinkedPage(Page):
 
 
 def unlinked_out(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "revenue": str(row["revenue"]), "first_month": row["first_month"].strftime("%Y-%m"),
+    # A sum computed by SQLite comes back unquantized (Decimal("27")): show it as "27.00".
+    revenue = Decimal(row["revenue"]).quantize(CENT)
+    return {**row, "revenue": str(revenue), "first_month": row["first_month"].strftime("%Y-%m"),
             "last_month": row["last_month"].strftime("%Y-%m")}  # fmt: skip
 
 

@@ -7,3 +7,12 @@ class LedgerConfig(AppConfig):
     label = "ledger"
     verbose_name = _("Shipment ledger")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from kam.core import panels
+
+        from . import views
+
+        # The account and group pages show shipments; accounts may not import the ledger.
+        panels.register("account", "ledger.shipments", views.account_shipments_panel, order=10)
+        panels.register("group", "ledger.shipments", views.group_shipments_panel, order=10)

@@ -7,8 +7,9 @@ so ``计费重量(kg)``, ``计费重量（KG）`` and ``Chargeable weight`` all 
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Kind = Literal[
     "code",  # an identifier: letters, digits, '-' and '_'
@@ -109,7 +110,9 @@ TIME_FORMATS: tuple[str, ...] = (
     "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日", "%Y年%m月%d日%H:%M:%S",
     "%Y%m%d%H%M%S", "%Y%m%d",
 )  # fmt: skip
-TIME_FORMATS_WITH_OFFSET: tuple[str, ...] = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z")
+TIME_FORMATS_WITH_OFFSET: tuple[str, ...] = (
+    "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%d %H:%M:%S%z",
+)  # fmt: skip
 
 _PARENTHESISED = re.compile(r"[(（\[【].*?[)）\]】]")
 _SEPARATORS = re.compile(r"[\s_\-/:：]+")
@@ -161,7 +164,7 @@ def match_headings(headings: list[str]) -> HeadingMatch:
     return HeadingMatch(mapping, missing, tuple(unknown), tuple(repeated))
 
 
-def value_table(choices: dict[object, tuple[str, ...]]) -> list[tuple[str, object]]:
+def value_table(choices: Mapping[Any, tuple[str, ...]]) -> list[tuple[str, object]]:
     """(folded spelling, canonical value) pairs, canonical names included."""
     pairs: dict[str, object] = {}
     for value, spellings in choices.items():

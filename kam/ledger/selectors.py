@@ -227,3 +227,19 @@ def ledger_summary() -> dict[str, Any]:
         first=Min("month"),
         last=Max("month"),
     ) | {"imports": ImportBatch.objects.filter(~Q(status=ImportBatch.Status.FAILED)).count()}
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+def latest_fact_month(codes: list[str]) -> date | None:
+    """The last month that has facts for any of ``codes`` (None when there are none)."""
+    if not codes:
+        return None
+    return AccountMonth.objects.filter(billing_code__in=codes).aggregate(last=Max("month"))["last"]
+
+
+def code_account(code: str) -> Account | None:
+    """The archive account that holds billing code ``code``, if any (callers check access)."""
+    linked = BillingCode.objects.select_related("account").filter(code=code).first()
+    return linked.account if linked else None

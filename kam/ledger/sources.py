@@ -13,10 +13,12 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -196,6 +198,15 @@ def _string_table(columns: list[str], rows: list[list[str]], numbers: list[int])
     return pa.RecordBatch.from_arrays(arrays, names=[*columns, "_row"])
 
 
+def _blank_records(batch: pa.RecordBatch) -> pa.Array | None:
+    """A mask of the records whose cells are all empty (blank lines), or None if there are none."""
+    blank = None
+    for column in batch.columns:
+        empty = pc.equal(pc.binary_length(column), 0)
+        blank = empty if blank is None else pc.and_(blank, empty)
+    return blank if blank is not None and pc.any(blank).as_py() else None
+
+
 def _stage_csv(path: Path, sniffed: Sniffed, out: Path, progress: Callable[[int], None]) -> Staged:
     with open(path, "rb") as f:
         raw_head = f.read(SNIFF_BYTES)
@@ -230,6 +241,9 @@ def _stage_csv(path: Path, sniffed: Sniffed, out: Path, progress: Callable[[int]
                 parse_options=pacsv.ParseOptions(
                     delimiter=sniffed.delimiter,
                     newlines_in_values=True,
+                    # A blank line keeps its row number (as in Excel) but is no record: it
+                    # is read, then dropped below, so that later rows keep their numbers.
+                    ignore_empty_lines=False,
                     invalid_row_handler=on_invalid,
                 ),
                 convert_options=pacsv.ConvertOptions(
@@ -252,15 +266,20 @@ def _stage_csv(path: Path, sniffed: Sniffed, out: Path, progress: Callable[[int]
                             numbers.append(n)
                         n += 1
                     record = n
-                    writer.write_batch(
-                        pa.RecordBatch.from_arrays(
-                            [*batch.columns, pa.array(numbers, pa.int64())], schema=schema
-                        )
+                    out_batch = pa.RecordBatch.from_arrays(
+                        [*batch.columns, pa.array(numbers, pa.int64())], schema=schema
                     )
-                    rows += batch.num_rows
+                    blank = _blank_records(batch)
+                    if blank is not None:
+                        out_batch = out_batch.filter(pc.invert(blank))
+                    writer.write_batch(out_batch)
+                    rows += out_batch.num_rows
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             message = str(exc)
-            if "decode" in message.lower() or isinstance(exc, UnicodeDecodeError):
+            # A UTF-8 file is not transcoded: Arrow finds a bad byte only when it makes the
+            # string column ("invalid UTF8 data"), possibly far beyond the sniffed sample.
+            lowered = message.lower()
+            if "decode" in lowered or "invalid utf8" in lowered or isinstance(exc, UnicodeDecodeError):
                 raise SourceError("encoding_wrong", encoding=sniffed.encoding, offset=counting.done) from exc
             raise SourceError("csv_unreadable", reason=message[:300]) from exc
     if headings == [] or (rows == 0 and not invalid):
@@ -278,9 +297,15 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return repr(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+        if value.is_integer() and abs(value) < 1e15:
+            return repr(int(value))
+        # A spreadsheet's binary float (0.1 + 0.2 = 0.30000000000000004) as the person
+        # typed or saw it; a real third decimal on money still shows and is refused.
+        return repr(round(value, 9))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
     return str(value)
 
 

@@ -10,8 +10,9 @@ Times: a value without a UTC offset is Beijing time. ``v_ship_time`` and the oth
 are stored in UTC; ``v_ship_date`` and ``v_month`` are the Beijing calendar's.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 import duckdb
 
@@ -78,7 +79,7 @@ def _is_float(source_type: str) -> bool:
     return source_type.upper() in ("DOUBLE", "FLOAT", "REAL")
 
 
-def _case(expr: str, choices: dict[object, tuple[str, ...]], sql_value: Callable[[object], str]) -> str:
+def _case(expr: str, choices: Mapping[Any, tuple[str, ...]], sql_value: Callable[[Any], str]) -> str:
     arms = " ".join(f"WHEN {_lit(k)} THEN {sql_value(v)}" for k, v in value_table(choices))
     return f"CASE lower({expr}) {arms} END"
 
@@ -141,14 +142,18 @@ def _time_parts(col: Column, src: str, source_type: str, now_local: str) -> tupl
     required = "'required'" if col.required else "NULL"
     upper = source_type.upper()
     if upper in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
-        local = f"CAST({src} AS TIMESTAMP) + {_BEIJING_OFFSET}"  # the session's zone is UTC
+        # timezone('UTC', ...) gives UTC wall time whatever the session's zone (a CAST would
+        # use the machine's zone: 8 hours off on a server set to Asia/Shanghai).
+        local = f"timezone('UTC', {src}) + {_BEIJING_OFFSET}"
     elif upper.startswith(("TIMESTAMP", "DATE")):
         local = f"CAST({src} AS TIMESTAMP)"
     else:
         s = f"s_{col.name}"
         local = (
             f"COALESCE(try_strptime({s}, {_list(TIME_FORMATS)}), "
-            f"CAST(try_strptime({s}, {_list(TIME_FORMATS_WITH_OFFSET)}) AS TIMESTAMP) + {_BEIJING_OFFSET})"
+            # DuckDB's %z does not read 'Z' (UTC, as JavaScript's toISOString() writes it).
+            f"timezone('UTC', try_strptime(regexp_replace({s}, '(\\d)[Zz]$', '\\1+00:00'), "
+            f"{_list(TIME_FORMATS_WITH_OFFSET)})) + {_BEIJING_OFFSET})"
         )
     present = f"s_{col.name}"
     error = (
@@ -160,7 +165,7 @@ def _time_parts(col: Column, src: str, source_type: str, now_local: str) -> tupl
     return local, error
 
 
-def _choice_parts(col: Column, choices: dict[object, tuple[str, ...]], code: str) -> tuple[str, str]:
+def _choice_parts(col: Column, choices: Mapping[Any, tuple[str, ...]], code: str) -> tuple[str, str]:
     s = f"s_{col.name}"
     value = _case(s, choices, lambda v: _lit(str(v)))
     required = "'required'" if col.required else "NULL"
@@ -313,6 +318,10 @@ def lake_select_sql(present: list[str]) -> str:
             out.append("CAST(v_ship_time AS DATE) AS ship_date")
         elif name in present and BY_NAME[name].kind == "time":
             out.append(f"u_{name} AS {name}")
+        elif name == "surcharges" and name in present:
+            # An empty surcharge is zero: revenue is freight + surcharges, and NULL would drop
+            # the waybill's freight from every sum.
+            out.append(f"COALESCE(CAST(v_{name} AS {sql_type}), 0) AS {name}")
         elif name in present:
             out.append(f"CAST(v_{name} AS {sql_type}) AS {name}")
         elif name == "surcharges":

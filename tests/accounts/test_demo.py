@@ -42,7 +42,9 @@ def _fast_password_hasher(settings: Any) -> None:
 
 def run_demo(*args: str) -> str:
     out = io.StringIO()
-    call_command("demo", "--companies", str(SMALL), "--seed", str(SEED), *args, stdout=out)
+    call_command(
+        "demo", "--companies", str(SMALL), "--seed", str(SEED), "--no-waybills", *args, stdout=out
+    )
     return out.getvalue()
 
 

@@ -1,4 +1,10 @@
-"""``kam demo``: load the demo archive (idempotent) and print the demo logins."""
+"""``kam demo``: load the demo archive and two years of its waybills (idempotent), print the
+demo logins.
+
+The archive comes from :mod:`kam.accounts.demo`, the waybills from :mod:`kam.ledger.demo`
+(through the real import). The command lives in ``ledger`` because it needs both apps and
+``accounts`` must not import ``ledger``.
+"""
 
 import argparse
 import datetime
@@ -11,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from kam.accounts.demo import DEFAULT_AS_OF, DEFAULT_COMPANIES, DEFAULT_SEED, demo_build
 from kam.core.errors import ApplicationError
 from kam.core.management.progress import ProgressLine
+from kam.ledger import demo as ledger_demo
 
 
 def _date(value: str) -> datetime.date:
@@ -26,9 +33,11 @@ class Command(BaseCommand):
     help = (
         "Build a realistic demo archive: companies across industries and provinces, corporate "
         "groups, contacts with org charts and ties, account teams, and a demo user in every "
-        "role. Deterministic for a given --seed. Does nothing when the archive already holds "
-        "accounts, unless --reset, which first DELETES every account, group, contact, tie and "
-        "team and the demo users."
+        "role; then two years of waybills for its billing codes and for smaller codes outside "
+        "the archive, imported into the shipment lake (a batch per quarter). Deterministic for "
+        "a given --seed. Does nothing when the archive already holds accounts, unless --reset, "
+        "which first DELETES every account, group, contact, tie and team, the demo users, "
+        "every import, the monthly facts and the lake."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -42,16 +51,34 @@ class Command(BaseCommand):
             default=DEFAULT_AS_OF,
             help=f"the demo's reference date (default {DEFAULT_AS_OF.isoformat()})",
         )
-        parser.add_argument("--reset", action="store_true", help="wipe the archive first")
+        parser.add_argument(
+            "--waybills",
+            type=int,
+            default=None,
+            help=f"about how many waybills (default {ledger_demo.WAYBILLS_PER_COMPANY} per company)",
+        )
+        parser.add_argument(
+            "--no-waybills", action="store_true", help="load the archive only, no shipment data"
+        )
+        parser.add_argument(
+            "--reset", action="store_true", help="wipe the archive and the shipment ledger first"
+        )
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
     def handle(self, *args: Any, **options: Any) -> None:
         companies = options["companies"]
         if not 10 <= companies <= 100_000:
             raise CommandError("--companies must be between 10 and 100000.")
+        waybills = options["waybills"]
+        if waybills is None:
+            waybills = ledger_demo.default_waybills(companies)
+        if not 1_000 <= waybills <= 500_000_000:
+            raise CommandError("--waybills must be between 1000 and 500000000.")
         progress = ProgressLine(self.stderr if options["json"] else self.stdout)
         started = time.monotonic()
         try:
+            if options["reset"]:
+                ledger_demo.ledger_wipe(progress)
             result = demo_build(
                 seed=options["seed"],
                 companies=companies,
@@ -62,6 +89,17 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             progress.finish()
             raise CommandError(str(exc)) from None
+        archive_seconds = time.monotonic() - started
+        shipments = None
+        # Waybills only for the demo's own archive (the logins say it is there).
+        if not options["no_waybills"] and result.logins:
+            shipments = ledger_demo.waybills_build(
+                seed=options["seed"],
+                as_of=options["as_of"],
+                waybills=waybills,
+                unlinked=round(companies * ledger_demo.UNLINKED_PER_COMPANY),
+                progress=progress,
+            )
         progress.finish()
         seconds = time.monotonic() - started
         if options["json"]:
@@ -70,8 +108,9 @@ class Command(BaseCommand):
                     {
                         "loaded": result.loaded,
                         "message": result.message,
-                        "seconds": round(seconds, 1),
+                        "seconds": round(seconds, 1),  # the archive and the waybills
                         "counts": result.counts,
+                        "waybills": _waybills_json(shipments),
                         "password": result.password if result.logins else None,
                         "logins": [
                             {"username": u, "role": r, "name": n} for u, r, n in result.logins
@@ -84,15 +123,28 @@ class Command(BaseCommand):
         counts = result.counts
         if result.loaded:
             self.stdout.write(
-                f"Loaded the demo archive in {seconds:.1f} s: {counts['accounts']} accounts, "
+                f"Loaded the demo archive in {archive_seconds:.1f} s: {counts['accounts']} accounts, "
                 f"{counts['groups']} groups, {counts['contacts']} contacts, "
                 f"{counts['contact_ties'] + counts['staff_ties']} ties, "
                 f"{counts['team_members']} team members, {counts['users']} users."
             )
         else:
             self.stdout.write(result.message)
+        if shipments is not None:
+            self.write_waybills(shipments)
         if result.logins:
             self.write_logins(result.logins, result.password)
+
+    def write_waybills(self, result: ledger_demo.WaybillResult) -> None:
+        c = result.counts
+        if not result.loaded:
+            self.stdout.write(result.message)
+            return
+        self.stdout.write(
+            f"Loaded {c['accepted']:,} demo waybills in {result.seconds:.1f} s: {c['batches']} "
+            f"import batches, {c['codes']:,} billing codes ({c['unlinked_codes']:,} not in the "
+            f"archive), {c['rejected']} rows rejected on purpose (see the import history)."
+        )
 
     def write_logins(self, logins: list[tuple[str, str, str]], password: str) -> None:
         self.stdout.write(f"\nDemo logins (the password of every one is {password}):")
@@ -102,6 +154,17 @@ class Command(BaseCommand):
         for row in rows:
             cells = [cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True)]
             self.stdout.write("  " + "  ".join(cells).rstrip())
+
+
+def _waybills_json(result: ledger_demo.WaybillResult | None) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    return {
+        "loaded": result.loaded,
+        "message": result.message,
+        "seconds": round(result.seconds, 1),
+        **result.counts,
+    }
 
 
 def _width(text: str) -> int:
