@@ -79,7 +79,9 @@ def import_out(batch: ImportBatch) -> dict[str, Any]:
         "conflicts": batch.conflicts,
         "months": batch.months,
         "warnings": [messages.warning_text(w["code"], w.get("params", {})) for w in batch.warnings],
-        "error": messages.failure_text(batch.error_code, batch.error_params) if batch.error_code else None,
+        "error": messages.failure_text(batch.error_code, batch.error_params)
+        if batch.error_code
+        else None,
         "percent": batch.percent,
         "created_at": batch.created_at,
         "started_at": batch.started_at,
@@ -131,7 +133,11 @@ def push_waybills(request: HttpRequest, params: Query[PushQuery]) -> tuple[int, 
     name = params.name
     file_name = name if name.lower().endswith((".json", ".ndjson", ".jsonl")) else name + suffix
     batch = services.import_create(
-        by=request.user, source=ImportBatch.Source.API, file_name=file_name, stream=request, fmt="json"
+        by=request.user,
+        source=ImportBatch.Source.API,
+        file_name=file_name,
+        stream=request,
+        fmt="json",
     )
     if params.wait:
         batch = services.import_run(batch=batch)
@@ -157,7 +163,12 @@ def list_imports(request: HttpRequest, params: Query[ImportQuery]) -> dict[str, 
         batches = batches.filter(status=params.status)
     count = batches.count()
     items = list(batches[(page - 1) * page_size : page * page_size])
-    return {"count": count, "page": page, "page_size": page_size, "items": [import_out(b) for b in items]}
+    return {
+        "count": count,
+        "page": page,
+        "page_size": page_size,
+        "items": [import_out(b) for b in items],
+    }
 
 
 @router.get("/imports/{import_id}", response={200: ImportOut, **ERRORS}, summary="Read an import")
@@ -188,7 +199,12 @@ def list_rejects(request: HttpRequest, import_id: Id, params: Query[PageQuery]) 
          "message": messages.reason_text(r.reason, r.detail)}
         for r in selectors.rejects(batch, offset=(page - 1) * page_size, limit=page_size)
     ]  # fmt: skip
-    return {"count": selectors.reject_count(batch), "page": page, "page_size": page_size, "items": items}
+    return {
+        "count": selectors.reject_count(batch),
+        "page": page,
+        "page_size": page_size,
+        "items": items,
+    }
 
 
 # --- facts -----------------------------------------------------------------------------------
@@ -246,7 +262,9 @@ def fact_out(fact: Any) -> dict[str, Any]:
     return out
 
 
-def resolve_codes(user: Any, billing_code: str | None, account_id: int | None, group_id: int | None) -> list[str]:
+def resolve_codes(
+    user: Any, billing_code: str | None, account_id: int | None, group_id: int | None
+) -> list[str]:
     """The billing codes a facts request names, checked against what the user may see."""
     if not (billing_code or account_id or group_id):
         raise ValidationError(
@@ -312,13 +330,20 @@ class UnlinkedQuery(PageQuery):
     sort: Literal[tuple(selectors.UNLINKED_SORTS)] = "-revenue"  # type: ignore[valid-type]
 
 
-@router.get("/unlinked-codes", response={200: UnlinkedPage, **ERRORS}, summary="Unlinked billing codes")
+@router.get(
+    "/unlinked-codes", response={200: UnlinkedPage, **ERRORS}, summary="Unlinked billing codes"
+)
 def list_unlinked(request: HttpRequest, params: Query[UnlinkedQuery]) -> dict[str, Any]:
     page, page_size = params.page, params.page_size
     rows = selectors.unlinked_codes(request.user, q=params.q, sort=params.sort)
     count = rows.count()
     items = rows[(page - 1) * page_size : page * page_size]
-    return {"count": count, "page": page, "page_size": page_size, "items": [unlinked_out(r) for r in items]}
+    return {
+        "count": count,
+        "page": page,
+        "page_size": page_size,
+        "items": [unlinked_out(r) for r in items],
+    }
 
 
 class LinkIn(InSchema):
@@ -336,7 +361,9 @@ class LinkedOut(Schema):
 def link_code(request: HttpRequest, code: Text, payload: LinkIn) -> tuple[int, dict[str, Any]]:
     row = selectors.unlinked_code_get(request.user, code.strip().upper())
     account = account_get_for(request.user, payload.account_id)
-    services.billing_code_link(by=request.user, code=row["billing_code"], account=account, note=payload.note)
+    services.billing_code_link(
+        by=request.user, code=row["billing_code"], account=account, note=payload.note
+    )
     return 201, {"billing_code": row["billing_code"], "account_id": account.pk}
 
 
@@ -349,7 +376,9 @@ class ProspectIn(InSchema):
 
 @router.post("/unlinked-codes/{code}/prospect", response={201: LinkedOut, **ERRORS},
              summary="Create a prospect account from a billing code")  # fmt: skip
-def prospect_from_code(request: HttpRequest, code: Text, payload: ProspectIn) -> tuple[int, dict[str, Any]]:
+def prospect_from_code(
+    request: HttpRequest, code: Text, payload: ProspectIn
+) -> tuple[int, dict[str, Any]]:
     row = selectors.unlinked_code_get(request.user, code.strip().upper())
     account = services.prospect_from_code(
         by=request.user, code=row["billing_code"], data=payload.dict()

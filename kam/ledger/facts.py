@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from django.db import connection
@@ -61,6 +62,26 @@ def define_waybills_view(con: duckdb.DuckDBPyConnection, files: list[str]) -> No
         )
 
 
+def _load(cursor: Any, table: str, columns: list[str], result: duckdb.DuckDBPyConnection) -> int:
+    """Insert DuckDB's result rows (already in ``columns`` order) in chunks; PostgreSQL by COPY."""
+    rows = 0
+    if connection.vendor == "postgresql":
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            while chunk := result.fetchmany(INSERT_CHUNK):
+                for row in chunk:
+                    copy.write_row(row)
+                rows += len(chunk)
+        return rows
+    insert = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - names from the model
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    while chunk := result.fetchmany(INSERT_CHUNK):
+        cursor.executemany(insert, chunk)
+        rows += len(chunk)
+    return rows
+
+
 def month_start(month: str) -> date:
     year, mon = month.split("-")
     return date(int(year), int(mon), 1)
@@ -86,21 +107,10 @@ def rebuild(
             progress(name)
             model, columns = _TARGETS[name]
             table = model._meta.db_table
-            rows = con.execute(sql).fetchall()
-            month_index = columns.index("month")
             cursor.execute(
                 f"DELETE FROM {table} WHERE month IN ({', '.join(['%s'] * len(starts))})",  # noqa: S608 - table from the model
                 starts,
             )
-            insert = (
-                f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - names from the model
-                f"VALUES ({', '.join(['%s'] * len(columns))})"
-            )
-            converted = [
-                tuple(month_start(v) if i == month_index else v for i, v in enumerate(row))
-                for row in rows
-            ]
-            for start in range(0, len(converted), INSERT_CHUNK):
-                cursor.executemany(insert, converted[start : start + INSERT_CHUNK])
-            counts[name] = len(rows)
+            result = con.execute(sql)
+            counts[name] = _load(cursor, table, columns, result)
     return counts

@@ -36,7 +36,7 @@ from .models import ImportBatch, LakeFile
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[ImportBatch], None]
-_REJECT_COLUMNS = "row BIGINT, \"column\" VARCHAR, value VARCHAR, reason VARCHAR, detail VARCHAR"
+_REJECT_COLUMNS = 'row BIGINT, "column" VARCHAR, value VARCHAR, reason VARCHAR, detail VARCHAR'
 
 
 class ImportFailed(Exception):
@@ -80,7 +80,9 @@ class _Reporter:
 def _interrupt_stale(current: int) -> None:
     """Batches left RUNNING by a killed process (we hold the lake lock, so none is alive)."""
     ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING).exclude(pk=current).update(
-        status=ImportBatch.Status.INTERRUPTED, finished_at=timezone.now(), stage=ImportBatch.Stage.DONE
+        status=ImportBatch.Status.INTERRUPTED,
+        finished_at=timezone.now(),
+        stage=ImportBatch.Stage.DONE,
     )
 
 
@@ -137,12 +139,17 @@ def _run_locked(batch: ImportBatch, path: Path, report: _Reporter, known: set[st
     batch.encoding = sniffed.encoding
     report(ImportBatch.Stage.READING, 0, force=True)
     staged = sources.stage(
-        path, sniffed, work, progress=lambda done: report(ImportBatch.Stage.READING, int(40 * done / max(size, 1)))
+        path,
+        sniffed,
+        work,
+        progress=lambda done: report(ImportBatch.Stage.READING, int(40 * done / max(size, 1))),
     )
     batch.rows_read = staged.rows
     match = staged.match
     if match.missing:
-        raise ImportFailed("missing_columns", columns=list(match.missing), found=staged.headings[:40])
+        raise ImportFailed(
+            "missing_columns", columns=list(match.missing), found=staged.headings[:40]
+        )
     if match.repeated:
         raise ImportFailed("repeated_columns", columns=list(match.repeated))
     warnings = []
@@ -157,28 +164,41 @@ def _run_locked(batch: ImportBatch, path: Path, report: _Reporter, known: set[st
             for row in con.execute(f"DESCRIBE SELECT * FROM {staged.sql_source}").fetchall()
         }
         present = validation.create_parsed_view(
-            con, staged.sql_source, match.mapping, types, timezone.now()
+            con,
+            staged.sql_source,
+            match.mapping,
+            types,
+            timezone.now(),
+            normalized=not staged.typed,
         )
         report(ImportBatch.Stage.VALIDATING, 45, force=True)
         con.execute(f"CREATE TEMP TABLE rejects ({_REJECT_COLUMNS})")
-        con.execute(f"INSERT INTO rejects {validation.rejects_sql(present)}")
+        checked = work / "checked.parquet"
+        con.execute(
+            f"COPY ({validation.checked_sql(present)}) TO '{checked}' (FORMAT parquet, COMPRESSION zstd)"
+        )
+        report(ImportBatch.Stage.VALIDATING, 55, force=True)
+        con.execute(f"CREATE TEMP VIEW checked AS SELECT * FROM read_parquet('{checked}')")
+        con.execute(
+            """INSERT INTO rejects SELECT _row, p.column, p.value, p.reason, ''
+               FROM (SELECT _row, unnest(problems) AS p FROM checked WHERE problems IS NOT NULL)"""
+        )
         if staged.invalid:
             con.executemany(
                 "INSERT INTO rejects VALUES (?, '', ?, 'bad_record', ?)",
                 [(r.row, r.text, f"{r.fields}/{r.expected}") for r in staged.invalid],
             )
-        good = work / "good.parquet"
         con.execute(
-            f"COPY ({validation.lake_select_sql(present)}) TO '{good}' (FORMAT parquet, COMPRESSION zstd)"
+            "CREATE TEMP VIEW good AS SELECT * EXCLUDE (problems) FROM checked WHERE problems IS NULL"
         )
-        report(ImportBatch.Stage.VALIDATING, 55, force=True)
-        con.execute(f"CREATE TEMP VIEW good AS SELECT * FROM read_parquet('{good}')")
         duplicates, excluded_rows = _split_repeats(con)
         report(ImportBatch.Stage.VALIDATING, 65, force=True)
         lake_dups, conflicts = _match_lake(con, sorted(known))
         duplicates += lake_dups
 
-        rejected = con.execute("SELECT count(DISTINCT row) FROM rejects WHERE reason <> 'conflict'").fetchone()[0]
+        rejected = con.execute(
+            "SELECT count(DISTINCT row) FROM rejects WHERE reason <> 'conflict'"
+        ).fetchone()[0]
         reject_file = lake.reject_path(batch.pk)
         con.execute(
             f"COPY (SELECT * FROM rejects ORDER BY row, \"column\") TO '{reject_file}' (FORMAT parquet)"
@@ -225,7 +245,7 @@ def _split_repeats(con: Any) -> tuple[int, int]:
     same = " AND ".join(f"g.{c} IS NOT DISTINCT FROM f.{c}" for c in validation.CONTENT_COLUMNS)
     con.execute(
         f"""CREATE TEMP TABLE repeat_rows AS
-            SELECT g._row, r.first_row, ({same}) AS same
+            SELECT g._row, g.waybill_no, r.first_row, ({same}) AS same
             FROM good g JOIN repeats r USING (waybill_no)
             JOIN good f ON f._row = r.first_row
             WHERE g._row <> r.first_row"""
@@ -233,7 +253,7 @@ def _split_repeats(con: Any) -> tuple[int, int]:
     con.execute("CREATE TEMP TABLE excluded AS SELECT _row FROM repeat_rows")
     con.execute(
         """INSERT INTO rejects
-           SELECT _row, 'waybill_no', NULL, 'repeated_in_file', CAST(first_row AS VARCHAR)
+           SELECT _row, 'waybill_no', waybill_no, 'repeated_in_file', CAST(first_row AS VARCHAR)
            FROM repeat_rows WHERE NOT same"""
     )
     return con.execute("SELECT count(*) FROM repeat_rows WHERE same").fetchone()[0], 0

@@ -145,7 +145,9 @@ def region_aliases() -> list[tuple[str, str]]:
             continue
         cities = [c for c in codes if not c.endswith("0000")]
         # A municipality: the province and its first city share the name; the city wins.
-        if len(cities) == 1 and all(c.endswith("0000") and c[:2] == cities[0][:2] for c in codes - {cities[0]}):
+        if len(cities) == 1 and all(
+            c.endswith("0000") and c[:2] == cities[0][:2] for c in codes - {cities[0]}
+        ):
             aliases.append((alias, cities[0]))
     return aliases
 

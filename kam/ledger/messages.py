@@ -38,11 +38,15 @@ def reason_text(reason: str, detail: str = "") -> str:
         % {"example": "2026-01-31 14:05:00"},
         "time_out_of_range": _("The date is before 2000 or in the future."),
         "before_ship": _("Earlier than the ship time."),
-        "bad_code": _("Only letters, digits, '-' and '_' are allowed, starting with a letter or digit."),
+        "bad_code": _(
+            "Only letters, digits, '-' and '_' are allowed, starting with a letter or digit."
+        ),
         "too_long": _("Too long."),
         "unknown_region": _("Unknown place: give a GB/T 2260 code or a province or city name."),
-        "unknown_product": _("Unknown product. Accepted: %(values)s.") % {"values": _spellings(PRODUCTS)},
-        "unknown_status": _("Unknown status. Accepted: %(values)s.") % {"values": _spellings(STATUSES)},
+        "unknown_product": _("Unknown product. Accepted: %(values)s.")
+        % {"values": _spellings(PRODUCTS)},
+        "unknown_status": _("Unknown status. Accepted: %(values)s.")
+        % {"values": _spellings(STATUSES)},
         "unknown_consignee": _("Unknown consignee type. Accepted: %(values)s.")
         % {"values": _spellings(CONSIGNEE_TYPES)},
         "unknown_flag": _("Write yes or no (是/否, Y/N, 1/0)."),
@@ -71,25 +75,37 @@ def failure_text(code: str, params: dict[str, Any] | None = None) -> str:
         "unsupported_content": _(
             "This is not a file KAM can import (it looks like %(kind)s). Use CSV, XLSX or Parquet."
         )
-        % {"kind": {"xls": _("an old .xls workbook; save it as .xlsx"), "pdf": "PDF"}.get(p.get("kind", ""), _("binary data"))},
+        % {
+            "kind": {"xls": _("an old .xls workbook; save it as .xlsx"), "pdf": "PDF"}.get(
+                p.get("kind", ""), _("binary data")
+            )
+        },
         "unknown_format": _("Unknown format %(format)s.") % {"format": p.get("format", "")},
         "format_mismatch": _("You chose %(expected)s, but the file holds %(actual)s.")
         % {"expected": p.get("expected", ""), "actual": p.get("actual", "")},
-        "extension_mismatch": _("The file is named %(extension)s but holds %(actual)s. Rename it or export it again.")
+        "extension_mismatch": _(
+            "The file is named %(extension)s but holds %(actual)s. Rename it or export it again."
+        )
         % {"extension": p.get("extension", ""), "actual": p.get("actual", "")},
-        "unknown_extension": _("Files ending in %(extension)s cannot be imported. Use .csv, .xlsx or .parquet.")
+        "unknown_extension": _(
+            "Files ending in %(extension)s cannot be imported. Use .csv, .xlsx or .parquet."
+        )
         % {"extension": p.get("extension", "")},
         "encoding_unknown": _(
             "The text encoding could not be recognised. Choose it (UTF-8 or GBK/GB18030) and import again."
         ),
-        "unknown_encoding": _("Unknown encoding %(encoding)s.") % {"encoding": p.get("encoding", "")},
+        "unknown_encoding": _("Unknown encoding %(encoding)s.")
+        % {"encoding": p.get("encoding", "")},
         "encoding_wrong": _(
             "The file is not valid %(encoding)s (near byte %(offset)s). Choose another encoding and import again."
         )
         % {"encoding": p.get("encoding", ""), "offset": p.get("offset", "?")},
-        "csv_unreadable": _("The CSV file could not be read: %(reason)s") % {"reason": p.get("reason", "")},
-        "xlsx_unreadable": _("The workbook could not be read: %(reason)s") % {"reason": p.get("reason", "")},
-        "parquet_unreadable": _("The Parquet file could not be read: %(reason)s") % {"reason": p.get("reason", "")},
+        "csv_unreadable": _("The CSV file could not be read: %(reason)s")
+        % {"reason": p.get("reason", "")},
+        "xlsx_unreadable": _("The workbook could not be read: %(reason)s")
+        % {"reason": p.get("reason", "")},
+        "parquet_unreadable": _("The Parquet file could not be read: %(reason)s")
+        % {"reason": p.get("reason", "")},
         "json_invalid": _("Invalid JSON at line %(row)s: %(reason)s")
         % {"row": p.get("row", "?"), "reason": p.get("reason", "")},
         "json_not_records": _("JSON must be an array of objects, or one object per line."),
@@ -97,17 +113,20 @@ def failure_text(code: str, params: dict[str, Any] | None = None) -> str:
         % {"columns": ", ".join(f"{column_label(c)} ({c})" for c in p.get("columns", []))},
         "repeated_columns": _("Two headings name the same column: %(columns)s.")
         % {"columns": ", ".join(column_label(c) for c in p.get("columns", []))},
-        "too_large": _("The file is larger than the limit of %(limit)s bytes.") % {"limit": p.get("limit", "")},
-        "internal": _("The import failed because of an internal error; nothing was stored. The administrator can find the details in the log."),
+        "too_large": _("The file is larger than the limit of %(limit)s bytes.")
+        % {"limit": p.get("limit", "")},
+        "internal": _(
+            "The import failed because of an internal error; nothing was stored. The administrator can find the details in the log."
+        ),
     }
     return texts.get(code, code)
 
 
 def warning_text(code: str, params: dict[str, Any]) -> str:
     if code == "unknown_columns":
-        return _("These columns are not part of the waybill contract and were ignored: %(columns)s.") % {
-            "columns": ", ".join(params.get("columns", []))
-        }
+        return _(
+            "These columns are not part of the waybill contract and were ignored: %(columns)s."
+        ) % {"columns": ", ".join(params.get("columns", []))}
     return code
 
 

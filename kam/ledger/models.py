@@ -35,7 +35,9 @@ class ImportBatch(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True
     )
-    stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices, default=Stage.WAITING)
+    stage = models.CharField(
+        _("stage"), max_length=12, choices=Stage.choices, default=Stage.WAITING
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("imported by"),
@@ -177,9 +179,10 @@ class AccountMonthProduct(models.Model):
 
 
 class AccountMonthLane(models.Model):
-    """The biggest lanes (origin -> destination city) of a code in a month, by revenue."""
+    """The lanes that matter (origin -> destination city) of a code in a month: the 10 biggest
+    by revenue among those used at least twice that month (``sql/facts.sql``)."""
 
-    TOP = 20  # lanes kept per code and month
+    TOP = 10  # lanes kept per code and month
 
     billing_code = models.CharField(max_length=40)
     month = models.DateField()

@@ -65,7 +65,7 @@ def rejects(batch: ImportBatch, offset: int = 0, limit: int | None = None) -> It
         return
     con = duckdb.connect()
     try:
-        sql = f"SELECT row, \"column\", value, reason, detail FROM read_parquet('{path}') ORDER BY row, \"column\""
+        sql = f'SELECT row, "column", value, reason, detail FROM read_parquet(\'{path}\') ORDER BY row, "column"'
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         sql += f" OFFSET {int(offset)}"
@@ -100,7 +100,9 @@ def group_tree_ids(group: CorporateGroup) -> list[int]:
     ids = [group.pk]
     frontier = [group.pk]
     while frontier:
-        frontier = list(CorporateGroup.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        frontier = list(
+            CorporateGroup.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+        )
         frontier = [pk for pk in frontier if pk not in ids]
         ids.extend(frontier)
     return ids
@@ -118,7 +120,9 @@ def visible_code(user: User, code: str) -> bool:
     return account_list_for(user).filter(pk=linked).exists()
 
 
-def facts_for_codes(codes: list[str], start: date | None = None, end: date | None = None) -> QuerySet[AccountMonth]:
+def facts_for_codes(
+    codes: list[str], start: date | None = None, end: date | None = None
+) -> QuerySet[AccountMonth]:
     facts = AccountMonth.objects.filter(billing_code__in=codes)
     if start:
         facts = facts.filter(month__gte=start)
@@ -149,7 +153,9 @@ def monthly_totals(codes: list[str], start: date, end: date) -> list[dict[str, A
             round(100 * row["on_time"] / row["promised"], 1) if row["promised"] else None
         )
         row["margin_rate"] = (
-            round(100 * row["margin"] / row["revenue"], 1) if row["revenue"] and row["costed_waybills"] else None
+            round(100 * row["margin"] / row["revenue"], 1)
+            if row["revenue"] and row["costed_waybills"]
+            else None
         )
         out.append(row)
     return out

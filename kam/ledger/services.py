@@ -108,7 +108,9 @@ def import_run(
 def import_discard_uploads() -> None:
     """Remove upload files of batches that will never run (operations clean-up)."""
     keep = set(
-        ImportBatch.objects.filter(status=ImportBatch.Status.QUEUED).values_list("upload_path", flat=True)
+        ImportBatch.objects.filter(status=ImportBatch.Status.QUEUED).values_list(
+            "upload_path", flat=True
+        )
     )
     for path in upload_dir().iterdir():
         if str(path) not in keep:

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .contract import HeadingMatch, match_headings
+from .contract import BY_NAME, HeadingMatch, match_headings
 
 SNIFF_BYTES = 64 * 1024
 BLOCK_BYTES = 8 * 1024 * 1024
@@ -70,7 +70,7 @@ class Staged:
     headings: list[str]
     match: HeadingMatch
     rows: int
-    typed: bool = False  # Parquet: columns keep their own types
+    typed: bool = False  # Parquet: columns keep their own types (and text is not normalised)
     invalid: list[InvalidRecord] = field(default_factory=list)  # records the parser could not split
 
 
@@ -192,8 +192,27 @@ class _CountingReader(io.RawIOBase):
         return n or 0
 
 
+def _folding(names: list[str]) -> list[bool]:
+    """Which columns to fold with NFKC: those the contract reads as codes, numbers, times or
+    choices. Free text (the goods category) keeps its characters; unknown columns are unread."""
+    mapping = match_headings(names).mapping
+    folded = {heading for name, heading in mapping.items() if BY_NAME[name].kind != "text"}
+    return [n in folded for n in names]
+
+
+def _normalized(column: pa.Array, fold: bool) -> pa.Array:
+    """Cells as people mean them: NFKC folds full-width digits and punctuation to ASCII
+    (１２３．５０ -> 123.50, as Chinese input methods type them); no surrounding spaces.
+    Done here, vectorised, because the same in SQL costs more than the rest of validation."""
+    return pc.utf8_trim_whitespace(pc.utf8_normalize(column, "NFKC") if fold else column)
+
+
 def _string_table(columns: list[str], rows: list[list[str]], numbers: list[int]) -> pa.RecordBatch:
-    arrays = [pa.array([r[i] if i < len(r) else "" for r in rows], pa.string()) for i in range(len(columns))]
+    fold = _folding(columns)
+    arrays = [
+        _normalized(pa.array([r[i] if i < len(r) else "" for r in rows], pa.string()), fold[i])
+        for i in range(len(columns))
+    ]
     arrays.append(pa.array(numbers, pa.int64()))
     return pa.RecordBatch.from_arrays(arrays, names=[*columns, "_row"])
 
@@ -225,6 +244,7 @@ def _stage_csv(path: Path, sniffed: Sniffed, out: Path, progress: Callable[[int]
         return "skip"
 
     schema = pa.schema([*(pa.field(n, pa.string()) for n in names), pa.field("_row", pa.int64())])
+    fold = _folding(names)
     rows = 0
     with open(path, "rb") as raw:
         counting = _CountingReader(raw, progress)
@@ -267,7 +287,11 @@ def _stage_csv(path: Path, sniffed: Sniffed, out: Path, progress: Callable[[int]
                         n += 1
                     record = n
                     out_batch = pa.RecordBatch.from_arrays(
-                        [*batch.columns, pa.array(numbers, pa.int64())], schema=schema
+                        [
+                            *(_normalized(c, f) for c, f in zip(batch.columns, fold, strict=True)),
+                            pa.array(numbers, pa.int64()),
+                        ],
+                        schema=schema,
                     )
                     blank = _blank_records(batch)
                     if blank is not None:
@@ -279,8 +303,14 @@ def _stage_csv(path: Path, sniffed: Sniffed, out: Path, progress: Callable[[int]
             # A UTF-8 file is not transcoded: Arrow finds a bad byte only when it makes the
             # string column ("invalid UTF8 data"), possibly far beyond the sniffed sample.
             lowered = message.lower()
-            if "decode" in lowered or "invalid utf8" in lowered or isinstance(exc, UnicodeDecodeError):
-                raise SourceError("encoding_wrong", encoding=sniffed.encoding, offset=counting.done) from exc
+            if (
+                "decode" in lowered
+                or "invalid utf8" in lowered
+                or isinstance(exc, UnicodeDecodeError)
+            ):
+                raise SourceError(
+                    "encoding_wrong", encoding=sniffed.encoding, offset=counting.done
+                ) from exc
             raise SourceError("csv_unreadable", reason=message[:300]) from exc
     if headings == [] or (rows == 0 and not invalid):
         raise SourceError("no_rows")
@@ -387,7 +417,9 @@ def _stage_json(path: Path, sniffed: Sniffed, out: Path) -> Staged:
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
         for start in range(0, len(rows), XLSX_CHUNK_ROWS):
             end = min(start + XLSX_CHUNK_ROWS, len(rows))
-            writer.write_batch(_string_table(cols, rows[start:end], list(range(start + 1, end + 1))))
+            writer.write_batch(
+                _string_table(cols, rows[start:end], list(range(start + 1, end + 1)))
+            )
     return Staged(f"read_parquet('{_sql_path(out)}')", cols, match_headings(cols), len(rows))
 
 

@@ -79,17 +79,29 @@ def _is_float(source_type: str) -> bool:
     return source_type.upper() in ("DOUBLE", "FLOAT", "REAL")
 
 
-def _case(expr: str, choices: Mapping[Any, tuple[str, ...]], sql_value: Callable[[Any], str]) -> str:
-    arms = " ".join(f"WHEN {_lit(k)} THEN {sql_value(v)}" for k, v in value_table(choices))
-    return f"CASE lower({expr}) {arms} END"
+def _case(
+    expr: str, choices: Mapping[Any, tuple[str, ...]], sql_value: Callable[[Any], str]
+) -> str:
+    """The canonical value of ``expr``'s spelling, NULL when unknown (one MAP lookup per row)."""
+    pairs = ", ".join(f"{_lit(k)}: {sql_value(v)}" for k, v in value_table(choices))
+    return f"(MAP {{{pairs}}})[lower({expr})]"
 
 
 def _list(formats: Iterable[str]) -> str:
     return "[" + ", ".join(_lit(f) for f in formats) + "]"
 
 
-def _clean(expr: str) -> str:
-    return f"NULLIF(trim(translate(CAST({expr} AS VARCHAR), {_lit(_FULLWIDTH_FROM)}, {_lit(_FULLWIDTH_TO)})), '')"
+def _clean(expr: str, normalized: bool) -> str:
+    """The cell as text, NULL when empty. Staged sources are NFKC-normalised and trimmed
+    already (:mod:`sources`); for Parquet text, full-width characters are folded here, and
+    only in cells that are not plain ASCII (``translate`` is the costliest function here)."""
+    text = f"CAST({expr} AS VARCHAR)"
+    if normalized:
+        return f"NULLIF({text}, '')"
+    folded = f"translate({text}, {_lit(_FULLWIDTH_FROM)}, {_lit(_FULLWIDTH_TO)})"
+    return (
+        f"NULLIF(trim(CASE WHEN strlen({text}) = length({text}) THEN {text} ELSE {folded} END), '')"
+    )
 
 
 def _number_text(s: str) -> str:
@@ -98,7 +110,9 @@ def _number_text(s: str) -> str:
 
 
 def _decimal_parts(col: Column, src: str, source_type: str, scale: int) -> tuple[str, str]:
-    """(value, error) for money, weight and counts."""
+    """(value, error) for money, weight and counts. The error reads the value as ``v_<name>``
+    (computed once, a stage earlier): DuckDB would evaluate a repeated expression again."""
+    v = f"v_{col.name}"
     precision = {2: "DECIMAL(18,2)", 3: "DECIMAL(12,3)", 0: "INTEGER"}[scale]
     required = "'required'" if col.required else "NULL"
     if source_type and _is_numeric(source_type):
@@ -113,7 +127,7 @@ def _decimal_parts(col: Column, src: str, source_type: str, scale: int) -> tuple
             f"CASE WHEN {raw} IS NULL THEN {required} "
             f"WHEN {raw} < 0 THEN 'negative' "
             f"WHEN {exact} THEN '{'not_whole' if scale == 0 else 'too_many_decimals'}' "
-            f"WHEN {value} IS NULL THEN 'too_large' "
+            f"WHEN {v} IS NULL THEN 'too_large' "
             + (f"WHEN {raw} < 1 THEN 'below_one' " if scale == 0 else "")
             + "END"
         )
@@ -127,9 +141,13 @@ def _decimal_parts(col: Column, src: str, source_type: str, scale: int) -> tuple
         f"(CASE WHEN TRY_CAST(replace({text}, ' ', '') AS DOUBLE) = 0 THEN NULL ELSE 'negative' END) "
         f"WHEN NOT regexp_full_match({text}, '{pattern}') THEN "
         f"(CASE WHEN regexp_full_match({text}, '\\d+\\.\\d+') THEN 'not_whole' ELSE 'not_a_number' END) "
-        + (f"WHEN regexp_full_match({text}, '\\d*\\.\\d{{{scale + 1},}}') THEN 'too_many_decimals' " if scale else "")
-        + f"WHEN {value} IS NULL THEN 'too_large' "
-        + (f"WHEN {value} < 1 THEN 'below_one' " if scale == 0 else "")
+        + (
+            f"WHEN regexp_full_match({text}, '\\d*\\.\\d{{{scale + 1},}}') THEN 'too_many_decimals' "
+            if scale
+            else ""
+        )
+        + f"WHEN {v} IS NULL THEN 'too_large' "
+        + (f"WHEN {v} < 1 THEN 'below_one' " if scale == 0 else "")
         + "END"
     )
     # A negative zero ('-0') is zero.
@@ -156,20 +174,23 @@ def _time_parts(col: Column, src: str, source_type: str, now_local: str) -> tupl
             f"{_list(TIME_FORMATS_WITH_OFFSET)})) + {_BEIJING_OFFSET})"
         )
     present = f"s_{col.name}"
+    v = f"v_{col.name}"
     error = (
         f"CASE WHEN {present} IS NULL THEN {required} "
-        f"WHEN {local} IS NULL THEN 'bad_time' "
-        f"WHEN {local} < TIMESTAMP '{EARLIEST}' OR {local} > TIMESTAMP '{now_local}' + INTERVAL 1 DAY "
+        f"WHEN {v} IS NULL THEN 'bad_time' "
+        f"WHEN {v} < TIMESTAMP '{EARLIEST}' OR {v} > TIMESTAMP '{now_local}' + INTERVAL 1 DAY "
         f"THEN 'time_out_of_range' END"
     )
     return local, error
 
 
-def _choice_parts(col: Column, choices: Mapping[Any, tuple[str, ...]], code: str) -> tuple[str, str]:
+def _choice_parts(
+    col: Column, choices: Mapping[Any, tuple[str, ...]], code: str
+) -> tuple[str, str]:
     s = f"s_{col.name}"
     value = _case(s, choices, lambda v: _lit(str(v)))
     required = "'required'" if col.required else "NULL"
-    error = f"CASE WHEN {s} IS NULL THEN {required} WHEN {value} IS NULL THEN '{code}' END"
+    error = f"CASE WHEN {s} IS NULL THEN {required} WHEN v_{col.name} IS NULL THEN '{code}' END"
     return value, error
 
 
@@ -179,12 +200,13 @@ def create_parsed_view(
     mapping: dict[str, str],
     source_types: dict[str, str],
     now_utc: datetime,
+    normalized: bool = False,
 ) -> list[str]:
     """Define ``parsed`` over ``source_sql``. Returns the contract columns present.
 
     ``mapping`` is contract column -> source heading; ``source_types`` the DuckDB type of
-    each source heading (VARCHAR for staged text). The table ``region_alias(alias, code)``
-    must exist.
+    each source heading (VARCHAR for staged text). ``normalized``: the text is NFKC-folded and
+    trimmed already (staged sources). The table ``region_alias(alias, code)`` must exist.
     """
     now_local = (now_utc.replace(tzinfo=None) + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
     present = [c.name for c in COLUMNS if c.name in mapping]
@@ -196,7 +218,7 @@ def create_parsed_view(
         src = _ident(mapping[name])
         stype = source_types.get(mapping[name], "VARCHAR")
         stage1.append(f"CAST({src} AS VARCHAR) AS raw_{name}")
-        stage1.append(f"{_clean(src)} AS s_{name}")
+        stage1.append(f"{_clean(src, normalized)} AS s_{name}")
         if col.kind in ("money", "weight", "count"):
             scale = {"money": 2, "weight": 3, "count": 0}[col.kind]
             stage1.append(f"{_number_text(f's_{name}')} AS t_{name}")
@@ -243,7 +265,9 @@ def create_parsed_view(
             else:
                 case = _case(f"s_{name}", FLAGS, lambda v: "true" if v else "false")
                 value = f"CASE WHEN s_{name} IS NULL THEN false ELSE {case} END"
-                error = f"CASE WHEN s_{name} IS NOT NULL AND ({case}) IS NULL THEN 'unknown_flag' END"
+                error = (
+                    f"CASE WHEN s_{name} IS NOT NULL AND v_{name} IS NULL THEN 'unknown_flag' END"
+                )
         else:  # pragma: no cover - the contract has no other kinds
             raise AssertionError(col.kind)
         stage2.append(f"{value} AS v_{name}")
@@ -296,22 +320,20 @@ def error_condition(present: list[str], any_error: bool = True) -> str:
     return "(" + joiner.join(f"e_{n} {test}" for n in present) + ")"
 
 
+def _problems(present: list[str]) -> str:
+    items = ", ".join(f"{{'column': '{n}', 'value': raw_{n}, 'reason': e_{n}}}" for n in present)
+    return f"list_filter([{items}], lambda x: x.reason IS NOT NULL)"
+
+
 def rejects_sql(present: list[str]) -> str:
     """One row per bad cell: (row, column, value, reason)."""
-    items = ", ".join(
-        f"{{'column': '{n}', 'value': raw_{n}, 'reason': e_{n}}}" for n in present
-    )
     return f"""
         SELECT _row AS row, r.column AS "column", r.value AS value, r.reason AS reason, '' AS detail
-        FROM (
-            SELECT _row, unnest(list_filter([{items}], lambda x: x.reason IS NOT NULL)) AS r
-            FROM parsed WHERE {error_condition(present)}
-        )
+        FROM (SELECT _row, unnest({_problems(present)}) AS r FROM parsed WHERE {error_condition(present)})
     """
 
 
-def lake_select_sql(present: list[str]) -> str:
-    """The typed lake row of every good row, in the lake's column order, plus _row and month."""
+def _lake_columns(present: list[str]) -> list[str]:
     out = []
     for name, sql_type in LAKE_TYPES.items():
         if name == "ship_date":
@@ -331,4 +353,18 @@ def lake_select_sql(present: list[str]) -> str:
         else:
             out.append(f"CAST(NULL AS {sql_type}) AS {name}")
     out.append("strftime(v_ship_time, '%Y-%m') AS month")
-    return f"SELECT _row, {', '.join(out)} FROM parsed WHERE {error_condition(present, any_error=False)}"
+    return out
+
+
+def lake_select_sql(present: list[str]) -> str:
+    """The typed lake row of every good row, in the lake's column order, plus _row and month."""
+    return f"SELECT _row, {', '.join(_lake_columns(present))} FROM parsed WHERE {error_condition(present, any_error=False)}"
+
+
+def checked_sql(present: list[str]) -> str:
+    """Every row once: its lake columns, and ``problems`` (NULL for a good row, else the list
+    of (column, value, reason) of its bad cells). One pass over the source does both."""
+    return (
+        f"SELECT _row, {', '.join(_lake_columns(present))}, "
+        f"CASE WHEN {error_condition(present)} THEN {_problems(present)} END AS problems FROM parsed"
+    )

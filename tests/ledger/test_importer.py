@@ -201,8 +201,8 @@ def test_a_different_repeat_in_the_file_is_rejected_naming_the_first_row(ledger_
     batch = import_file(write_waybills(ledger_dir / "repeat.csv", rows))
     assert counts(batch) == (4, 2, 2, 0, 0)
     assert rejects_of(batch) == [
-        (4, "waybill_no", None, "repeated_in_file", "2"),
-        (5, "waybill_no", None, "repeated_in_file", "2"),
+        (4, "waybill_no", "SF0000000007", "repeated_in_file", "2"),
+        (5, "waybill_no", "SF0000000007", "repeated_in_file", "2"),
     ]
     assert [str(r["freight"]) for r in lake_rows()] == ["12.50", "12.50"]  # the first row was kept
     with translation.override("en"):

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,115 +14,245 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AccountMonth',
+            name="AccountMonth",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('billing_code', models.CharField(max_length=40, verbose_name='billing account code')),
-                ('month', models.DateField(verbose_name='month')),
-                ('waybills', models.BigIntegerField(verbose_name='waybills')),
-                ('pieces', models.BigIntegerField(verbose_name='pieces')),
-                ('weight_kg', models.DecimalField(decimal_places=3, max_digits=20, verbose_name='weight (kg)')),
-                ('revenue', models.DecimalField(decimal_places=2, max_digits=20, verbose_name='revenue (CNY)')),
-                ('cost', models.DecimalField(decimal_places=2, max_digits=20, verbose_name='cost (CNY)')),
-                ('margin', models.DecimalField(decimal_places=2, max_digits=20, verbose_name='margin (CNY)')),
-                ('costed_waybills', models.BigIntegerField(default=0)),
-                ('cod_amount', models.DecimalField(decimal_places=2, max_digits=20, verbose_name='COD amount (CNY)')),
-                ('returns', models.BigIntegerField(verbose_name='returns')),
-                ('returned', models.BigIntegerField(default=0, verbose_name='returned to sender')),
-                ('lost', models.BigIntegerField(verbose_name='lost')),
-                ('damaged', models.BigIntegerField(verbose_name='damaged')),
-                ('promised', models.BigIntegerField(default=0)),
-                ('on_time', models.BigIntegerField(verbose_name='on time')),
-                ('consumer_waybills', models.BigIntegerField(default=0)),
-                ('lanes', models.IntegerField(verbose_name='lanes')),
-                ('destination_cities', models.IntegerField(verbose_name='destination cities')),
-                ('active_days', models.IntegerField(verbose_name='active days')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "billing_code",
+                    models.CharField(max_length=40, verbose_name="billing account code"),
+                ),
+                ("month", models.DateField(verbose_name="month")),
+                ("waybills", models.BigIntegerField(verbose_name="waybills")),
+                ("pieces", models.BigIntegerField(verbose_name="pieces")),
+                (
+                    "weight_kg",
+                    models.DecimalField(
+                        decimal_places=3, max_digits=20, verbose_name="weight (kg)"
+                    ),
+                ),
+                (
+                    "revenue",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=20, verbose_name="revenue (CNY)"
+                    ),
+                ),
+                (
+                    "cost",
+                    models.DecimalField(decimal_places=2, max_digits=20, verbose_name="cost (CNY)"),
+                ),
+                (
+                    "margin",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=20, verbose_name="margin (CNY)"
+                    ),
+                ),
+                ("costed_waybills", models.BigIntegerField(default=0)),
+                (
+                    "cod_amount",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=20, verbose_name="COD amount (CNY)"
+                    ),
+                ),
+                ("returns", models.BigIntegerField(verbose_name="returns")),
+                ("returned", models.BigIntegerField(default=0, verbose_name="returned to sender")),
+                ("lost", models.BigIntegerField(verbose_name="lost")),
+                ("damaged", models.BigIntegerField(verbose_name="damaged")),
+                ("promised", models.BigIntegerField(default=0)),
+                ("on_time", models.BigIntegerField(verbose_name="on time")),
+                ("consumer_waybills", models.BigIntegerField(default=0)),
+                ("lanes", models.IntegerField(verbose_name="lanes")),
+                ("destination_cities", models.IntegerField(verbose_name="destination cities")),
+                ("active_days", models.IntegerField(verbose_name="active days")),
             ],
             options={
-                'ordering': ['billing_code', 'month'],
-                'indexes': [models.Index(fields=['month'], name='account_month_month')],
-                'constraints': [models.UniqueConstraint(fields=('billing_code', 'month'), name='account_month_unique')],
+                "ordering": ["billing_code", "month"],
+                "indexes": [models.Index(fields=["month"], name="account_month_month")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("billing_code", "month"), name="account_month_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AccountMonthLane',
+            name="AccountMonthLane",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('billing_code', models.CharField(max_length=40)),
-                ('month', models.DateField()),
-                ('origin', models.CharField(max_length=6)),
-                ('destination', models.CharField(max_length=6)),
-                ('waybills', models.BigIntegerField()),
-                ('revenue', models.DecimalField(decimal_places=2, max_digits=20)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("billing_code", models.CharField(max_length=40)),
+                ("month", models.DateField()),
+                ("origin", models.CharField(max_length=6)),
+                ("destination", models.CharField(max_length=6)),
+                ("waybills", models.BigIntegerField()),
+                ("revenue", models.DecimalField(decimal_places=2, max_digits=20)),
             ],
             options={
-                'indexes': [models.Index(fields=['month'], name='account_month_lane_month')],
-                'constraints': [models.UniqueConstraint(fields=('billing_code', 'month', 'origin', 'destination'), name='account_month_lane_unique')],
+                "indexes": [models.Index(fields=["month"], name="account_month_lane_month")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("billing_code", "month", "origin", "destination"),
+                        name="account_month_lane_unique",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AccountMonthProduct',
+            name="AccountMonthProduct",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('billing_code', models.CharField(max_length=40)),
-                ('month', models.DateField()),
-                ('product', models.CharField(max_length=20)),
-                ('waybills', models.BigIntegerField()),
-                ('revenue', models.DecimalField(decimal_places=2, max_digits=20)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("billing_code", models.CharField(max_length=40)),
+                ("month", models.DateField()),
+                ("product", models.CharField(max_length=20)),
+                ("waybills", models.BigIntegerField()),
+                ("revenue", models.DecimalField(decimal_places=2, max_digits=20)),
             ],
             options={
-                'indexes': [models.Index(fields=['month'], name='account_month_product_month')],
-                'constraints': [models.UniqueConstraint(fields=('billing_code', 'month', 'product'), name='account_month_product_unique')],
+                "indexes": [models.Index(fields=["month"], name="account_month_product_month")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("billing_code", "month", "product"),
+                        name="account_month_product_unique",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ImportBatch',
+            name="ImportBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('web', 'Upload'), ('cli', 'Command line'), ('api', 'API'), ('demo', 'Demo data')], max_length=10, verbose_name='source')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('committed', 'Done'), ('failed', 'Failed'), ('interrupted', 'Interrupted')], db_index=True, default='queued', max_length=12, verbose_name='status')),
-                ('stage', models.CharField(choices=[('waiting', 'Waiting'), ('reading', 'Reading the file'), ('validating', 'Checking rows'), ('writing', 'Writing to the lake'), ('facts', 'Building monthly facts'), ('done', 'Finished')], default='waiting', max_length=12, verbose_name='stage')),
-                ('file_name', models.CharField(max_length=255, verbose_name='file')),
-                ('upload_path', models.CharField(blank=True, max_length=500)),
-                ('file_size', models.BigIntegerField(default=0, verbose_name='size (bytes)')),
-                ('file_sha256', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('file_format', models.CharField(blank=True, max_length=10, verbose_name='format')),
-                ('encoding_requested', models.CharField(blank=True, max_length=20)),
-                ('encoding', models.CharField(blank=True, max_length=20, verbose_name='encoding')),
-                ('rows_read', models.BigIntegerField(default=0, verbose_name='read')),
-                ('accepted', models.BigIntegerField(default=0, verbose_name='accepted')),
-                ('rejected', models.BigIntegerField(default=0, verbose_name='rejected')),
-                ('duplicates', models.BigIntegerField(default=0, verbose_name='duplicates')),
-                ('conflicts', models.BigIntegerField(default=0, verbose_name='conflicts')),
-                ('progress_done', models.BigIntegerField(default=0)),
-                ('progress_total', models.BigIntegerField(default=0)),
-                ('months', models.JSONField(blank=True, default=list)),
-                ('warnings', models.JSONField(blank=True, default=list)),
-                ('error_code', models.CharField(blank=True, max_length=40)),
-                ('error_params', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
-                ('worker_pid', models.IntegerField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='imported by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("web", "Upload"),
+                            ("cli", "Command line"),
+                            ("api", "API"),
+                            ("demo", "Demo data"),
+                        ],
+                        max_length=10,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("committed", "Done"),
+                            ("failed", "Failed"),
+                            ("interrupted", "Interrupted"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "Waiting"),
+                            ("reading", "Reading the file"),
+                            ("validating", "Checking rows"),
+                            ("writing", "Writing to the lake"),
+                            ("facts", "Building monthly facts"),
+                            ("done", "Finished"),
+                        ],
+                        default="waiting",
+                        max_length=12,
+                        verbose_name="stage",
+                    ),
+                ),
+                ("file_name", models.CharField(max_length=255, verbose_name="file")),
+                ("upload_path", models.CharField(blank=True, max_length=500)),
+                ("file_size", models.BigIntegerField(default=0, verbose_name="size (bytes)")),
+                ("file_sha256", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("file_format", models.CharField(blank=True, max_length=10, verbose_name="format")),
+                ("encoding_requested", models.CharField(blank=True, max_length=20)),
+                ("encoding", models.CharField(blank=True, max_length=20, verbose_name="encoding")),
+                ("rows_read", models.BigIntegerField(default=0, verbose_name="read")),
+                ("accepted", models.BigIntegerField(default=0, verbose_name="accepted")),
+                ("rejected", models.BigIntegerField(default=0, verbose_name="rejected")),
+                ("duplicates", models.BigIntegerField(default=0, verbose_name="duplicates")),
+                ("conflicts", models.BigIntegerField(default=0, verbose_name="conflicts")),
+                ("progress_done", models.BigIntegerField(default=0)),
+                ("progress_total", models.BigIntegerField(default=0)),
+                ("months", models.JSONField(blank=True, default=list)),
+                ("warnings", models.JSONField(blank=True, default=list)),
+                ("error_code", models.CharField(blank=True, max_length=40)),
+                ("error_params", models.JSONField(blank=True, default=dict)),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="started")),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished"),
+                ),
+                ("worker_pid", models.IntegerField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="imported by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'import',
-                'verbose_name_plural': 'imports',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "import",
+                "verbose_name_plural": "imports",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='LakeFile',
+            name="LakeFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('path', models.CharField(max_length=300, unique=True)),
-                ('month', models.CharField(db_index=True, max_length=7)),
-                ('rows', models.BigIntegerField()),
-                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lake_files', to='ledger.importbatch')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("path", models.CharField(max_length=300, unique=True)),
+                ("month", models.CharField(db_index=True, max_length=7)),
+                ("rows", models.BigIntegerField()),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lake_files",
+                        to="ledger.importbatch",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['month', 'path'],
+                "ordering": ["month", "path"],
             },
         ),
     ]

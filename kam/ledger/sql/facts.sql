@@ -8,12 +8,13 @@
 --            is_return, month)       -- the lake; month is 'YYYY-MM' (Beijing calendar)
 --   touched_months(month)            -- the months to (re)build
 -- and reads each statement's result. Statements are separated by '-- name: <name>' lines.
+-- Each result's month_start is the month's first day (a DATE), for the facts tables.
 -- Money columns are DECIMAL(18,2) in the lake; their sums stay DECIMAL (exact to the cent).
 
 -- name: account_month
 SELECT
     w.billing_code,
-    w.month,
+    CAST(CONCAT(w.month, '-01') AS DATE) AS month_start,
     COUNT(*) AS waybills,
     SUM(w.pieces) AS pieces,
     SUM(w.weight_kg) AS weight_kg,
@@ -42,7 +43,7 @@ GROUP BY w.billing_code, w.month
 -- name: account_month_product
 SELECT
     w.billing_code,
-    w.month,
+    CAST(CONCAT(w.month, '-01') AS DATE) AS month_start,
     w.product,
     COUNT(*) AS waybills,
     SUM(w.freight + w.surcharges) AS revenue
@@ -51,7 +52,10 @@ WHERE w.month IN (SELECT t.month FROM touched_months t)
 GROUP BY w.billing_code, w.month, w.product
 
 -- name: account_month_lane
-SELECT billing_code, month, origin, destination, waybills, revenue
+-- The lanes that matter: the 10 biggest by revenue of each code and month, among lanes
+-- used at least twice that month (a one-off shipment is no lane).
+SELECT billing_code, CAST(CONCAT(month, '-01') AS DATE) AS month_start, origin, destination,
+       waybills, revenue
 FROM (
     SELECT
         l.*,
@@ -70,6 +74,7 @@ FROM (
         FROM waybills w
         WHERE w.month IN (SELECT t.month FROM touched_months t)
         GROUP BY w.billing_code, w.month, w.origin, w.destination
+        HAVING COUNT(*) >= 2
     ) l
 ) ranked
-WHERE lane_rank <= 20
+WHERE lane_rank <= 10

@@ -24,11 +24,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=["waybills"], help="what the files hold")
         parser.add_argument("paths", nargs="+", type=Path, help="files to import")
-        parser.add_argument("--format", choices=sources.FORMATS, default="", help="override detection")
         parser.add_argument(
-            "--encoding", choices=sources.ENCODINGS, default="", help="text encoding (default: detect)"
+            "--format", choices=sources.FORMATS, default="", help="override detection"
         )
-        parser.add_argument("--json", action="store_true", help="print the counts as one JSON object")
+        parser.add_argument(
+            "--encoding",
+            choices=sources.ENCODINGS,
+            default="",
+            help="text encoding (default: detect)",
+        )
+        parser.add_argument(
+            "--json", action="store_true", help="print the counts as one JSON object"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         as_json = options["json"]
@@ -85,7 +92,9 @@ class Command(BaseCommand):
               "duplicates %(duplicates)s, conflicts %(conflicts)s (%(seconds)s s)") % result
         )  # fmt: skip
         for warning in batch.warnings:
-            self.stdout.write("  " + messages.warning_text(warning["code"], warning.get("params", {})))
+            self.stdout.write(
+                "  " + messages.warning_text(warning["code"], warning.get("params", {}))
+            )
         if result["rejected"] or result["conflicts"]:
             self.stdout.write(
                 "  " + _("Reject report: kam rejects %(batch)s -o rejects.csv") % result

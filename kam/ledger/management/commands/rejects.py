@@ -18,7 +18,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("batch", type=int, help="the import's number")
         parser.add_argument("--xlsx", action="store_true", help="XLSX instead of CSV")
-        parser.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+        parser.add_argument(
+            "-o", "--output", type=Path, help="file to write (default: standard output)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         batch = ImportBatch.objects.filter(pk=options["batch"]).first()
@@ -28,12 +30,13 @@ class Command(BaseCommand):
         if options["xlsx"]:
             if not options["output"]:
                 raise CommandError(_("XLSX needs --output FILE."))
-            options["output"].write_bytes(xlsx_bytes(_("Rejected rows"), exports.reject_header(), rows))
+            options["output"].write_bytes(
+                xlsx_bytes(_("Rejected rows"), exports.reject_header(), rows)
+            )
             return
-        out = open(options["output"], "w", encoding="utf-8", newline="") if options["output"] else sys.stdout  # noqa: SIM115
-        try:
-            for chunk in csv_lines(exports.reject_header(), rows):
-                out.write(chunk)
-        finally:
-            if out is not sys.stdout:
-                out.close()
+        header = exports.reject_header()
+        if options["output"]:
+            with open(options["output"], "w", encoding="utf-8", newline="") as out:
+                out.writelines(csv_lines(header, rows))
+        else:
+            sys.stdout.writelines(csv_lines(header, rows))
