@@ -20,6 +20,7 @@ demo: setup
 ## make test: install what the tests need and run the whole suite
 test: setup-test browser-deps
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(KAM) makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 

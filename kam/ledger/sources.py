@@ -277,7 +277,7 @@ def _stage_csv(path: Path, sniffed: Sniffed, out: Path, progress: Callable[[int]
                 for batch in reader:
                     # Records the parser skipped take their place in the numbering.
                     skipped = sorted(r.row for r in invalid if r.row >= record)
-                    numbers = []
+                    numbers: list[int] = []
                     n = record
                     while len(numbers) < batch.num_rows:
                         if skipped and skipped[0] == n:
