@@ -205,7 +205,9 @@ DUCKDB_MEMORY_LIMIT = env_str("KAM_DUCKDB_MEMORY_LIMIT", "4GB")
 DUCKDB_THREADS = env_int("KAM_DUCKDB_THREADS", 0)  # 0: one per CPU core
 # Uploads larger than this are refused before they are read (bytes; 4 GiB).
 IMPORT_MAX_BYTES = env_int("KAM_IMPORT_MAX_BYTES", 4 * 1024**3)
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024**2  # larger uploads go to a temporary file, never into memory
+FILE_UPLOAD_MAX_MEMORY_SIZE = (
+    2 * 1024**2
+)  # larger uploads go to a temporary file, never into memory
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "uploads")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 

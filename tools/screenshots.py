@@ -3,6 +3,8 @@
 Usage: .venv/bin/python tools/screenshots.py BASE_URL USERNAME PASSWORD OUTDIR PATH [PATH ...]
 Each PATH is shot in Chinese (zh-hans) and English, as OUTDIR/<name>-<lang>.png, where
 <name> is the path with "/" replaced by "_". Add "#tab-id" to a path to click that tab first.
+Add "@SELECTOR" (a CSS selector, e.g. "/accounts/12/@#shipments") to end the full-page shot
+at the bottom of that element instead of the bottom of the page.
 """
 
 import sys
@@ -31,6 +33,7 @@ def main() -> None:
             with page.expect_navigation():
                 page.click("#login-button")
             for path in paths:
+                path, _, until = path.partition("@")
                 url, _, tab = path.partition("#")
                 page.goto(f"{base}{url}")
                 if tab:
@@ -39,7 +42,15 @@ def main() -> None:
                 name = (url.strip("/").replace("/", "_").replace("?", "_") or "home") + (
                     f"_{tab}" if tab else ""
                 )
-                page.screenshot(path=str(out / f"{name}-{lang}.png"), full_page=True)
+                clip = None
+                if until:
+                    page.wait_for_timeout(1200)  # let charts finish their entry animation
+                    box = page.locator(until).first.bounding_box()
+                    if box is None:
+                        raise SystemExit(f"{path}: nothing matches {until!r}")
+                    width = page.evaluate("document.documentElement.scrollWidth")
+                    clip = {"x": 0, "y": 0, "width": width, "height": box["y"] + box["height"] + 16}
+                page.screenshot(path=str(out / f"{name}-{lang}.png"), full_page=True, clip=clip)
             context.close()
         browser.close()
 

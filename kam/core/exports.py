@@ -40,8 +40,12 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[
     yield buffer.getvalue()
 
 
-def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
+def csv_response(
+    filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        csv_lines(header, rows), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -65,7 +69,9 @@ def xlsx_bytes(sheet_name: str, header: Sequence[str], rows: Iterable[Sequence[A
     return buffer.getvalue()
 
 
-def xlsx_response(filename: str, sheet_name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> HttpResponse:
+def xlsx_response(
+    filename: str, sheet_name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> HttpResponse:
     response = HttpResponse(xlsx_bytes(sheet_name, header, rows), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -31,8 +31,12 @@ FACT_COLUMNS = (
 
 
 def fact_header() -> list[str]:
-    return [str(AccountMonth._meta.get_field(c).verbose_name) if c not in (
-        "costed_waybills", "promised", "consumer_waybills") else c for c in FACT_COLUMNS]  # fmt: skip
+    extra = {
+        "costed_waybills": _("Waybills with cost"),
+        "promised": _("Waybills with a promised time"),
+        "consumer_waybills": _("Waybills to consumers"),
+    }
+    return [str(extra.get(c) or AccountMonth._meta.get_field(c).verbose_name) for c in FACT_COLUMNS]
 
 
 def fact_rows(facts: Iterable[AccountMonth]) -> Iterator[list[Any]]:

@@ -21,6 +21,11 @@ def column_label(name: str) -> str:
 
 
 def _spellings(choices: dict[Any, tuple[str, ...]]) -> str:
+    """The accepted values as a reader of this language writes them."""
+    from django.utils.translation import get_language
+
+    if (get_language() or "").startswith("en"):
+        return ", ".join(str(value) for value in choices)
     return "、".join(s for values in choices.values() for s in values[:2])
 
 

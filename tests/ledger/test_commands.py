@@ -11,10 +11,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 from openpyxl import load_workbook
 
 from kam.ledger.models import AccountMonth, ImportBatch
@@ -35,6 +37,13 @@ def mixed_file(ledger_dir: Path) -> Path:
     """4 rows read: 2 accepted, 1 rejected (a formula in the waybill number), 1 duplicate."""
     rows = [good_row(1), good_row(2), good_row(3, waybill_no="=1+1"), good_row(1)]
     return write_waybills(ledger_dir / "a.csv", rows)
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Any:
+    """In-process commands print in the active language; these tests read English."""
+    with translation.override("en"):
+        yield
 
 
 # --- kam import waybills --------------------------------------------------------------------
@@ -143,7 +152,7 @@ def test_the_real_exit_status_of_the_console_command(tmp_path: Path) -> None:
         env=env, capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2],
     )  # fmt: skip
     assert done.returncode == 1
-    assert "No such file." in done.stderr
+    assert "文件不存在" in done.stderr  # the console speaks the product's default language
 
 
 # --- kam rejects --------------------------------------------------------------------------------
