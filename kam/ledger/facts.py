@@ -62,6 +62,14 @@ def define_waybills_view(con: duckdb.DuckDBPyConnection, files: list[str]) -> No
         )
 
 
+def _as_text(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConnection:
+    """Run ``sql`` with every column as text: DuckDB hands over strings ten times faster than
+    Decimal objects, and both databases read a decimal string exactly."""
+    names = [d[0] for d in con.execute(f"DESCRIBE {sql}").fetchall()]
+    columns = ", ".join(f'CAST("{n}" AS VARCHAR)' for n in names)
+    return con.execute(f"SELECT {columns} FROM ({sql})")
+
+
 def _load(cursor: Any, table: str, columns: list[str], result: duckdb.DuckDBPyConnection) -> int:
     """Insert DuckDB's result rows (already in ``columns`` order) in chunks; PostgreSQL by COPY."""
     rows = 0
@@ -111,6 +119,5 @@ def rebuild(
                 f"DELETE FROM {table} WHERE month IN ({', '.join(['%s'] * len(starts))})",  # noqa: S608 - table from the model
                 starts,
             )
-            result = con.execute(sql)
-            counts[name] = _load(cursor, table, columns, result)
+            counts[name] = _load(cursor, table, columns, _as_text(con, sql))
     return counts

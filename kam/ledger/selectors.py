@@ -149,6 +149,8 @@ def monthly_totals(codes: list[str], start: date, end: date) -> list[dict[str, A
             for money in ("revenue", "cost", "margin", "cod_amount"):
                 row[money] = Decimal("0.00")
             row["weight_kg"] = Decimal("0.000")
+        for money in ("revenue", "cost", "margin", "cod_amount"):
+            row[money] = _cents(row[money])
         row["on_time_rate"] = (
             round(100 * row["on_time"] / row["promised"], 1) if row["promised"] else None
         )
@@ -161,21 +163,41 @@ def monthly_totals(codes: list[str], start: date, end: date) -> list[dict[str, A
     return out
 
 
+def _cents(value: Any) -> Decimal:
+    """A sum as exact cents. SQLite adds decimals as binary floats (…430000000 or …4299999);
+    every input has whole cents, so rounding to the cent gives the exact sum back."""
+    return Decimal(value or 0).quantize(Decimal("0.01"))
+
+
+def _with_cents(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for row in rows:
+        row["revenue"] = _cents(row["revenue"])
+    return rows
+
+
 def top_lanes(codes: list[str], start: date, end: date, limit: int = 10) -> list[dict[str, Any]]:
-    return list(
-        AccountMonthLane.objects.filter(billing_code__in=codes, month__gte=start, month__lte=end)
-        .values("origin", "destination")
-        .annotate(waybills=Sum("waybills"), revenue=Sum("revenue"))
-        .order_by("-revenue", "-waybills", "origin", "destination")[:limit]
+    return _with_cents(
+        list(
+            AccountMonthLane.objects.filter(
+                billing_code__in=codes, month__gte=start, month__lte=end
+            )
+            .values("origin", "destination")
+            .annotate(waybills=Sum("waybills"), revenue=Sum("revenue"))
+            .order_by("-revenue", "-waybills", "origin", "destination")[:limit]
+        )
     )
 
 
 def product_mix(codes: list[str], start: date, end: date) -> list[dict[str, Any]]:
-    return list(
-        AccountMonthProduct.objects.filter(billing_code__in=codes, month__gte=start, month__lte=end)
-        .values("product")
-        .annotate(waybills=Sum("waybills"), revenue=Sum("revenue"))
-        .order_by("-revenue", "product")
+    return _with_cents(
+        list(
+            AccountMonthProduct.objects.filter(
+                billing_code__in=codes, month__gte=start, month__lte=end
+            )
+            .values("product")
+            .annotate(waybills=Sum("waybills"), revenue=Sum("revenue"))
+            .order_by("-revenue", "product")
+        )
     )
 
 
