@@ -225,7 +225,8 @@ def statement_label(sql: str) -> str:
     from kam.ledger import facts
 
     for name, text in facts.statements().items():
-        if sql == text:
+        # facts.rebuild may wrap a statement (SELECT CAST(...) FROM (<statement>)).
+        if sql == text or (text in sql and not sql.lstrip().upper().startswith("DESCRIBE")):
             return f"facts: {name}"
     flat = " ".join(sql.split())
     for pattern, label in _STATEMENT_LABELS:
