@@ -191,7 +191,7 @@ def _run_locked(batch: ImportBatch, path: Path, report: _Reporter, known: set[st
         con.execute(
             "CREATE TEMP VIEW good AS SELECT * EXCLUDE (problems) FROM checked WHERE problems IS NULL"
         )
-        duplicates, excluded_rows = _split_repeats(con)
+        duplicates = _split_repeats(con)
         report(ImportBatch.Stage.VALIDATING, 65, force=True)
         lake_dups, conflicts = _match_lake(con, sorted(known))
         duplicates += lake_dups
@@ -235,8 +235,9 @@ def _run_locked(batch: ImportBatch, path: Path, report: _Reporter, known: set[st
         con.close()
 
 
-def _split_repeats(con: Any) -> tuple[int, int]:
-    """Rows of a waybill number seen earlier in the same file. Fills ``excluded``."""
+def _split_repeats(con: Any) -> int:
+    """Rows of a waybill number seen earlier in the same file. Fills ``excluded``; returns
+    how many were identical repeats (duplicates)."""
     con.execute(
         """CREATE TEMP TABLE repeats AS
            SELECT waybill_no, min(_row) AS first_row FROM good
@@ -256,7 +257,7 @@ def _split_repeats(con: Any) -> tuple[int, int]:
            SELECT _row, 'waybill_no', waybill_no, 'repeated_in_file', CAST(first_row AS VARCHAR)
            FROM repeat_rows WHERE NOT same"""
     )
-    return con.execute("SELECT count(*) FROM repeat_rows WHERE same").fetchone()[0], 0
+    return con.execute("SELECT count(*) FROM repeat_rows WHERE same").fetchone()[0]
 
 
 def _match_lake(con: Any, known: list[str]) -> tuple[int, int]:

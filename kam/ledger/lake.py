@@ -14,7 +14,6 @@ the next import removes. One import writes at a time (an advisory file lock).
 """
 
 import fcntl
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -166,8 +165,3 @@ def load_region_table(con: duckdb.DuckDBPyConnection) -> None:
     con.register("region_alias_arrow", table)
     con.execute("CREATE OR REPLACE TEMP TABLE region_alias AS SELECT * FROM region_alias_arrow")
     con.unregister("region_alias_arrow")
-
-
-def disk_free(path: Path | None = None) -> int:
-    stat = os.statvfs(path or root())
-    return stat.f_bavail * stat.f_frsize

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from .contract import BY_NAME, CONSIGNEE_TYPES, PRODUCTS, STATUSES, TIME_FORMATS
+from .contract import BY_NAME, CONSIGNEE_TYPES, PRODUCTS, STATUSES
 
 
 def column_label(name: str) -> str:
@@ -133,7 +133,3 @@ def warning_text(code: str, params: dict[str, Any]) -> str:
             "These columns are not part of the waybill contract and were ignored: %(columns)s."
         ) % {"columns": ", ".join(params.get("columns", []))}
     return code
-
-
-def time_formats_hint() -> str:
-    return ", ".join(TIME_FORMATS[:4])

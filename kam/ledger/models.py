@@ -1,7 +1,5 @@
 """Imports, the lake's file catalogue, and the monthly facts per billing account code."""
 
-from decimal import Decimal
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -150,11 +148,6 @@ class AccountMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.billing_code} {self.month:%Y-%m}"
-
-    @property
-    def margin_rate(self) -> Decimal | None:
-        covered = self.revenue if self.costed_waybills else Decimal(0)
-        return (self.margin / covered * 100).quantize(Decimal("0.1")) if covered else None
 
 
 class AccountMonthProduct(models.Model):

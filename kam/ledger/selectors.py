@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import duckdb
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from kam.accounts.models import Account, BillingCode, CorporateGroup
@@ -151,16 +151,30 @@ def monthly_totals(codes: list[str], start: date, end: date) -> list[dict[str, A
             row["weight_kg"] = Decimal("0.000")
         for money in ("revenue", "cost", "margin", "cod_amount"):
             row[money] = _cents(row[money])
-        row["on_time_rate"] = (
-            round(100 * row["on_time"] / row["promised"], 1) if row["promised"] else None
-        )
-        row["margin_rate"] = (
-            round(100 * row["margin"] / row["revenue"], 1)
-            if row["revenue"] and row["costed_waybills"]
-            else None
-        )
+        row["on_time_rate"] = rate(row["on_time"], row["promised"])
+        row["margin_rate"] = rate(row["margin"], row["revenue"]) if row["costed_waybills"] else None
         out.append(row)
     return out
+
+
+def rate(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
+    """``part`` as a percentage of ``whole``, to one decimal; None when ``whole`` is zero."""
+    return (Decimal(100) * part / whole).quantize(Decimal("0.1")) if whole else None
+
+
+def period_totals(months: list[dict[str, Any]]) -> dict[str, Any]:
+    """The totals of :func:`monthly_totals`' rows; margin only over months with known cost."""
+    costed = [m for m in months if m["costed_waybills"]]
+    return {
+        "waybills": sum(m["waybills"] for m in months),
+        "revenue": sum((m["revenue"] for m in months), Decimal(0)),
+        "margin": sum((m["margin"] for m in costed), Decimal(0)) if costed else None,
+        "margin_rate": rate(sum(m["margin"] for m in costed), sum(m["revenue"] for m in costed))
+        if costed
+        else None,
+        "on_time_rate": rate(sum(m["on_time"] for m in months), sum(m["promised"] for m in months)),
+        "cod_amount": sum((m["cod_amount"] for m in months), Decimal(0)),
+    }
 
 
 def _cents(value: Any) -> Decimal:
@@ -245,16 +259,6 @@ def unlinked_code_get(user: User, code: str) -> dict[str, Any]:
     if row is None:
         raise AccountMonth.DoesNotExist(code)
     return row
-
-
-def ledger_summary() -> dict[str, Any]:
-    return AccountMonth.objects.aggregate(
-        codes=Count("billing_code", distinct=True),
-        waybills=Coalesce(Sum("waybills"), 0),
-        revenue=Coalesce(Sum("revenue"), Decimal("0")),
-        first=Min("month"),
-        last=Max("month"),
-    ) | {"imports": ImportBatch.objects.filter(~Q(status=ImportBatch.Status.FAILED)).count()}
 
 
 # --- pages ----------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """Writes of the ledger: creating and running imports, linking billing codes to accounts."""
 
 import os
-import shutil
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -103,21 +102,6 @@ def import_run(
     finally:
         if batch.upload_path:
             Path(batch.upload_path).unlink(missing_ok=True)
-
-
-def import_discard_uploads() -> None:
-    """Remove upload files of batches that will never run (operations clean-up)."""
-    keep = set(
-        ImportBatch.objects.filter(status=ImportBatch.Status.QUEUED).values_list(
-            "upload_path", flat=True
-        )
-    )
-    for path in upload_dir().iterdir():
-        if str(path) not in keep:
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@
 unlinked billing codes, facts downloads, and the shipments panel of the account and group
 pages. Thin: parse with a form, call a selector or service, render."""
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -450,15 +450,6 @@ def facts_xlsx(request: HttpRequest) -> HttpResponse:
 # --- the shipments panel of the account and group pages ---------------------------------------
 
 
-def _month_start(months_back: int, end: date) -> date:
-    index = end.year * 12 + end.month - 1 - months_back
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _rate(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
-    return (Decimal(100) * part / whole).quantize(Decimal("0.1")) if whole else None
-
-
 def _money_text(value: Decimal) -> str:
     return str(Decimal(value).quantize(Decimal("0.01")))
 
@@ -476,28 +467,17 @@ def shipments_panel(
         return panels.Content(
             render_to_string("ledger/_shipments_panel.html", context, request=request)
         )
-    start, end = _month_start(PANEL_MONTHS - 1, latest), latest
+    start, end = selectors.month_range(latest, PANEL_MONTHS)
     months = selectors.monthly_totals(codes, start, end)
     lanes = selectors.top_lanes(codes, start, end, limit=8)
     products = selectors.product_mix(codes, start, end)
-    revenue = sum((m["revenue"] for m in months), Decimal(0))
-    costed = [m for m in months if m["costed_waybills"]]
-    totals = {
-        "waybills": sum(m["waybills"] for m in months),
-        "revenue": revenue,
-        "margin": sum((m["margin"] for m in costed), Decimal(0)) if costed else None,
-        "margin_rate": _rate(
-            sum(m["margin"] for m in costed), sum(m["revenue"] for m in costed)
-        ) if costed else None,
-        "on_time_rate": _rate(sum(m["on_time"] for m in months), sum(m["promised"] for m in months)),
-        "cod_amount": sum((m["cod_amount"] for m in months), Decimal(0)),
-    }  # fmt: skip
+    totals = selectors.period_totals(months)
     for lane in lanes:
         lane["origin_label"] = regions.label(lane["origin"])
         lane["destination_label"] = regions.label(lane["destination"])
     for product in products:
         product["label"] = PRODUCT_LABELS.get(product["product"], product["product"])
-        product["share"] = _rate(product["revenue"], revenue)
+        product["share"] = selectors.rate(product["revenue"], totals["revenue"])
     period = {"month_from": f"{start:%Y-%m}", "month_to": f"{end:%Y-%m}"}
     query = urlencode({**scope, **period})
     context.update({
