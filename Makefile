@@ -54,7 +54,7 @@ static: node_modules/.installed
 
 # .po -> .mo with Babel (pure Python), so set-up needs no GNU gettext.
 messages: $(VENV)/.installed
-	@for po in kam/locale/*/LC_MESSAGES/django.po; do \
+	@for po in kam/locale/*/LC_MESSAGES/django.po kam/*/locale/*/LC_MESSAGES/django.po; do \
 	  $(BIN)/pybabel compile --use-fuzzy -i $$po -o $${po%.po}.mo -D django >/dev/null || exit 1; \
 	done
 

@@ -9,12 +9,15 @@ from ninja import NinjaAPI
 from kam.accounts.api import router as accounts_router
 from kam.core.api import BearerTokenAuth, SessionCsrfAuth, install_error_handlers
 from kam.core.api import router as core_router
+from kam.coverage.api import router as coverage_router
 from kam.ledger.api import router as ledger_router
+from kam.segmentation.api import router as segmentation_router
+from kam.service.api import router as service_router
 
 api = NinjaAPI(
     title="KAM API",
     version="1",
-    description="Key-account management: the archive of accounts, groups, contacts, ties and teams; the shipment ledger (waybill imports, monthly facts).",
+    description="Key-account management: the archive of accounts, groups, contacts, ties and teams; the shipment ledger (waybill imports, monthly facts); segmentation and account value; coverage and visits; service cases and surveys.",
     auth=[BearerTokenAuth(), SessionCsrfAuth()],
     urls_namespace="api",
     openapi_url="/openapi.json",
@@ -24,3 +27,6 @@ install_error_handlers(api)
 api.add_router("/v1/", core_router)
 api.add_router("/v1/", accounts_router)
 api.add_router("/v1/", ledger_router)
+api.add_router("/v1/", segmentation_router)
+api.add_router("/v1/", coverage_router)
+api.add_router("/v1/", service_router)

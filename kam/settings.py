@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "kam.core",
     "kam.accounts",
     "kam.ledger",
+    "kam.segmentation",
+    "kam.coverage",
+    "kam.service",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +83,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kam.core.context_processors.kam",
+                "kam.segmentation.context_processors.nav",
+                "kam.coverage.context_processors.nav",
+                "kam.service.context_processors.nav",
             ],
         },
     },

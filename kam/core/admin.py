@@ -1,11 +1,14 @@
 """The administration site is for system administrators: users, tokens, configuration.
 Customer data is not registered here (administrators do not see it)."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from kam.core.models import ApiToken, User
+from kam.core.models import ApiToken, CalendarDay, User
 
 
 @admin.register(User)
@@ -28,3 +31,22 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: object) -> bool:
         return False  # tokens are created with `kam token create`, which shows them once
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """Administrators add next year's schedule here when the State Council publishes it."""
+
+    list_display = ("day", "weekday", "working", "festival", "source")
+    list_filter = ("working", "festival", "source", ("day", admin.DateFieldListFilter))
+    date_hierarchy = "day"
+    search_fields = ("day",)
+    readonly_fields = ("source",)
+
+    @admin.display(description=_("weekday"))
+    def weekday(self, obj: CalendarDay) -> str:
+        return formats.date_format(obj.day, "l")
+
+    def save_model(self, request: Any, obj: CalendarDay, form: Any, change: bool) -> None:
+        obj.source = CalendarDay.Source.ADMIN  # a re-seed never overwrites an edited day
+        super().save_model(request, obj, form, change)

@@ -92,3 +92,51 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.subject_label}"
+
+
+class Festival(models.TextChoices):
+    """The public holidays of the State Council's schedule (and "other" for one-offs)."""
+
+    NEW_YEAR = "new_years_day", _("New Year's Day")
+    SPRING_FESTIVAL = "spring_festival", _("Spring Festival")
+    TOMB_SWEEPING = "tomb_sweeping_day", _("Qingming Festival")
+    LABOUR_DAY = "labour_day", _("Labour Day")
+    DRAGON_BOAT = "dragon_boat_festival", _("Dragon Boat Festival")
+    MID_AUTUMN = "mid_autumn_festival", _("Mid-Autumn Festival")
+    NATIONAL_DAY = "national_day", _("National Day")
+    OTHER = "other", _("Other")
+
+
+class CalendarDay(models.Model):
+    """A day that the State Council's schedule makes different from the weekday rule.
+
+    ``working=False``: a day off (a public holiday, or a weekday given off around one);
+    ``working=True``: a make-up working day (调休上班), usually a weekend day. Days not listed
+    follow Monday-to-Friday. Seeded from the ``chinese-calendar`` package by a migration and
+    ``kam calendar seed``; administrators add next year's days when they are published.
+    :func:`kam.core.selectors.working_calendar` turns these rows into a
+    :class:`kam.core.workcal.WorkingCalendar`.
+    """
+
+    class Source(models.TextChoices):
+        PACKAGE = "package", _("chinese-calendar package")
+        ADMIN = "admin", _("Administrator")
+
+    day = models.DateField(_("day"), unique=True)
+    working = models.BooleanField(
+        _("working day"), help_text=_("Ticked for a make-up working day, clear for a day off.")
+    )
+    festival = models.CharField(
+        _("holiday"), max_length=30, choices=Festival.choices, default=Festival.OTHER
+    )
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.ADMIN
+    )
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("working calendar")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day.isoformat()} {self.get_festival_display()}"

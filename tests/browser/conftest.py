@@ -15,20 +15,15 @@ database, since the live server answers from another thread, with the migrations
 """
 
 import os
-import shutil
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from django.conf import settings
-from django.test.utils import override_settings
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from kam.core.models import Role, User
 from kam.core.services import user_create
+from tests import catalogues
 
 from .support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PASSWORD, Console
 
@@ -36,37 +31,11 @@ from .support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PASSWORD, Console
 
 
 @pytest.fixture(scope="package", autouse=True)
-def _compiled_translations(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Use kam/locale's .mo files, or compile the .po files when a .mo is missing or older.
-
-    `make messages` compiles them at set-up; a test run straight after editing a .po (or
-    on a clone where nobody ran make) still sees the current translations. The compiled
-    catalogs go to a temporary LOCALE_PATHS, so the source tree is left alone.
-    """
-    stale = [
-        po
-        for path in settings.LOCALE_PATHS
-        for po in Path(path).glob("*/LC_MESSAGES/django.po")
-        if not po.with_suffix(".mo").exists()
-        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
-    ]
-    if not stale:
-        yield
-        return
-    compiled = tmp_path_factory.mktemp("locale")
-    for path in settings.LOCALE_PATHS:
-        for po in Path(path).glob("*/LC_MESSAGES/django.po"):
-            target = compiled / po.relative_to(path).with_suffix(".mo")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if po in stale:
-                with po.open("rb") as source:
-                    catalog = read_po(source)
-                with target.open("wb") as out:
-                    write_mo(out, catalog, use_fuzzy=True)  # as `make messages` does
-            else:
-                shutil.copyfile(po.with_suffix(".mo"), target)
-    with override_settings(LOCALE_PATHS=[compiled]):  # resets Django's catalog cache
-        yield
+def _compiled_translations() -> Iterator[None]:
+    """Compile the .po files whose .mo is missing or older (see tests/catalogues.py)."""
+    catalogues.compile_stale()
+    catalogues.reset_caches()
+    yield
 
 
 @pytest.fixture(scope="package")

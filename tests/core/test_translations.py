@@ -4,40 +4,38 @@ The .mo file is git-ignored and built by ``make messages``; the runtime tests co
 themselves (with Babel) when it is missing or older than the .po.
 """
 
-import gettext as gettext_module
-import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog, Message
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from django.conf import settings
 from django.utils import translation
-from django.utils.translation import trans_real
 
 from kam.accounts.models import TIER_CHOICES
 from kam.core.models import Role
+from tests import catalogues
 
-LC_MESSAGES = Path(settings.LOCALE_PATHS[0]) / "zh_Hans" / "LC_MESSAGES"
-PO = LC_MESSAGES / "django.po"
-MO = LC_MESSAGES / "django.mo"
+# The project's catalogue, and one per app that keeps its own (kam/<app>/locale).
+CATALOGUES = catalogues.CATALOGUES
+per_catalogue = pytest.mark.parametrize(
+    "po", CATALOGUES, ids=[str(p.relative_to(settings.BASE_DIR)) for p in CATALOGUES]
+)
 
 #: %(name)s, %(n)d, %(v).2f, and the positional %s / %d; "%%" is a literal percent sign.
 PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[#0 +-]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[diouxXeEfFgGcrs%]")
 
 
-def _catalog() -> Catalog:
-    with PO.open("rb") as f:
+def _catalog(po: Path) -> Catalog:
+    with po.open("rb") as f:
         return read_po(f, locale="zh_Hans")
 
 
-def _messages() -> list[Message]:
-    return [m for m in _catalog() if m.id]  # the header has the empty msgid
+def _messages(po: Path) -> list[Message]:
+    return [m for m in _catalog(po) if m.id]  # the header has the empty msgid
 
 
 def _texts(value: str | tuple[str, ...] | list[str]) -> list[str]:
@@ -55,8 +53,9 @@ def _label(message: Message) -> str:
 # --- the catalogue file ---------------------------------------------------------------------
 
 
-def test_the_header_declares_simplified_chinese_with_one_plural_form() -> None:
-    catalog = _catalog()
+@per_catalogue
+def test_the_header_declares_simplified_chinese_with_one_plural_form(po: Path) -> None:
+    catalog = _catalog(po)
     assert not catalog.fuzzy
     header = dict(catalog.mime_headers)
     assert header["Language"] == "zh_Hans"
@@ -65,19 +64,24 @@ def test_the_header_declares_simplified_chinese_with_one_plural_form() -> None:
     assert catalog.plural_expr.strip() == "0"
 
 
-def test_every_message_is_translated() -> None:
-    untranslated = [_label(m) for m in _messages() if not all(s.strip() for s in _texts(m.string))]
+@per_catalogue
+def test_every_message_is_translated(po: Path) -> None:
+    untranslated = [
+        _label(m) for m in _messages(po) if not all(s.strip() for s in _texts(m.string))
+    ]
     assert not untranslated, f"untranslated: {untranslated}"
 
 
-def test_no_message_is_fuzzy() -> None:
-    fuzzy = [_label(m) for m in _messages() if m.fuzzy]
+@per_catalogue
+def test_no_message_is_fuzzy(po: Path) -> None:
+    fuzzy = [_label(m) for m in _messages(po) if m.fuzzy]
     assert not fuzzy, f"fuzzy: {fuzzy}"
 
 
-def test_python_format_placeholders_survive_translation() -> None:
+@per_catalogue
+def test_python_format_placeholders_survive_translation(po: Path) -> None:
     wrong = []
-    for m in _messages():
+    for m in _messages(po):
         ids = _texts(m.id)
         if "python-format" not in m.flags and not any(_placeholders(i) for i in ids):
             continue
@@ -94,32 +98,12 @@ def test_placeholder_pattern() -> None:
 # --- the catalogue at run time --------------------------------------------------------------
 
 
-def _compile_if_stale() -> None:
-    if MO.exists() and MO.stat().st_mtime >= PO.stat().st_mtime:
-        return
-    fd, tmp = tempfile.mkstemp(dir=LC_MESSAGES, prefix=".django-", suffix=".mo")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write_mo(f, _catalog())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a .mo is an ordinary build file
-        os.replace(tmp, MO)  # atomic: no other reader sees half a file
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _reset_translation_caches() -> None:
-    trans_real._translations = {}
-    trans_real._default = None
-    gettext_module._translations.clear()  # the stdlib caches parsed .mo files by path
-
-
 @pytest.fixture
 def compiled_catalogue() -> Iterator[None]:
-    _compile_if_stale()
-    _reset_translation_caches()
+    catalogues.compile_stale()
+    catalogues.reset_caches()
     yield
-    _reset_translation_caches()
+    catalogues.reset_caches()
 
 
 @pytest.mark.usefixtures("compiled_catalogue")

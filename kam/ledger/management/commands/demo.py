@@ -8,10 +8,14 @@ The archive comes from :mod:`kam.accounts.demo`, the waybills from :mod:`kam.led
 
 import argparse
 import datetime
+import importlib
+import importlib.util
 import json
 import time
+from types import ModuleType
 from typing import Any
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kam.accounts.demo import DEFAULT_AS_OF, DEFAULT_COMPANIES, DEFAULT_SEED, demo_build
@@ -78,6 +82,8 @@ class Command(BaseCommand):
         started = time.monotonic()
         try:
             if options["reset"]:
+                for module in reversed(_app_demos()):
+                    module.demo_wipe(progress)
                 ledger_demo.ledger_wipe(progress)
             result = demo_build(
                 seed=options["seed"],
@@ -100,6 +106,18 @@ class Command(BaseCommand):
                 unlinked=round(companies * ledger_demo.UNLINKED_PER_COMPANY),
                 progress=progress,
             )
+        # The apps built on the ledger (segmentation, coverage, service) add their own demo
+        # data on top, in INSTALLED_APPS order: a `demo` module with demo_load/demo_wipe.
+        extras: dict[str, str] = {}
+        if result.logins:
+            try:
+                for module in _app_demos():
+                    extras[module.__name__] = module.demo_load(
+                        seed=options["seed"], as_of=options["as_of"], progress=progress
+                    )
+            except ApplicationError as exc:
+                progress.finish()
+                raise CommandError(str(exc)) from None
         progress.finish()
         seconds = time.monotonic() - started
         if options["json"]:
@@ -111,6 +129,7 @@ class Command(BaseCommand):
                         "seconds": round(seconds, 1),  # the archive and the waybills
                         "counts": result.counts,
                         "waybills": _waybills_json(shipments),
+                        "apps": extras,
                         "password": result.password if result.logins else None,
                         "logins": [
                             {"username": u, "role": r, "name": n} for u, r, n in result.logins
@@ -132,6 +151,9 @@ class Command(BaseCommand):
             self.stdout.write(result.message)
         if shipments is not None:
             self.write_waybills(shipments)
+        for line in extras.values():
+            if line:
+                self.stdout.write(line)
         if result.logins:
             self.write_logins(result.logins, result.password)
 
@@ -165,6 +187,20 @@ def _waybills_json(result: ledger_demo.WaybillResult | None) -> dict[str, Any] |
         "seconds": round(result.seconds, 1),
         **result.counts,
     }
+
+
+def _app_demos() -> list[ModuleType]:
+    """The `demo` modules of the apps installed after the ledger, in INSTALLED_APPS order.
+
+    Each has ``demo_load(*, seed, as_of, progress) -> str`` (idempotent; returns a summary
+    line) and ``demo_wipe(progress)`` (for --reset)."""
+    names = [config.name for config in apps.get_app_configs()]
+    after = names[names.index("kam.ledger") + 1 :]
+    return [
+        importlib.import_module(f"{name}.demo")
+        for name in after
+        if name.startswith("kam.") and importlib.util.find_spec(f"{name}.demo") is not None
+    ]
 
 
 def _width(text: str) -> int:

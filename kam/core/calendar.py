@@ -1,0 +1,67 @@
+"""The working calendar's rows: seeding from the ``chinese-calendar`` package, and reading
+them as a :class:`kam.core.workcal.WorkingCalendar`.
+
+The package knows every year the State Council has published (2004 to its release); a year
+published after the package's release is added by an administrator (admin site, "Working
+calendar"), and a re-seed never overwrites those rows.
+"""
+
+import datetime
+
+from django.db import transaction
+
+from kam.core.models import CalendarDay, Festival
+from kam.core.workcal import WorkingCalendar, weekday_rule
+
+_FESTIVALS = {f.value for f in Festival}
+
+
+def package_days() -> dict[datetime.date, tuple[bool, str]]:
+    """The package's exceptions to the weekday rule: day -> (working, festival)."""
+    import chinese_calendar  # noqa: PLC0415 - only seeding needs it
+
+    keys = {h.value: h.name for h in chinese_calendar.Holiday}  # "Spring Festival" -> key
+    days: dict[datetime.date, tuple[bool, str]] = {}
+    for working, table in ((False, chinese_calendar.holidays), (True, chinese_calendar.workdays)):
+        for day, holiday in table.items():
+            if working == weekday_rule(day):
+                continue  # a holiday on a Sunday changes nothing
+            name = keys.get(holiday, "")
+            days[day] = (working, name if name in _FESTIVALS else Festival.OTHER.value)
+    return days
+
+
+@transaction.atomic
+def calendar_seed() -> int:
+    """Insert or refresh the package's days; an administrator's rows are kept as they are.
+    Returns how many rows were written."""
+    admin_days = set(
+        CalendarDay.objects.filter(source=CalendarDay.Source.ADMIN).values_list("day", flat=True)
+    )
+    wanted = {d: v for d, v in package_days().items() if d not in admin_days}
+    CalendarDay.objects.filter(source=CalendarDay.Source.PACKAGE).exclude(day__in=wanted).delete()
+    existing = {
+        row.day: row for row in CalendarDay.objects.filter(source=CalendarDay.Source.PACKAGE)
+    }
+    written = 0
+    create = []
+    for day, (working, festival) in wanted.items():
+        row = existing.get(day)
+        if row is None:
+            create.append(
+                CalendarDay(
+                    day=day, working=working, festival=festival, source=CalendarDay.Source.PACKAGE
+                )
+            )
+        elif (row.working, row.festival) != (working, festival):
+            row.working, row.festival = working, festival
+            row.save(update_fields=["working", "festival"])
+            written += 1
+    CalendarDay.objects.bulk_create(create, batch_size=500)
+    return written + len(create)
+
+
+def working_calendar() -> WorkingCalendar:
+    """The product's calendar: every published exception. A few hundred rows; cheap."""
+    exceptions = dict(CalendarDay.objects.values_list("day", "working"))
+    return WorkingCalendar(exceptions=exceptions, known_years=frozenset(d.year for d in exceptions))

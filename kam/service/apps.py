@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ServiceConfig(AppConfig):
+    name = "kam.service"
+    label = "service"
+    verbose_name = _("Service: cases and surveys")
+    default_auto_field = "django.db.models.BigAutoField"
