@@ -181,6 +181,8 @@ CONTENT_SECURITY_POLICY = {
 
 EMAIL_BACKEND = env_str("KAM_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("KAM_EMAIL_FROM", "kam@localhost")
+# Where users reach KAM (https://kam.example.com), for links in e-mails; empty: paths only.
+KAM_BASE_URL = env_str("KAM_BASE_URL", "")
 
 SIMPLE_HISTORY_REVERT_DISABLED = True
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from kam.core import access
+from kam.core.models import Notification
 
 
 def kam(request: HttpRequest) -> dict[str, object]:
@@ -14,4 +15,7 @@ def kam(request: HttpRequest) -> dict[str, object]:
         "may_manage_archive": active and access.may_manage_archive(user),
         "sees_ledger": active and access.sees_ledger(user),
         "may_import": active and access.may_import(user),
+        "unread_notifications": (
+            Notification.objects.filter(user=user, read_at__isnull=True).count() if active else 0
+        ),
     }

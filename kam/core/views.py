@@ -1,10 +1,15 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from kam.core import access
 from kam.core.forms import AccessLogFilterForm
+from kam.core.models import Notification
 from kam.core.selectors import access_log_for
 
 #: Field names in the access log, translated for display (the accounts app registers them).
@@ -31,3 +36,41 @@ def access_log(request: HttpRequest) -> HttpResponse:
     return render(
         request, "core/access_log.html", {"form": form, "page": page, "nav": "access_log"}
     )
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The user's own notifications, unread first, newest first."""
+    unread_only = request.GET.get("show") == "unread"
+    rows = Notification.objects.filter(user=request.user)
+    if unread_only:
+        rows = rows.filter(read_at__isnull=True)
+    rows = rows.order_by(F("read_at").asc(nulls_first=True), "-created_at", "-id")
+    page = Paginator(rows, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "core/notifications.html",
+        {"page": page, "unread_only": unread_only, "nav": "notifications"},
+    )
+
+
+@login_required
+@require_POST
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one notification read and go to what it is about."""
+    row = get_object_or_404(Notification, pk=pk, user=request.user)
+    if row.read_at is None:
+        row.read_at = timezone.now()
+        row.save(update_fields=["read_at"])
+    if row.url and url_has_allowed_host_and_scheme(row.url, allowed_hosts=None):
+        return redirect(row.url)  # only paths inside KAM: no host, no scheme
+    return redirect("notifications")
+
+
+@login_required
+@require_POST
+def notifications_read_all(request: HttpRequest) -> HttpResponse:
+    Notification.objects.filter(user=request.user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    return redirect("notifications")
