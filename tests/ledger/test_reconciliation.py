@@ -150,11 +150,17 @@ def expected_facts(items: list[Waybill]) -> dict[tuple[str, str], dict[str, Any]
             "cod_amount": Decimal("0.00"),
             "weight_kg": Decimal("0.000"),
             "costed_waybills": 0,
+            "lanes": set(),
+            "destination_cities": set(),
+            "active_days": set(),
         }  # fmt: skip
     )
     for w in items:
         fact = out[(w.code, w.month)]
         fact["waybills"] += 1
+        fact["lanes"].add(w.lane)
+        fact["destination_cities"].add(w.lane[1])
+        fact["active_days"].add(w.beijing.date())
         fact["revenue"] += w.revenue
         fact["weight_kg"] += Decimal(w.weight) / 1000
         if w.cost is not None:
@@ -163,6 +169,9 @@ def expected_facts(items: list[Waybill]) -> dict[tuple[str, str], dict[str, Any]
             fact["costed_waybills"] += 1
         if w.cod is not None:
             fact["cod_amount"] += w.cod * CENT
+    for fact in out.values():  # distinct counts (the facts count them with a day bit mask)
+        for key in ("lanes", "destination_cities", "active_days"):
+            fact[key] = len(fact[key])
     return dict(out)
 
 
@@ -176,6 +185,9 @@ def stored_facts() -> dict[tuple[str, str], dict[str, Any]]:
             "cod_amount": f.cod_amount,
             "weight_kg": f.weight_kg,
             "costed_waybills": f.costed_waybills,
+            "lanes": f.lanes,
+            "destination_cities": f.destination_cities,
+            "active_days": f.active_days,
         }  # fmt: skip
         for f in AccountMonth.objects.all()
     }
