@@ -12,18 +12,21 @@ credit codes, org charts and group nesting instead). History rows are written wi
 """
 
 import datetime
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models import Q, QuerySet
 from simple_history.utils import bulk_create_with_history
 
 from kam.core.errors import ApplicationError
 from kam.core.models import User
 
 from . import demo_generator
-from .demo_data import DEMO_PASSWORD, DEMO_USERNAMES, DEMO_USERS
+from .demo_data import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, DEMO_USERNAMES, DEMO_USERS
 from .demo_generator import DemoArchive
 from .models import (
     Account,
@@ -121,6 +124,16 @@ def load(archive: DemoArchive, progress: Progress) -> dict[str, int]:
     }
 
 
+def demo_users() -> QuerySet[User]:
+    """The users the demo made: a demo username *and* the demo's e-mail address, so that a
+    real user who happens to be called ``director`` or ``admin`` is never deleted."""
+    return User.objects.filter(
+        reduce(
+            operator.or_, (Q(username=u, email=f"{u}@{DEMO_EMAIL_DOMAIN}") for u in DEMO_USERNAMES)
+        )
+    )
+
+
 def demo_wipe(progress: Progress) -> None:
     """Delete the whole archive, its history and the demo users (``kam demo --reset``)."""
     steps: list[Callable[[], object]] = [
@@ -133,7 +146,7 @@ def demo_wipe(progress: Progress) -> None:
         lambda: CorporateGroup.objects.update(parent=None),
         CorporateGroup.objects.all().delete,
         *[m.history.all().delete for m in (Account, Contact, CorporateGroup, TeamMembership)],  # type: ignore[attr-defined]
-        User.objects.filter(username__in=DEMO_USERNAMES).delete,
+        demo_users().delete,
     ]
     for i, step in enumerate(steps, start=1):
         step()
@@ -202,7 +215,7 @@ def demo_build(
     if clash:
         raise ApplicationError(
             f"Users {', '.join(clash)} already exist but the archive is empty; "
-            "rename them, or run with --reset (which deletes them)."
+            "rename them (--reset deletes only the users an earlier demo made)."
         )
     progress("generating", 0, companies)
     archive = generate(seed=seed, companies=companies, as_of=as_of)

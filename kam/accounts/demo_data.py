@@ -31,6 +31,8 @@ DEMO_USERS: list[tuple[str, str, str]] = [
     ("admin", Role.ADMIN, "系统管理员"),
 ]  # fmt: skip
 DEMO_USERNAMES = [u for u, _, _ in DEMO_USERS]
+#: The demo users' e-mail domain; with the username it tells a demo user from a real one.
+DEMO_EMAIL_DOMAIN = "kam-demo.example"
 
 # fmt: off
 # Relative weight of each province (first two digits of the GB/T 2260 code).

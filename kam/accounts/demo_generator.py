@@ -25,7 +25,7 @@ from kam.core.errors import ApplicationError
 from kam.core.models import Role, User
 
 from . import demo_data as data
-from .demo_data import DEMO_PASSWORD, DEMO_USERS
+from .demo_data import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, DEMO_USERS
 from .models import (
     Account,
     AccountStatus,
@@ -273,7 +273,7 @@ class _Generator:
                 username=name,
                 role=role,
                 display_name=display,
-                email=f"{name}@kam-demo.example",
+                email=f"{name}@{DEMO_EMAIL_DOMAIN}",
                 password=password,
                 is_staff=role == Role.ADMIN,
                 is_superuser=role == Role.ADMIN,

@@ -203,6 +203,7 @@ class TieForm(BootstrapMixin, forms.Form):
     )
 
     def __init__(self, *args: Any, contacts: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "tie_%s")  # the contact page also has the staff-tie form
         super().__init__(*args, **kwargs)
         self.fields["to_contact"].queryset = contacts
         self.fields["to_contact"].label_from_instance = lambda c: (
@@ -225,6 +226,7 @@ class StaffTieForm(BootstrapMixin, forms.Form):
     )
 
     def __init__(self, *args: Any, users: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "staff_tie_%s")
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = users
         self._style()

@@ -103,8 +103,12 @@ def group_list_for(user: User) -> QuerySet[CorporateGroup]:
     """Groups are visible to everyone who sees customer data; their accounts are filtered."""
     if not access.is_active_user(user) or not access.sees_customer_data(user):
         return CorporateGroup.objects.none()
+    # The account count covers only the accounts the user may see: a count is no record,
+    # but "this group has 40 accounts" should not tell a manager about 37 they cannot open.
+    visible = None if access.sees_all_accounts(user) else Q(accounts__team__user=user)
     return CorporateGroup.objects.select_related("parent").annotate(
-        account_count=Count("accounts", distinct=True), child_count=Count("children", distinct=True)
+        account_count=Count("accounts", filter=visible, distinct=True),
+        child_count=Count("children", distinct=True),
     )
 
 

@@ -1,6 +1,7 @@
 """Every write to the archive. Each action is atomic, validates with ``full_clean()``,
 records field history under the acting user, and refuses what the user may not do."""
 
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -42,6 +43,8 @@ CONTACT_FIELDS = (
     *Contact.DETAIL_FIELDS, *Contact.PERSONAL_FIELDS,
 )  # fmt: skip
 
+log = logging.getLogger(__name__)
+
 
 def _pinyin_key(*names: str) -> str:
     parts: list[str] = []
@@ -63,8 +66,13 @@ def _save(instance: Model, by: User | None) -> None:
     try:
         instance.save()
     except IntegrityError as exc:  # a race past full_clean(): say so, change nothing
-        raise ApplicationError(
-            _("This change conflicts with another record: %(e)s") % {"e": exc}
+        # The database's own text names tables and constraints: logged, not shown.
+        log.warning("integrity error saving %s: %s", type(instance).__name__, exc)
+        raise ConflictError(
+            _(
+                "Someone saved a record with the same unique values (such as a credit code or "
+                "billing code) a moment ago. Nothing was changed; reload the page and try again."
+            )
         ) from exc
 
 

@@ -8,7 +8,7 @@ import pytest
 from kam.accounts.models import CorporateGroup
 from kam.core.models import User
 from tests.conftest import JsonClient, assert_error
-from tests.factories import AccountFactory, GroupFactory
+from tests.factories import AccountFactory, GroupFactory, TeamMembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +45,15 @@ def test_the_list_counts_accounts_and_subgroups(as_director: JsonClient) -> None
     body = as_director.get("/groups", {"q": "甲"}).json()
     assert body["count"] == 1
     assert (body["items"][0]["account_count"], body["items"][0]["child_count"]) == (3, 1)
+
+
+def test_a_manager_counts_only_the_accounts_they_may_see(session_client: Callable) -> None:
+    manager = UserFactory()
+    group = GroupFactory(name="甲集团")
+    mine, *others = AccountFactory.create_batch(4, group=group)
+    TeamMembershipFactory(account=mine, user=manager)
+    body = session_client(manager).get("/groups", {"q": "甲"}).json()
+    assert body["items"][0]["account_count"] == 1  # not 4: three are not the manager's
 
 
 def test_a_group_nested_in_itself_is_answered_422(as_director: JsonClient) -> None:

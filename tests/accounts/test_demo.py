@@ -238,6 +238,16 @@ def test_demo_refuses_when_a_demo_username_is_taken(db: None) -> None:
     assert User.objects.count() == 1
 
 
+def test_reset_never_deletes_a_real_user_with_a_demo_username(db: None) -> None:
+    real = User.objects.create_user(username="admin", email="it@carrier.example", password="x" * 12)
+
+    with pytest.raises(CommandError, match="admin"):
+        run_demo("--reset")  # wipes the (empty) archive, keeps the real admin, refuses
+
+    assert User.objects.filter(pk=real.pk).exists()
+    assert Account.objects.count() == 0
+
+
 def test_demo_json_reports_counts(db: None) -> None:
     out = io.StringIO()
     call_command("demo", "--companies", "30", "--json", stdout=out, stderr=io.StringIO())

@@ -464,3 +464,21 @@ def test_a_service_rep_cannot_erase_a_contact(service_rep: User, contact_a: Cont
     contact_a.refresh_from_db()
     assert contact_a.erased_at is None
     assert contact_a.hobbies == "围棋与茶道"
+
+
+def test_a_save_race_is_a_conflict_without_the_databases_words(
+    director: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """full_clean() passed, then the database refused (another writer won the race)."""
+    from django.db import IntegrityError
+
+    group = GroupFactory(name="甲集团")
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise IntegrityError("UNIQUE constraint failed: accounts_corporategroup.name")
+
+    monkeypatch.setattr(CorporateGroup, "save", refuse)
+    with translation.override("en"), pytest.raises(ConflictError) as caught:
+        services.group_update(by=director, group=group, data={"name": "乙集团"}, version=1)
+    assert "Nothing was changed" in str(caught.value)
+    assert "UNIQUE" not in str(caught.value) and "accounts_" not in str(caught.value)

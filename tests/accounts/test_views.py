@@ -247,6 +247,16 @@ def test_the_contact_page_shows_personal_data_to_the_owner_and_logs_it(owner, co
     assert {"phone_mobile", "hobbies", "birthday"} <= set(log.fields)
 
 
+def test_the_contact_page_has_no_duplicate_element_ids(owner, contact_a):
+    import re
+    from collections import Counter
+
+    body = page_client(owner).get(f"/contacts/{contact_a.pk}/").content.decode()
+    ids = Counter(re.findall(r'\bid="([^"]+)"', body))
+    assert "tie_note" in ids and "staff_tie_note" in ids  # both tie forms are on the page
+    assert [i for i, n in ids.items() if n > 1] == []
+
+
 def test_the_service_rep_sees_contact_details_but_not_personal_information(service_rep, contact_a):
     body = page_client(service_rep).get(f"/contacts/{contact_a.pk}/").content.decode()
     assert contact_a.phone_mobile in body
