@@ -24,6 +24,20 @@ _PROVINCE_EN = {
     "54": "Tibet", "61": "Shaanxi", "62": "Gansu", "63": "Qinghai", "64": "Ningxia",
     "65": "Xinjiang",
 }  # fmt: skip
+# Cities whose customary English name is not their pinyin (Harbin, not Haerbin), mostly
+# from Mongolian, Uyghur or Tibetan names; keyed by the Chinese name without its suffix.
+_CITY_EN = {
+    "哈尔滨": "Harbin", "齐齐哈尔": "Qiqihar", "呼和浩特": "Hohhot", "鄂尔多斯": "Ordos",
+    "呼伦贝尔": "Hulunbuir", "乌兰察布": "Ulanqab", "巴彦淖尔": "Bayannur", "锡林郭勒": "Xilingol",
+    "阿拉善": "Alxa", "乌鲁木齐": "Urumqi", "克拉玛依": "Karamay", "吐鲁番": "Turpan",
+    "和田": "Hotan", "阿克苏": "Aksu", "喀什": "Kashgar", "伊犁哈萨克": "Ili", "拉萨": "Lhasa",
+    "日喀则": "Shigatse", "林芝": "Nyingchi", "昌都": "Qamdo", "那曲": "Nagqu", "阿里": "Ngari",
+    "阿勒泰": "Altay", "博尔塔拉": "Bortala", "巴音郭楞": "Bayingolin", "克孜勒苏": "Kizilsu",
+    "伊犁": "Ili", "果洛": "Golog", "海南": "Hainan (Qinghai)",
+}  # fmt: skip
+# The peoples an autonomous prefecture (自治州) is named after; its English name is the place.
+_PEOPLES = ("朝鲜族", "土家族", "苗族", "藏族", "羌族", "彝族", "布依族", "侗族", "哈尼族", "壮族",
+            "傣族", "白族", "景颇族", "傈僳族", "回族", "蒙古族", "蒙古", "哈萨克", "柯尔克孜")  # fmt: skip
 _CITY_SUFFIXES = ("市", "地区", "盟", "自治州")
 # Municipalities' statistical units, named after the province.
 _PLACEHOLDER_CITIES = {"市辖区": ("", ""), "县": ("（县）", " (counties)")}
@@ -51,7 +65,18 @@ def _city_en(name: str) -> str:
         if stem.endswith(suffix) and len(stem) > len(suffix) + 1:
             stem = stem[: -len(suffix)]
             break
-    return "".join(lazy_pinyin(stem)).capitalize()
+    if name.endswith("自治州"):
+        while stem.endswith(_PEOPLES):
+            stem = stem[: -len(next(p for p in _PEOPLES if stem.endswith(p)))]
+    if stem in _CITY_EN:
+        return _CITY_EN[stem]
+    # Pinyin marks a syllable that starts with a, o or e after another with an apostrophe:
+    # 西安 Xi'an (not Xian), 延安 Yan'an, 淮安 Huai'an.
+    syllables = lazy_pinyin(stem)
+    joined = syllables[0] + "".join(
+        f"'{s}" if s[:1] in ("a", "o", "e") else s for s in syllables[1:]
+    )
+    return joined.capitalize()
 
 
 @cache
