@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from kam.core import creditcode, regions
@@ -94,10 +95,12 @@ class Stage(models.TextChoices):
 
 
 class CoverageModel(models.TextChoices):
-    RESIDENT = "resident", _("Resident manager")
-    REPRESENTATIVE = "representative", _("Account representative")
-    INDUSTRY = "industry", _("Industry manager")
-    TERRITORY = "territory", _("Territory manager")
+    # The ways of covering an account (派驻, 客户代表, 行业经理制, 片区经理制); "Industry manager"
+    # is also a team role (行业经理), hence the context.
+    RESIDENT = "resident", pgettext_lazy("coverage model", "Resident manager")
+    REPRESENTATIVE = "representative", pgettext_lazy("coverage model", "Account representative")
+    INDUSTRY = "industry", pgettext_lazy("coverage model", "Industry manager")
+    TERRITORY = "territory", pgettext_lazy("coverage model", "Territory manager")
 
 
 class ProfitStatus(models.TextChoices):
@@ -370,7 +373,7 @@ class Contact(models.Model):
     )
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
     title = models.CharField(_("title"), max_length=100, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
     reports_to = models.ForeignKey(
