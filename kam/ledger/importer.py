@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from django.db import transaction
 from django.utils import timezone
 
-from . import facts, lake, sources, validation
+from . import facts, lake, signals, sources, validation
 from .models import ImportBatch, LakeFile
 
 logger = logging.getLogger(__name__)
@@ -121,6 +121,10 @@ def run(batch_id: int, path: Path, on_progress: Progress | None = None) -> Impor
         batch.finished_at = timezone.now()
         batch.stage = ImportBatch.Stage.DONE
         batch.save()
+    if batch.status == ImportBatch.Status.COMMITTED and batch.accepted:
+        for receiver, result in signals.import_committed.send_robust(ImportBatch, batch=batch):
+            if isinstance(result, Exception):
+                logger.error("after import %s, %r failed: %r", batch.pk, receiver, result)
     if on_progress:
         on_progress(batch)
     return batch

@@ -511,3 +511,29 @@ def test_a_process_killed_before_its_commit_leaves_nothing_and_a_rerun_completes
     assert _query(
         db, "SELECT count(DISTINCT billing_code), count(DISTINCT month) FROM ledger_accountmonth"
     ) == [(1001, 12)]
+
+
+def test_a_committed_import_tells_the_apps_built_on_the_ledger(ledger_dir: Path) -> None:
+    """Segmentation starts a run from ``import_committed``; a failing receiver is logged and
+    never fails the import, and an import that accepted nothing sends nothing."""
+    from kam.ledger.signals import import_committed
+
+    heard: list[int] = []
+
+    def listener(sender: Any, batch: ImportBatch, **kwargs: Any) -> None:
+        heard.append(batch.pk)
+
+    def broken(sender: Any, batch: ImportBatch, **kwargs: Any) -> None:
+        raise RuntimeError("a receiver's bug")
+
+    import_committed.connect(listener, weak=False)
+    import_committed.connect(broken, weak=False)
+    try:
+        batch = import_file(write_waybills(ledger_dir / "a.csv", good_rows(3)))
+        assert batch.status == ImportBatch.Status.COMMITTED and heard == [batch.pk]
+        again = import_file(write_waybills(ledger_dir / "b.csv", good_rows(3)))  # duplicates
+        assert (again.status, again.accepted) == (ImportBatch.Status.COMMITTED, 0)
+        assert heard == [batch.pk]
+    finally:
+        import_committed.disconnect(listener)
+        import_committed.disconnect(broken)
