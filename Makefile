@@ -59,12 +59,13 @@ messages: $(VENV)/.installed
 	done
 
 # Chromium for the browser tests: Debian's package, never a downloaded browser.
+# A CJK font too, so that screenshots show Chinese rather than boxes.
 browser-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
 	  else \
-	    echo "Browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; \
+	    echo "Browser tests need Debian's chromium (and fonts-wqy-microhei for screenshots): sudo apt-get install chromium fonts-wqy-microhei" >&2; exit 1; \
 	  fi; \
 	fi
 

@@ -7,3 +7,11 @@ class CoverageConfig(AppConfig):
     label = "coverage"
     verbose_name = _("Coverage and visits")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from kam.core import panels
+
+        from . import views
+
+        # The account page's timeline shows the account's visits and follow-ups.
+        panels.register("account", "coverage.visits", views.account_visits_panel, order=30)

@@ -1,0 +1,6 @@
+"""``python -m bench.coverage``: see :mod:`bench.coverage.run`."""
+
+from bench.coverage.run import main
+
+if __name__ == "__main__":
+    main()

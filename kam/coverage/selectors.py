@@ -1,0 +1,345 @@
+"""Every read of the coverage app. Reads of account data start from
+:func:`kam.accounts.selectors.account_list_for`, the one access gate."""
+
+import datetime
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.utils import timezone
+
+from kam.accounts.models import Account, AccountStatus, BillingCode, TeamMembership, TeamRole
+from kam.accounts.selectors import account_list_for
+from kam.core import access
+from kam.core.models import Role, User
+from kam.ledger.models import AccountMonth
+
+from . import rules
+from .models import (
+    DEFAULT_CAPACITY,
+    Assignment,
+    Capacity,
+    FollowUp,
+    PolicyVersion,
+    Visit,
+    VisitPlan,
+    VisitReport,
+)
+from .services import may_plan, may_review
+
+# --- planning inputs ------------------------------------------------------------------------
+
+
+def plannable_accounts() -> QuerySet[Account]:
+    """Active accounts with a tier (the tier segmentation accepted, or set by hand)."""
+    return Account.objects.filter(status=AccountStatus.ACTIVE, tier__isnull=False).only(
+        "id", "name", "tier", "city_code", "province_code", "industry_id",
+        *Account.CATEGORY_FIELDS.values(),
+    )  # fmt: skip
+
+
+def covering_people(accounts: list[Account]) -> dict[int, int]:
+    """Who visits each account: its owner; else the territory manager of its city, then of
+    its province; else the industry manager of its industry."""
+    owners = dict(
+        TeamMembership.objects.filter(role=TeamRole.OWNER, user__is_active=True)
+        .values_list("account_id", "user_id")
+    )  # fmt: skip
+    by_city: dict[str, int] = {}
+    by_province: dict[str, int] = {}
+    by_industry: dict[int, int] = {}
+    for a in Assignment.objects.filter(user__is_active=True).order_by("id"):
+        if a.kind == Assignment.Kind.TERRITORY:
+            if a.city_code:
+                by_city.setdefault(a.city_code, a.user_id)
+            else:
+                by_province.setdefault(a.province_code, a.user_id)
+        elif a.industry_id is not None:
+            by_industry.setdefault(a.industry_id, a.user_id)
+    out = {}
+    for account in accounts:
+        person = (
+            owners.get(account.pk)
+            or by_city.get(account.city_code)
+            or by_province.get(account.province_code)
+            or by_industry.get(account.industry_id or 0)
+        )
+        if person is not None:
+            out[account.pk] = person
+    return out
+
+
+def account_values(ids: list[int], *, as_of: datetime.date) -> dict[int, Decimal]:
+    """Revenue of the last twelve months before ``as_of`` (the ledger's monthly facts)."""
+    since = datetime.date(as_of.year - 1, as_of.month, 1)
+    code_account = dict(BillingCode.objects.values_list("code", "account_id"))
+    values: dict[int, Decimal] = defaultdict(Decimal)
+    wanted = set(ids)
+    rows = (
+        AccountMonth.objects.filter(month__gte=since, month__lt=as_of)
+        .values("billing_code").annotate(revenue=Sum("revenue")).order_by()
+    )  # fmt: skip
+    for row in rows:
+        account = code_account.get(row["billing_code"])
+        if account in wanted:
+            values[account] += row["revenue"] or Decimal(0)
+    return values
+
+
+def last_visits(ids: list[int], *, before: datetime.date) -> dict[int, datetime.date]:
+    rows = (
+        Visit.objects.filter(status=Visit.Status.DONE, day__lt=before)
+        .values("account_id").annotate(last=Max("day")).order_by()
+    )  # fmt: skip
+    wanted = set(ids)
+    return {r["account_id"]: r["last"] for r in rows if r["account_id"] in wanted}
+
+
+def capacities(people: Iterable[int]) -> dict[int, int]:
+    people = set(people)
+    own = dict(Capacity.objects.filter(user_id__in=people).values_list("user_id", "visits_per_day"))
+    return {p: own.get(p, DEFAULT_CAPACITY) for p in people}
+
+
+# --- visits, reports, follow-ups --------------------------------------------------------------
+
+
+def visits_for(user: User) -> QuerySet[Visit]:
+    return Visit.objects.filter(account__in=account_list_for(user)).select_related(
+        "account", "person"
+    )
+
+
+def visit_get_for(user: User, pk: int) -> Visit:
+    return visits_for(user).get(pk=pk)
+
+
+def reports_for(user: User) -> QuerySet[VisitReport]:
+    return VisitReport.objects.filter(visit__account__in=account_list_for(user)).select_related(
+        "visit", "visit__account", "visit__person", "submitted_by"
+    )
+
+
+def follow_ups_for(user: User) -> QuerySet[FollowUp]:
+    return FollowUp.objects.filter(account__in=account_list_for(user)).select_related(
+        "account", "owner", "report__visit"
+    )
+
+
+def may_report_on(user: User, account: Account) -> bool:
+    """Account managers on the team, the department and directors file visit reports."""
+    if not user.is_active or user.role not in (Role.MANAGER, Role.DEPARTMENT, Role.DIRECTOR):
+        return False
+    return account_list_for(user).filter(pk=account.pk).exists()
+
+
+def people_for_calendar(user: User) -> QuerySet[User]:
+    """Whose calendars ``user`` may open: everyone's for the department, else their own."""
+    people = User.objects.filter(is_active=True, role__in=[Role.MANAGER, Role.DEPARTMENT,
+                                                           Role.DIRECTOR])  # fmt: skip
+    if may_plan(user):
+        return people.order_by("username")
+    return people.filter(pk=user.pk)
+
+
+def staff_choices() -> QuerySet[User]:
+    return User.objects.filter(
+        is_active=True, role__in=[Role.MANAGER, Role.DEPARTMENT, Role.DIRECTOR, Role.SERVICE]
+    ).order_by("username")
+
+
+def queue(user: User) -> dict[str, Any]:
+    """The department's queue: reports awaiting review and open follow-ups."""
+    today = timezone.localdate()
+    reports = reports_for(user).filter(status=VisitReport.Status.SUBMITTED).annotate(
+        open_follow_ups=Count("follow_ups", filter=Q(follow_ups__status__in=FollowUp.OPEN_STATUSES))
+    )  # fmt: skip
+    follow_ups = follow_ups_for(user).filter(status__in=FollowUp.OPEN_STATUSES)
+    return {
+        "reports": reports.order_by("submitted_at"),
+        "follow_ups": follow_ups.order_by("due_date", "id"),
+        "overdue": follow_ups.filter(due_date__lt=today).count(),
+        "today": today,
+    }
+
+
+# --- the team page: who covers what, and the workload ------------------------------------------
+
+
+@dataclass
+class Workload:
+    person: User
+    accounts: int
+    due_visits: int
+    done_visits: int
+    open_follow_ups: int
+    overdue_follow_ups: int
+    capacity: int
+    assignments: list[Assignment]
+
+
+def workload(*, start: datetime.date, weeks: int = 4) -> list[Workload]:
+    end = start + datetime.timedelta(weeks=weeks)
+    people = list(
+        User.objects.filter(is_active=True, role__in=[Role.MANAGER, Role.DEPARTMENT])
+        .order_by("username")
+    )  # fmt: skip
+    ids = [p.pk for p in people]
+    owned = dict(
+        TeamMembership.objects.filter(role=TeamRole.OWNER, user_id__in=ids)
+        .values("user_id").annotate(n=Count("id")).values_list("user_id", "n")
+    )  # fmt: skip
+    visits = defaultdict(lambda: [0, 0])
+    for person_id, status, n in (
+        Visit.objects.filter(person_id__in=ids, day__gte=start, day__lt=end)
+        .exclude(status=Visit.Status.CANCELLED)
+        .values("person_id", "status").annotate(n=Count("id")).values_list("person_id", "status", "n")
+    ):  # fmt: skip
+        visits[person_id][0] += n
+        if status == Visit.Status.DONE:
+            visits[person_id][1] += n
+    today = timezone.localdate()
+    open_rows = FollowUp.objects.filter(owner_id__in=ids, status__in=FollowUp.OPEN_STATUSES)
+    open_counts = dict(
+        open_rows.values("owner_id").annotate(n=Count("id")).values_list("owner_id", "n")
+    )
+    overdue_counts = dict(
+        open_rows.filter(due_date__lt=today).values("owner_id").annotate(n=Count("id"))
+        .values_list("owner_id", "n")
+    )  # fmt: skip
+    caps = capacities(ids)
+    assignments: dict[int, list[Assignment]] = defaultdict(list)
+    for a in Assignment.objects.filter(user_id__in=ids).select_related("industry"):
+        assignments[a.user_id].append(a)
+    return [
+        Workload(
+            p,
+            owned.get(p.pk, 0),
+            visits[p.pk][0],
+            visits[p.pk][1],
+            open_counts.get(p.pk, 0),
+            overdue_counts.get(p.pk, 0),
+            caps[p.pk],
+            assignments[p.pk],
+        )  # fmt: skip
+        for p in people
+    ]
+
+
+def latest_plan() -> VisitPlan | None:
+    return VisitPlan.objects.select_related("created_by", "policy").first()
+
+
+# --- measures -------------------------------------------------------------------------------
+
+
+def measures(user: User, *, start: datetime.date, end: datetime.date) -> dict[str, Any]:
+    """Coverage compliance (visits done / due) per tier, person and territory; overdue
+    follow-ups; median days from report to follow-up closure; accounts not visited within
+    their cadence. ``[start, end]`` is the period (both days included)."""
+    from .services import policy_current  # noqa: PLC0415
+
+    accounts = list(plannable_accounts().filter(pk__in=account_list_for(user).values("pk")))
+    policy_rules = list(policy_current().rules.all())
+    days = (end - start).days + 1
+    done = dict(
+        Visit.objects.filter(status=Visit.Status.DONE, day__gte=start, day__lte=end)
+        .values("account_id").annotate(n=Count("id")).values_list("account_id", "n")
+    )  # fmt: skip
+    last = dict(
+        Visit.objects.filter(status=Visit.Status.DONE, day__lte=end)
+        .values("account_id").annotate(last=Max("day")).values_list("account_id", "last")
+    )  # fmt: skip
+    covering = covering_people(accounts)
+    names = dict(
+        User.objects.filter(pk__in=set(covering.values())).values_list("pk", "display_name")
+    )
+    by_tier: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    by_person: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    by_province: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    not_visited = []
+    from kam.core import regions  # noqa: PLC0415
+
+    for account in accounts:
+        rule = rules.rule_for(policy_rules, account.tier, account.categories)
+        if rule is None:
+            continue
+        due = max(1, days // rule.cadence_days) if days >= rule.cadence_days else 0
+        if due == 0:
+            continue
+        got = min(done.get(account.pk, 0), due)
+        for bucket, key in ((by_tier, account.tier), (by_person, names.get(covering.get(account.pk), "—") or "—"),
+                            (by_province, regions.label(account.province_code) or "—")):  # fmt: skip
+            bucket[key][0] += got
+            bucket[key][1] += due
+        seen = last.get(account.pk)
+        if seen is None or (end - seen).days > rule.cadence_days:
+            not_visited.append({"account": account, "last": seen, "cadence": rule.cadence_days})
+    follow_ups = follow_ups_for(user)
+    today = timezone.localdate()
+    closed = follow_ups.filter(status=FollowUp.Status.DONE, closed_at__date__gte=start,
+                               closed_at__date__lte=end).select_related("report")  # fmt: skip
+    durations = [
+        (
+            timezone.localtime(f.closed_at).date()
+            - timezone.localtime(f.report.submitted_at).date()
+        ).days
+        for f in closed
+    ]
+
+    def rows(bucket: dict[Any, list[float]]) -> list[dict[str, Any]]:
+        return [
+            {"key": k, "done": int(v[0]), "due": int(v[1]),
+             "rate": round(100 * v[0] / v[1], 1) if v[1] else None}
+            for k, v in bucket.items()
+        ]  # fmt: skip
+
+    total_done = sum(v[0] for v in by_tier.values())
+    total_due = sum(v[1] for v in by_tier.values())
+    not_visited.sort(key=lambda r: (r["account"].tier, r["last"] or datetime.date.min))
+    return {
+        "start": start,
+        "end": end,
+        "compliance": round(100 * total_done / total_due, 1) if total_due else None,
+        "done": int(total_done),
+        "due": int(total_due),
+        "by_tier": sorted(rows(by_tier), key=lambda r: r["key"]),
+        "by_person": sorted(rows(by_person), key=lambda r: (r["rate"] or 0, r["key"])),
+        "by_province": sorted(rows(by_province), key=lambda r: -r["due"])[:15],
+        "overdue_follow_ups": follow_ups.filter(
+            status__in=FollowUp.OPEN_STATUSES, due_date__lt=today
+        ).count(),  # fmt: skip
+        "open_follow_ups": follow_ups.filter(status__in=FollowUp.OPEN_STATUSES).count(),
+        "median_days_to_close": statistics.median(durations) if durations else None,
+        "closed_follow_ups": len(durations),
+        "not_visited": not_visited,
+    }
+
+
+def account_timeline(user: User, account: Account, limit: int = 30) -> list[dict[str, Any]]:
+    """The account's visits and follow-ups, newest first."""
+    if not access.sees_customer_data(user):
+        return []
+    visits = visits_for(user).filter(account=account).select_related("report")
+    items: list[dict[str, Any]] = [
+        {"kind": "visit", "day": v.day, "visit": v, "report": getattr(v, "report", None)}
+        for v in visits.order_by("-day")[:limit]
+    ]
+    items += [
+        {"kind": "follow_up", "day": f.due_date, "follow_up": f}
+        for f in follow_ups_for(user).filter(account=account).order_by("-due_date")[:limit]
+    ]
+    items.sort(key=lambda i: i["day"], reverse=True)
+    return items[:limit]
+
+
+def policy_versions() -> QuerySet[PolicyVersion]:
+    return PolicyVersion.objects.select_related("created_by").prefetch_related("rules")
+
+
+def may_see_queue(user: User) -> bool:
+    return may_review(user)
