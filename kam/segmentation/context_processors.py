@@ -2,6 +2,14 @@
 
 from django.http import HttpRequest
 
+from kam.core import access
+
 
 def nav(request: HttpRequest) -> dict[str, object]:
-    return {}
+    user = getattr(request, "user", None)
+    if not access.is_active_user(user):
+        return {}
+    return {
+        "seg_portfolio": access.sees_ledger(user),  # type: ignore[arg-type]
+        "seg_alerts": access.sees_customer_data(user),  # type: ignore[arg-type]
+    }

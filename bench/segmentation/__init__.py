@@ -1,0 +1,1 @@
+"""Benchmarks of the segmentation app: figures (this app), lifetime value and forecasts."""
