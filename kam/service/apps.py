@@ -7,3 +7,10 @@ class ServiceConfig(AppConfig):
     label = "service"
     verbose_name = _("Service: cases and surveys")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from kam.core import panels
+
+        from . import views
+
+        panels.register("account", "service.cases", views.account_service_panel, order=40)

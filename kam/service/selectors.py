@@ -1,0 +1,236 @@
+"""Reads of cases, measures and survey results, filtered by who is asking."""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from django.db.models import Q, QuerySet
+
+from kam.accounts.models import Account, TeamMembership, TeamRole
+from kam.accounts.selectors import account_list_for
+from kam.core import access
+from kam.core.models import User
+
+from .models import OPEN_STATUSES, Campaign, Case, CaseType, Response, Status
+
+
+def case_list_for(user: User) -> QuerySet[Case]:
+    """Cases of the accounts the user may see (analysts too: figures, read-only)."""
+    if not access.is_active_user(user):
+        return Case.objects.none()
+    return (
+        Case.objects.filter(account__in=account_list_for(user))
+        .select_related("account", "assignee", "root_cause", "policy")
+        .prefetch_related("pauses")
+    )
+
+
+def case_get_for(user: User, pk: int) -> Case:
+    return case_list_for(user).get(pk=pk)
+
+
+def queue_for(user: User, *, scope: str = "mine") -> QuerySet[Case]:
+    """Open cases: the user's own (``mine``) or every visible one (``all``), least time
+    left first (cases whose clock stands still last)."""
+    cases = case_list_for(user).filter(status__in=OPEN_STATUSES)
+    if scope == "mine":
+        cases = cases.filter(assignee=user)
+    return cases
+
+
+def accounts_with_open_complaints() -> set[int]:
+    """Accounts with at least one open complaint (the visit planner brings them forward)."""
+    return set(
+        Case.objects.filter(kind=CaseType.COMPLAINT, status__in=OPEN_STATUSES)
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+
+
+# --- measures --------------------------------------------------------------------------------
+
+
+def _stats(values: list[int]) -> dict[str, float | None]:
+    if not values:
+        return {"median": None, "p90": None}
+    arr = np.asarray(values, dtype=float)
+    return {"median": float(np.median(arr)), "p90": float(np.percentile(arr, 90))}
+
+
+def _rate(flags: list[bool]) -> float | None:
+    return round(100 * sum(flags) / len(flags), 1) if flags else None
+
+
+def measures(cases: QuerySet[Case], *, since: datetime.datetime | None = None) -> dict[str, Any]:
+    """First-response and resolution times (median, 90th percentile, in clock minutes),
+    SLA attainment overall and by tier, type, root cause and assignee, and repeat
+    complaints per account."""
+    if since is not None:
+        cases = cases.filter(opened_at__gte=since)
+    rows = list(cases.values(
+        "pk", "kind", "account_id", "account__name", "account__tier", "root_cause__name_zh",
+        "root_cause__name_en", "assignee__display_name", "assignee__username",
+        "response_minutes", "resolution_minutes", "response_met", "resolution_met", "status",
+    ))  # fmt: skip
+    response = [r["response_minutes"] for r in rows if r["response_minutes"] is not None]
+    resolution = [r["resolution_minutes"] for r in rows if r["resolution_minutes"] is not None]
+    from django.utils.translation import get_language
+
+    english = (get_language() or "").startswith("en")
+    kinds = dict(CaseType.choices)
+
+    def group(key: Callable[[dict[str, Any]], Any]) -> list[dict[str, Any]]:
+        out: dict[Any, dict[str, list[bool]]] = defaultdict(
+            lambda: {"resp": [], "res": [], "n": []}
+        )
+        for r in rows:
+            g = out[key(r)]
+            g["n"].append(True)
+            if r["response_met"] is not None:
+                g["resp"].append(r["response_met"])
+            if r["resolution_met"] is not None:
+                g["res"].append(r["resolution_met"])
+        return sorted(
+            ({"label": str(k) if k is not None else "—", "cases": len(v["n"]),
+              "response": _rate(v["resp"]), "resolution": _rate(v["res"])}
+             for k, v in out.items()),
+            key=lambda x: (-x["cases"], x["label"]),
+        )  # fmt: skip
+
+    complaints: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        if r["kind"] == CaseType.COMPLAINT:
+            item = complaints.setdefault(r["account_id"], {"account_id": r["account_id"],
+                                         "name": r["account__name"], "count": 0})  # fmt: skip
+            item["count"] += 1
+    repeat = sorted((c for c in complaints.values() if c["count"] >= 2), key=lambda c: -c["count"])
+    return {
+        "cases": len(rows),
+        "open": sum(1 for r in rows if r["status"] in OPEN_STATUSES),
+        "response": _stats(response),
+        "resolution": _stats(resolution),
+        "response_attainment": _rate(
+            [r["response_met"] for r in rows if r["response_met"] is not None]
+        ),
+        "resolution_attainment": _rate(
+            [r["resolution_met"] for r in rows if r["resolution_met"] is not None]
+        ),  # fmt: skip
+        "by_tier": group(lambda r: f"{r['account__tier']}" if r["account__tier"] else None),
+        "by_type": group(lambda r: kinds.get(r["kind"], r["kind"])),
+        "by_root_cause": group(
+            lambda r: r["root_cause__name_en"] if english else r["root_cause__name_zh"]
+        ),  # fmt: skip
+        "by_assignee": group(lambda r: r["assignee__display_name"] or r["assignee__username"]),
+        "repeat_complaints": repeat[:20],
+    }
+
+
+# --- survey results --------------------------------------------------------------------------
+
+
+def campaign_list_for(user: User) -> QuerySet[Campaign]:
+    if not access.is_active_user(user) or not access.sees_customer_data(user):
+        return Campaign.objects.none()
+    return Campaign.objects.select_related("template", "created_by")
+
+
+def nps(scores: Iterable[int]) -> float | None:
+    """Net promoter score: % promoters (9-10) minus % detractors (0-6)."""
+    values = list(scores)
+    if not values:
+        return None
+    promoters = sum(1 for s in values if s >= 9)
+    detractors = sum(1 for s in values if s <= 6)
+    return round(100 * (promoters - detractors) / len(values), 1)
+
+
+def _avg(values: list[Decimal]) -> float | None:
+    return round(float(sum(values) / len(values)), 2) if values else None
+
+
+def survey_results(user: User, *, campaign: Campaign | None = None) -> dict[str, Any]:
+    """Answers on visible accounts: per account, tier, industry and owner, and the trend
+    over campaigns (average rating and NPS per campaign)."""
+    responses = Response.objects.filter(account__in=account_list_for(user))
+    if campaign is not None:
+        responses = responses.filter(campaign=campaign)
+    rows = list(responses.values("account_id", "account__name", "account__tier",
+                                 "account__industry__name_zh", "account__industry__name_en",
+                                 "campaign_id", "campaign__name", "campaign__sent_at",
+                                 "average", "nps"))  # fmt: skip
+    owners = {
+        m.account_id: str(m.user)
+        for m in TeamMembership.objects.filter(
+            account_id__in={r["account_id"] for r in rows}, role=TeamRole.OWNER
+        ).select_related("user")
+    }
+    from django.utils.translation import get_language
+
+    english = (get_language() or "").startswith("en")
+
+    def group(key: Callable[[dict[str, Any]], Any]) -> list[dict[str, Any]]:
+        out: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+        for r in rows:
+            out[key(r)].append(r)
+        return sorted(
+            ({"label": str(k) if k is not None else "—", "answers": len(v),
+              "average": _avg([r["average"] for r in v if r["average"] is not None]),
+              "nps": nps(r["nps"] for r in v if r["nps"] is not None)} for k, v in out.items()),
+            key=lambda x: (x["average"] if x["average"] is not None else 9, x["label"]),
+        )  # fmt: skip
+
+    trend_groups: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        trend_groups[r["campaign_id"]].append(r)
+    trend = sorted(
+        ({"campaign": v[0]["campaign__name"], "sent_at": v[0]["campaign__sent_at"],
+          "answers": len(v), "average": _avg([r["average"] for r in v if r["average"] is not None]),
+          "nps": nps(r["nps"] for r in v if r["nps"] is not None)} for v in trend_groups.values()),
+        key=lambda x: x["sent_at"] or datetime.datetime.min.replace(tzinfo=datetime.UTC),
+    )  # fmt: skip
+    return {
+        "answers": len(rows),
+        "average": _avg([r["average"] for r in rows if r["average"] is not None]),
+        "nps": nps(r["nps"] for r in rows if r["nps"] is not None),
+        "by_account": group(lambda r: r["account__name"])[:50],
+        "by_tier": group(lambda r: r["account__tier"]),
+        "by_industry": group(
+            lambda r: (
+                r["account__industry__name_en"] if english else r["account__industry__name_zh"]
+            )
+        ),  # fmt: skip
+        "by_owner": group(lambda r: owners.get(r["account_id"])),
+        "trend": trend,
+    }
+
+
+def account_figures(account: Account) -> dict[str, Any]:
+    """The account page's panel: its cases, SLA figures and survey scores."""
+    cases = Case.objects.filter(account=account).select_related("assignee", "root_cause")
+    responses = list(Response.objects.filter(account=account).values("average", "nps",
+                                                                       "submitted_at"))  # fmt: skip
+    return {
+        "open_cases": list(
+            cases.filter(status__in=OPEN_STATUSES).order_by("resolution_due")[:10]
+        ),  # fmt: skip
+        "recent_closed": list(cases.filter(status__in=[Status.RESOLVED, Status.CLOSED])[:5]),
+        "measures": measures(cases),
+        "survey_answers": len(responses),
+        "survey_average": _avg([r["average"] for r in responses if r["average"] is not None]),
+        "survey_nps": nps(r["nps"] for r in responses if r["nps"] is not None),
+    }
+
+
+def assignable_users(account: Account | None = None) -> QuerySet[User]:
+    """People a case can go to: active directors, department, managers and service reps
+    (on the account's team for the latter two)."""
+    users = User.objects.filter(is_active=True, role__in=["director", "department", "manager",
+                                                           "service"])  # fmt: skip
+    if account is not None:
+        users = users.filter(
+            Q(role__in=["director", "department"]) | Q(account_memberships__account=account)
+        )
+    return users.distinct().order_by("display_name", "username")
