@@ -181,6 +181,8 @@ CONTENT_SECURITY_POLICY = {
 
 EMAIL_BACKEND = env_str("KAM_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("KAM_EMAIL_FROM", "kam@localhost")
+# A committed waybill import queues a segmentation run (off in the tests, which run tasks at once).
+SEGMENT_AFTER_IMPORT = env_bool("KAM_SEGMENT_AFTER_IMPORT", True)
 # Where users reach KAM (https://kam.example.com), for links in e-mails; empty: paths only.
 KAM_BASE_URL = env_str("KAM_BASE_URL", "")
 

@@ -65,6 +65,9 @@ def _lake_in_tmp(settings: Any, tmp_path: Any) -> None:
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "uploads")
     settings.DUCKDB_MEMORY_LIMIT = "1GB"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    # Tasks run at once here, so a run per import would slow every ledger test; the
+    # segmentation tests switch it on where they test the hook.
+    settings.SEGMENT_AFTER_IMPORT = False
 
 
 @pytest.fixture(autouse=True)

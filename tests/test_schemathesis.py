@@ -88,6 +88,18 @@ def archive(
     staff_tie = StaffTieFactory(contact=boss, user=owner)
     billing = BillingCodeFactory(account=account_a, code="YJ-ST-1")
     batch = _import_a_small_file(tmp_path)
+    from kam.service.services import case_open
+
+    case = case_open(
+        by=owner, account=account_a, kind="complaint", channel="phone", severity="medium",
+        subject="schemathesis",
+    )  # fmt: skip
+    from kam.segmentation.services import run_create, run_execute
+
+    run = run_execute(run=run_create(trigger="manual"))  # over the small import's facts
+    from kam.coverage.services import plan_generate
+
+    plan_generate(by=None, start=datetime.date(2026, 3, 2), weeks=2)
     return {
         "account_id": [account_a.pk, account_b.pk, extra.pk],
         "contact_id": [boss.pk, deputy.pk, other.pk, erased.pk],
@@ -99,6 +111,8 @@ def archive(
         "user_id": list(User.objects.order_by("pk").values_list("pk", flat=True)),
         "version": [1],
         "import_id": [batch.pk],
+        "case_id": [case.pk],
+        "run_id": [run.pk],
     }
 
 
@@ -122,11 +136,21 @@ ID_FIELDS = {
     "member_id": "member_id", "tie_id": "tie_id", "code": "code", "owner": "user_id",
     "group": "group_id", "parent_id": "group_id", "reports_to_id": "contact_id",
     "from_contact_id": "contact_id", "to_contact_id": "contact_id", "username": "username",
-    "version": "version", "import_id": "import_id",
+    "version": "version", "import_id": "import_id", "case_id": "case_id",
+    "run_id": "run_id", "other_id": "run_id",
 }  # fmt: skip
-#: Reads a persona can never make succeed: import history is for the department's roles.
+#: Reads a persona can never make succeed: import history, segmentation runs and their
+#: rules, and the coverage measures are for the department's roles.
 NEVER_FOUND = {
-    "owner": {"GET /api/v1/imports/{import_id}", "GET /api/v1/imports/{import_id}/rejects"},
+    "owner": {
+        "GET /api/v1/imports/{import_id}",
+        "GET /api/v1/imports/{import_id}/rejects",
+        "GET /api/v1/segmentation/runs",
+        "GET /api/v1/segmentation/runs/{run_id}",
+        "GET /api/v1/segmentation/runs/{run_id}/compare/{other_id}",
+        "GET /api/v1/segmentation/rules",
+        "GET /api/v1/coverage/measures",
+    },  # fmt: skip
     "director": set(),
 }
 

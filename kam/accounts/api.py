@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from kam.core import regions
-from kam.core.api import ErrorOut, Id, InSchema, Text
+from kam.core.api import ErrorOut, Id, InSchema, Page, Text
 from kam.core.models import AccessLog, User
 
 from . import selectors, services
@@ -89,12 +89,6 @@ def _request_field_names() -> Iterator[None]:
         raise ValidationError(
             {_REQUEST_FIELD.get(f, f): errors for f, errors in exc.error_dict.items()}
         ) from exc
-
-
-class Page(Schema):
-    count: int
-    page: int
-    page_size: int
 
 
 def _paginate(items: QuerySet[Any], page: int, page_size: int) -> tuple[dict[str, int], list[Any]]:

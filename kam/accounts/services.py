@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import Model, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
@@ -167,7 +167,17 @@ def account_update(
 def account_delete(*, by: User, account: Account) -> None:
     _require(account_access(by, account.pk).can_delete)
     account._history_user = by  # type: ignore[attr-defined]
-    account.delete()
+    try:
+        account.delete()
+    except ProtectedError as exc:  # records of other apps that must outlive no account
+        kinds = sorted({str(o._meta.verbose_name_plural) for o in exc.protected_objects})
+        raise ConflictError(
+            _(
+                "This account cannot be deleted: it has %(records)s, which are kept. "
+                "Mark the account as lost instead."
+            )
+            % {"records": ", ".join(kinds)}
+        ) from exc
 
 
 @transaction.atomic

@@ -40,6 +40,21 @@ class InSchema(Schema):
         return _no_nul(value) if isinstance(value, str) else value
 
 
+class Page(Schema):
+    """The paging part of every list response (the items come beside it)."""
+
+    count: int
+    page: int
+    page_size: int
+
+
+class PageQuery(Schema):
+    """``?page=&page_size=`` of list operations."""
+
+    page: int = Field(1, ge=1, le=1_000_000)
+    page_size: int = Field(50, ge=1, le=500)
+
+
 class BearerTokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = token_authenticate(token)

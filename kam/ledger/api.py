@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema
 
 from kam.accounts.models import Account
 from kam.accounts.selectors import account_get_for, account_list_for, group_list_for
-from kam.core.api import ErrorOut, Id, InSchema, Text
+from kam.core.api import ErrorOut, Id, InSchema, Page, PageQuery, Text
 from kam.core.errors import ApplicationError
 
 from . import messages, selectors, services
@@ -28,12 +28,6 @@ ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: Erro
 Month = Field(None, pattern=r"^[1-9]\d{3}-(0[1-9]|1[0-2])$", description="YYYY-MM")
 Decimal2 = str  # money travels as a decimal string
 CENT = Decimal("0.01")
-
-
-class Page(Schema):
-    count: int
-    page: int
-    page_size: int
 
 
 # --- imports ---------------------------------------------------------------------------------
@@ -144,11 +138,6 @@ def push_waybills(request: HttpRequest, params: Query[PushQuery]) -> tuple[int, 
         return 200, import_out(batch)
     services.import_enqueue(batch)
     return 202, import_out(batch)
-
-
-class PageQuery(Schema):
-    page: int = Field(1, ge=1, le=1_000_000)
-    page_size: int = Field(50, ge=1, le=500)
 
 
 class ImportQuery(PageQuery):

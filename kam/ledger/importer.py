@@ -121,7 +121,7 @@ def run(batch_id: int, path: Path, on_progress: Progress | None = None) -> Impor
         batch.finished_at = timezone.now()
         batch.stage = ImportBatch.Stage.DONE
         batch.save()
-    if batch.status == ImportBatch.Status.COMMITTED and batch.accepted:
+    if batch.status == ImportBatch.Status.COMMITTED and batch.accepted and not signals.is_quiet():
         for receiver, result in signals.import_committed.send_robust(ImportBatch, batch=batch):
             if isinstance(result, Exception):
                 logger.error("after import %s, %r failed: %r", batch.pk, receiver, result)

@@ -19,7 +19,8 @@ from kam.accounts.models import BillingCode
 from kam.ledger import demo, lake, selectors
 from kam.ledger.models import AccountMonth, ImportBatch, LakeFile
 
-SMALL = ("--companies", "120", "--waybills", "12000", "--seed", "7")
+# A fixed reference date: without --as-of the demo ends with last month.
+SMALL = ("--companies", "120", "--waybills", "12000", "--seed", "7", "--as-of", "2026-06-30")
 
 
 def run_demo(*args: str) -> dict[str, Any]:

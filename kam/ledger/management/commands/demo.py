@@ -17,11 +17,13 @@ from typing import Any
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
-from kam.accounts.demo import DEFAULT_AS_OF, DEFAULT_COMPANIES, DEFAULT_SEED, demo_build
+from kam.accounts.demo import DEFAULT_COMPANIES, DEFAULT_SEED, demo_build
 from kam.core.errors import ApplicationError
 from kam.core.management.progress import ProgressLine
 from kam.ledger import demo as ledger_demo
+from kam.ledger import signals
 
 
 def _date(value: str) -> datetime.date:
@@ -52,8 +54,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--as-of",
             type=_date,
-            default=DEFAULT_AS_OF,
-            help=f"the demo's reference date (default {DEFAULT_AS_OF.isoformat()})",
+            default=None,
+            help="the demo's reference date: its two years of data end there (default: the "
+            "last day of last month, so the demo is current)",
         )
         parser.add_argument(
             "--waybills",
@@ -78,6 +81,8 @@ class Command(BaseCommand):
             waybills = ledger_demo.default_waybills(companies)
         if not 1_000 <= waybills <= 500_000_000:
             raise CommandError("--waybills must be between 1000 and 500000000.")
+        if options["as_of"] is None:
+            options["as_of"] = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
         progress = ProgressLine(self.stderr if options["json"] else self.stdout)
         started = time.monotonic()
         try:
@@ -99,13 +104,14 @@ class Command(BaseCommand):
         shipments = None
         # Waybills only for the demo's own archive (the logins say it is there).
         if not options["no_waybills"] and result.logins:
-            shipments = ledger_demo.waybills_build(
-                seed=options["seed"],
-                as_of=options["as_of"],
-                waybills=waybills,
-                unlinked=round(companies * ledger_demo.UNLINKED_PER_COMPANY),
-                progress=progress,
-            )
+            with signals.quiet():  # segmentation runs once, from its demo, not per batch
+                shipments = ledger_demo.waybills_build(
+                    seed=options["seed"],
+                    as_of=options["as_of"],
+                    waybills=waybills,
+                    unlinked=round(companies * ledger_demo.UNLINKED_PER_COMPANY),
+                    progress=progress,
+                )
         # The apps built on the ledger (segmentation, coverage, service) add their own demo
         # data on top, in INSTALLED_APPS order: a `demo` module with demo_load/demo_wipe.
         extras: dict[str, str] = {}
