@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case as When_
-from django.db.models import IntegerField, Q, Value, When
+from django.db.models import F, IntegerField, Q, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -28,7 +28,7 @@ from kam.core.exports import csv_response, xlsx_response
 
 from . import selectors, services
 from .forms import AssignForm, CaseForm, ClaimForm, PolicyForm, QueueForm, TransitionForm
-from .models import OPEN_STATUSES, Case, CaseEvent, Claim, RootCause, SlaPolicy
+from .models import OPEN_STATUSES, Case, CaseEvent, Claim, RootCause, Severity, SlaPolicy
 
 PAGE_SIZE = 30
 ACTION_BUTTONS = [
@@ -364,7 +364,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def policy_list(request: HttpRequest) -> HttpResponse:
     if not _sees(request):
         return _forbidden(request, NOT_SERVICE)
-    rows = SlaPolicy.objects.select_related("reassign_to").order_by("-active", "tier", "severity")
+    severity_rank = When_(  # django's Case (the name Case is the model here)
+        *[When(severity=value, then=Value(i)) for i, value in enumerate(Severity.values)],
+        output_field=IntegerField(),
+    )  # critical first, as the choices list them (not alphabetically)
+    rows = SlaPolicy.objects.select_related("reassign_to").order_by(
+        "-active", F("tier").asc(nulls_first=True), severity_rank
+    )
     for p in rows:
         p.response_text = left_text(p.response_minutes)  # type: ignore[attr-defined]
         p.resolution_text = left_text(p.resolution_minutes)  # type: ignore[attr-defined]

@@ -180,3 +180,14 @@ def test_the_queue_does_not_query_per_case(account_a, owner, service_rep, policy
                            severity="medium", subject=f"查询 {i}", now=MONDAY)  # fmt: skip
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get("/service/?scope=all").status_code == 200
+
+
+def test_policies_are_listed_by_tier_then_severity_from_critical(department) -> None:
+    for severity in ("low", "critical", "medium", "high"):
+        SlaPolicy.objects.create(
+            name=f"any · {severity}", tier=None, severity=severity, clock="business",
+            response_minutes=60, resolution_minutes=240,
+        )  # fmt: skip
+    body = _client(department).get("/service/policies/").content.decode()
+    order = [body.index(f"any · {s}") for s in ("critical", "high", "medium", "low")]
+    assert order == sorted(order)
