@@ -86,6 +86,18 @@ def _interrupt_stale(current: int) -> None:
     )
 
 
+def storable(value: Any) -> Any:
+    """``value`` with every string made storable text: a file's headings may hold NUL or half
+    a UTF-16 pair, which PostgreSQL refuses in text and JSON (they become U+FFFD)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value
+
+
 def run(batch_id: int, path: Path, on_progress: Progress | None = None) -> ImportBatch:
     """Import ``path`` as batch ``batch_id``. Never raises for bad input: the batch says."""
     batch = ImportBatch.objects.get(pk=batch_id)
@@ -105,11 +117,11 @@ def run(batch_id: int, path: Path, on_progress: Progress | None = None) -> Impor
     except ImportFailed as exc:
         batch.status = ImportBatch.Status.FAILED
         batch.error_code = exc.code
-        batch.error_params = exc.params
+        batch.error_params = storable(exc.params)
     except sources.SourceError as exc:
         batch.status = ImportBatch.Status.FAILED
         batch.error_code = exc.code
-        batch.error_params = exc.params
+        batch.error_params = storable(exc.params)
     except Exception:
         logger.exception("import %s failed", batch.pk)
         batch.status = ImportBatch.Status.FAILED
@@ -231,7 +243,7 @@ def _run_locked(batch: ImportBatch, path: Path, report: _Reporter, known: set[st
         batch.duplicates = duplicates
         batch.conflicts = conflicts
         batch.months = months
-        batch.warnings = warnings
+        batch.warnings = storable(warnings)
         if batch.rows_read != accepted + rejected + duplicates + conflicts:  # pragma: no cover
             raise AssertionError("import counts do not add up")
         _commit(batch, con, known, new_files, months)

@@ -6,7 +6,7 @@ is a decimal string.
 """
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
@@ -325,24 +325,29 @@ def rules_out(r: RuleSet) -> dict[str, Any]:
     return {"version": r.version, "rules": r.rules, "note": r.note, "created_at": r.created_at}
 
 
+Finite = Annotated[float, Field(allow_inf_nan=False, ge=-1e15, le=1e15)]
+
+
 class RulesIn(InSchema):
-    economic_threshold: float | None = None
-    abc_a: float | None = None
-    abc_b: float | None = None
-    weights: dict[Literal[CRITERIA], float] | None = None  # type: ignore[valid-type]
-    tier_cutoffs: list[float] | None = Field(None, min_length=4, max_length=4)
-    economic_tier: int | None = None
-    strategic_growth: float | None = None
-    strategic_min_score: float | None = None
-    potential_growth: float | None = None
-    potential_min_percentile: float | None = None
-    potential_min_months: int | None = None
-    decline_drop: float | None = None
-    silence_days: int | None = None
-    daily_shipper_days: int | None = None
-    lane_loss_share: float | None = None
-    clv_horizon_months: int | None = None
-    discount_rate: float | None = None
+    # Bounds here only keep absurd numbers out (they would overflow); the service checks
+    # the rules themselves and explains what contradicts.
+    economic_threshold: Finite | None = None
+    abc_a: Finite | None = None
+    abc_b: Finite | None = None
+    weights: dict[Literal[CRITERIA], Finite] | None = None  # type: ignore[valid-type]
+    tier_cutoffs: list[Finite] | None = Field(None, min_length=4, max_length=4)
+    economic_tier: int | None = Field(None, ge=-1000, le=1000)
+    strategic_growth: Finite | None = None
+    strategic_min_score: Finite | None = None
+    potential_growth: Finite | None = None
+    potential_min_percentile: Finite | None = None
+    potential_min_months: int | None = Field(None, ge=-1000, le=1000)
+    decline_drop: Finite | None = None
+    silence_days: int | None = Field(None, ge=-10_000, le=10_000)
+    daily_shipper_days: int | None = Field(None, ge=-1000, le=1000)
+    lane_loss_share: Finite | None = None
+    clv_horizon_months: int | None = Field(None, ge=-10_000, le=10_000)
+    discount_rate: Finite | None = None
     note: str = Field("", max_length=200)
 
 

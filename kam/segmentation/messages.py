@@ -79,6 +79,8 @@ def problem_text(code: str, params: dict[str, Any]) -> str:
         )
     if code == "tier_range":
         return _("A tier is a number from 1 to 5.")
+    if code == "too_large":
+        return _("At most %(most)s.") % {"most": params.get("most")}
     return code
 
 

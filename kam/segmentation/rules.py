@@ -82,6 +82,9 @@ NON_NEGATIVE = ("economic_threshold", "strategic_growth", "strategic_min_score",
                 "decline_drop", "silence_days", "daily_shipper_days", "lane_loss_share",
                 "clv_horizon_months", "discount_rate")  # fmt: skip
 FRACTIONS = ("abc_a", "abc_b", "potential_min_percentile", "decline_drop", "lane_loss_share")
+#: Upper bounds of counts: beyond them a value is a typo (and a long horizon costs time).
+AT_MOST = {"clv_horizon_months": 240, "silence_days": 365, "daily_shipper_days": 31,
+           "potential_min_months": 120}  # fmt: skip
 
 
 def problems(rules: Rules) -> list[Problem]:
@@ -118,6 +121,10 @@ def problems(rules: Rules) -> list[Problem]:
         )  # fmt: skip
     if rules.economic_tier not in (1, 2, 3, 4, 5):
         out.append(Problem("economic_tier", "tier_range", {"value": rules.economic_tier}))
+    for name, most in AT_MOST.items():
+        value = getattr(rules, name)
+        if np.isfinite(value) and value > most:
+            out.append(Problem(name, "too_large", {"value": value, "most": most}))
     return out
 
 

@@ -137,7 +137,11 @@ def _set_tier(*, by: User, account: Account, tier: int) -> None:
 @transaction.atomic
 def proposal_accept(*, by: User, proposal: TierProposal) -> TierChange:
     _require(may_decide_tiers(by), _("Only the key-account department and directors decide tiers."))
-    locked = TierProposal.objects.select_for_update().select_related("account").get(pk=proposal.pk)
+    locked = (
+        TierProposal.objects.select_for_update(of=("self",))
+        .select_related("account")
+        .get(pk=proposal.pk)
+    )
     if locked.status != TierProposal.Status.OPEN:
         raise ApplicationError(
             _("This proposal has already been decided or replaced by a newer run.")

@@ -255,7 +255,7 @@ def clocks_tick(*, now: datetime.datetime | None = None) -> dict[str, int]:
     cases = fired = 0
     for pk in Case.objects.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True):
         with transaction.atomic():
-            case = Case.objects.select_for_update().select_related(
+            case = Case.objects.select_for_update(of=("self",)).select_related(
                 "account", "assignee", "assignee__manager", "policy").get(pk=pk)  # fmt: skip
             fired += clocks_advance(case, now=now, calendar=calendar)
             cases += 1
@@ -479,7 +479,7 @@ TRANSITIONS: dict[str, tuple[set[str], str]] = {
 
 
 def _locked(case: Case) -> Case:
-    return Case.objects.select_for_update().select_related(
+    return Case.objects.select_for_update(of=("self",)).select_related(
         "account", "assignee", "assignee__manager", "policy").get(pk=case.pk)  # fmt: skip
 
 

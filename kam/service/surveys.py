@@ -180,11 +180,15 @@ def campaign_remind(*, by: User, campaign: Campaign, now: datetime.datetime | No
     if not services.may_manage_service(by):
         raise PermissionDeniedError(_("Only the key-account department sends surveys."))
     now = now or timezone.now()
-    campaign = Campaign.objects.select_for_update().select_related("template").get(pk=campaign.pk)
+    campaign = (
+        Campaign.objects.select_for_update(of=("self",))
+        .select_related("template")
+        .get(pk=campaign.pk)
+    )
     if campaign.status != Campaign.CampaignStatus.SENT or campaign.expires_at <= now:
         raise ApplicationError(_("Only a sent campaign whose links have not expired is reminded."))
     messages = []
-    pending = Invitation.objects.select_for_update().filter(
+    pending = Invitation.objects.select_for_update(of=("self",)).filter(
         campaign=campaign, answered_at__isnull=True).select_related("contact")  # fmt: skip
     for invitation in pending:
         token = secrets.token_urlsafe(32)

@@ -526,3 +526,16 @@ def test_the_facts_dates_are_first_days_of_months(ledger: dict[str, Any]) -> Non
         date(2026, 2, 1),
         date(2026, 3, 1),
     }
+
+
+def test_push_with_a_nul_in_a_heading_fails_the_batch_cleanly(
+    api_as: Callable, director: User
+) -> None:
+    """A heading with a NUL character (JSON allows "\\u0000") is reported among the found
+    headings; PostgreSQL refuses NUL in JSON, so it is stored as U+FFFD, not as a 500."""
+    body = b'[{"\\u0000a": 1, "\\ud83d\\udd08b": 2}]'
+    response = push(api_as(director), body, "application/json")
+    assert response.status_code == 200, response.content
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.error_code) == (ImportBatch.Status.FAILED, "missing_columns")
+    assert set(batch.error_params["found"]) == {"\ufffda", "\U0001f508b"}

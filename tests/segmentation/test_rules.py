@@ -36,6 +36,12 @@ def test_negative_thresholds_and_bad_shares_are_refused() -> None:
     assert ("decline_drop", "fraction") in codes(Rules(decline_drop=1.5))
 
 
+def test_counts_beyond_sense_are_refused() -> None:
+    assert ("clv_horizon_months", "too_large") in codes(Rules(clv_horizon_months=10_000))
+    assert ("daily_shipper_days", "too_large") in codes(Rules(daily_shipper_days=32))
+    assert problems(Rules(clv_horizon_months=240, silence_days=365)) == []
+
+
 def test_tiers_by_score_economic_floor_and_no_revenue() -> None:
     rules = Rules(tier_cutoffs=(80, 60, 40, 20), economic_tier=2)
     score = np.array([95.0, 80.0, 79.9, 45.0, 10.0, 10.0, 90.0])
