@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kam.core import access, panels, regions
-from kam.core.errors import ApplicationError, PermissionDeniedError
+from kam.core.errors import ApplicationError
 from kam.core.exports import xlsx_response
 from kam.core.models import AccessLog, User
+from kam.core.views import forbidden, refusal_messages
 
 from . import selectors, services
 from .forms import (
@@ -53,10 +54,6 @@ def _contact(request: HttpRequest, pk: int) -> Contact:
         return selectors.contact_get_for(request.user, pk)
     except Contact.DoesNotExist:
         raise Http404 from None
-
-
-def _forbidden(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
-    return render(request, "accounts/forbidden.html", {"message": exc.message}, status=403)
 
 
 # --- home and list ----------------------------------------------------------------------------
@@ -226,7 +223,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
 def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
     account = _account(request, pk)
     if not selectors.account_access(request.user, account.pk).can_edit:
-        return _forbidden(request, PermissionDeniedError(_("You may not edit this account.")))
+        return forbidden(request, _("You may not edit this account."))
     form = AccountForm(request.POST or None, instance=account)
     if request.method == "POST" and form.is_valid():
         try:
@@ -246,7 +243,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def account_delete(request: HttpRequest, pk: int) -> HttpResponse:
     account = _account(request, pk)
     if not selectors.account_access(request.user, account.pk).can_delete:
-        return _forbidden(request, PermissionDeniedError(_("Only directors may delete accounts.")))
+        return forbidden(request, _("Only directors may delete accounts."))
     if request.method == "POST":
         name = str(account)
         services.account_delete(by=request.user, account=account)
@@ -265,12 +262,8 @@ def _back_to_account(account_id: int, anchor: str = "") -> HttpResponse:
 
 
 def _report_errors(request: HttpRequest, form: Any = None, exc: Exception | None = None) -> None:
-    if isinstance(exc, ValidationError):
-        for errors in exc.message_dict.values() if hasattr(exc, "error_dict") else [exc.messages]:
-            for error in errors:
-                messages.error(request, error)
-    elif isinstance(exc, ApplicationError):
-        messages.error(request, str(exc.message))
+    if isinstance(exc, ValidationError | ApplicationError):
+        refusal_messages(request, exc)
     elif form is not None:
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
@@ -361,7 +354,7 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
     account = _account(request, pk)
     rights = selectors.account_access(request.user, account.pk)
     if not (rights.can_edit and rights.sees_contacts):
-        return _forbidden(request, PermissionDeniedError(_("You may not add contacts here.")))
+        return forbidden(request, _("You may not add contacts here."))
     form = ContactForm(
         request.POST or None, account=account, protected_fields=rights.protected_fields
     )
@@ -428,7 +421,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     account = contact.account
     rights = selectors.account_access(request.user, account.pk)
     if not (rights.can_edit and contact.erased_at is None):
-        return _forbidden(request, PermissionDeniedError(_("You may not edit this contact.")))
+        return forbidden(request, _("You may not edit this contact."))
     form = ContactForm(request.POST or None, instance=contact, account=account,
                        protected_fields=rights.protected_fields)  # fmt: skip
     if request.method == "POST" and form.is_valid():
@@ -455,7 +448,7 @@ def contact_erase(request: HttpRequest, pk: int) -> HttpResponse:
     contact = _contact(request, pk)
     rights = selectors.account_access(request.user, contact.account_id)
     if not (rights.can_edit and rights.sees_personal) or contact.erased_at is not None:
-        return _forbidden(request, PermissionDeniedError(_("You may not erase this contact.")))
+        return forbidden(request, _("You may not erase this contact."))
     if request.method == "POST":
         services.contact_erase(by=request.user, contact=contact)
         messages.success(request, _("The contact's personal data has been erased."))

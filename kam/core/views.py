@@ -1,4 +1,8 @@
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
@@ -8,9 +12,27 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from kam.core import access
+from kam.core.errors import ApplicationError
 from kam.core.forms import AccessLogFilterForm
 from kam.core.models import Notification
 from kam.core.selectors import access_log_for
+
+
+def forbidden(request: HttpRequest, message: Any) -> HttpResponse:
+    """The page that says, in a sentence, why this user may not do this (403)."""
+    return render(request, "core/forbidden.html", {"message": message}, status=403)
+
+
+def refusal_messages(request: HttpRequest, exc: Exception) -> None:
+    """A service's refusal as page messages: each ValidationError message, or the
+    ApplicationError's sentence."""
+    if isinstance(exc, ValidationError):
+        for errors in exc.message_dict.values() if hasattr(exc, "error_dict") else [exc.messages]:
+            for error in errors:
+                messages.error(request, error)
+    elif isinstance(exc, ApplicationError):
+        messages.error(request, str(exc.message))
+
 
 #: Field names in the access log, translated for display (the accounts app registers them).
 FIELD_LABELS: dict[str, str] = {}

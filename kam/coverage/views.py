@@ -23,6 +23,7 @@ from kam.core.calendar import working_calendar
 from kam.core.errors import ApplicationError
 from kam.core.exports import csv_response
 from kam.core.models import User
+from kam.core.views import forbidden, refusal_messages
 
 from . import ical, selectors, services
 from .forms import (
@@ -54,15 +55,6 @@ def _reasons() -> dict[str, str]:
     }
 
 
-def _errors(request: HttpRequest, exc: Exception) -> None:
-    if isinstance(exc, ValidationError):
-        for errors in exc.message_dict.values() if hasattr(exc, "error_dict") else [exc.messages]:
-            for error in errors:
-                messages.error(request, error)
-    elif isinstance(exc, ApplicationError):
-        messages.error(request, str(exc.message))
-
-
 def _form_errors(form: Any, exc: ValidationError) -> None:
     """Put a service's field errors next to the form's fields (else at the top)."""
     if hasattr(exc, "error_dict"):
@@ -72,11 +64,6 @@ def _form_errors(form: Any, exc: ValidationError) -> None:
     else:
         for error in exc.messages:
             form.add_error(None, error)
-
-
-def _forbidden(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/forbidden.html",
-                  {"message": _("You may not do this.")}, status=403)  # fmt: skip
 
 
 # --- plan -----------------------------------------------------------------------------------
@@ -93,7 +80,7 @@ def plan(request: HttpRequest) -> HttpResponse:
     form = PlanForm(initial={"start": calendar.next_working_day(today, include=False), "weeks": 12})
     if request.method == "POST":
         if not can_plan:
-            return _forbidden(request)
+            return forbidden(request, _("You may not do this."))
         form = PlanForm(request.POST)
         if form.is_valid():
             try:
@@ -102,7 +89,7 @@ def plan(request: HttpRequest) -> HttpResponse:
                 if isinstance(exc, ValidationError):
                     _form_errors(form, exc)
                 else:
-                    _errors(request, exc)
+                    refusal_messages(request, exc)
             else:
                 messages.success(request, _("Plan generated: %(placed)s of %(due)s due visits "
                                             "planned.") % {"placed": f"{result.placed:,}",
@@ -299,7 +286,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
     except (Visit.DoesNotExist, Account.DoesNotExist):
         raise Http404 from None
     if not selectors.may_report_on(user, account):
-        return _forbidden(request)
+        return forbidden(request, _("You may not do this."))
     if visit is not None and hasattr(visit, "report"):
         return redirect("coverage:report_detail", visit.report.pk)
     contacts = list(Contact.objects.filter(account=account).order_by("name"))
@@ -360,7 +347,7 @@ def report_review(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.report_review(by=request.user, report=report)
     except ApplicationError as exc:
-        _errors(request, exc)
+        refusal_messages(request, exc)
     else:
         messages.success(request, _("Report marked as reviewed."))
     return redirect("coverage:queue")
@@ -417,7 +404,7 @@ def follow_up_detail(request: HttpRequest, pk: int) -> HttpResponse:
                "due_date": follow_up.due_date, "cancel_reason": follow_up.cancel_reason}  # fmt: skip
     data = request.POST if request.method == "POST" else None
     if data is not None and not can_edit:
-        return _forbidden(request)
+        return forbidden(request, _("You may not do this."))
     form = FollowUpUpdateForm(data, initial=initial, owners=selectors.staff_choices(),
                               department=department)  # fmt: skip
     if data is not None and form.is_valid():
@@ -456,7 +443,7 @@ def team(request: HttpRequest) -> HttpResponse:
     capacity_form = CapacityForm(people=people)
     if request.method == "POST":
         if not can_edit:
-            return _forbidden(request)
+            return forbidden(request, _("You may not do this."))
         action = request.POST.get("action")
         try:
             if action == "assign":
@@ -481,7 +468,7 @@ def team(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _form_errors(capacity_form if action == "capacity" else assignment_form, exc)
         except ApplicationError as exc:
-            _errors(request, exc)
+            refusal_messages(request, exc)
     try:
         start = datetime.date.fromisoformat(request.GET.get("start", ""))
     except ValueError:
@@ -507,7 +494,7 @@ def policy(request: HttpRequest) -> HttpResponse:
     note = PolicyNoteForm()
     if request.method == "POST":
         if not can_edit:
-            return _forbidden(request)
+            return forbidden(request, _("You may not do this."))
         formset = RuleFormSet(request.POST, initial=initial, prefix="rule")
         note = PolicyNoteForm(request.POST)
         if formset.is_valid() and note.is_valid():

@@ -27,6 +27,7 @@ from kam.accounts.selectors import account_list_for, account_search
 from kam.core import access, panels, regions
 from kam.core.errors import ApplicationError
 from kam.core.exports import csv_response, xlsx_response
+from kam.core.views import forbidden
 
 from . import exports, messages, selectors, services
 from .api import resolve_codes
@@ -69,10 +70,6 @@ NOT_IMPORTER = gettext_lazy(
     "Only the key-account department and directors may import shipment data and link "
     "billing account codes."
 )
-
-
-def _forbidden(request: HttpRequest, message: Any) -> HttpResponse:
-    return render(request, "accounts/forbidden.html", {"message": message}, status=403)
 
 
 def _problem(request: HttpRequest, message: Any, status: int = 400) -> HttpResponse:
@@ -121,7 +118,7 @@ def _status_context(batch: ImportBatch) -> None:
 @require_GET
 def import_list(request: HttpRequest) -> HttpResponse:
     if not _sees_ledger(request):
-        return _forbidden(request, NOT_LEDGER)
+        return forbidden(request, NOT_LEDGER)
     form = ImportFilterForm(request.GET)
     status = form.cleaned_data.get("status") if form.is_valid() else ""
     batches = selectors.import_list_for(request.user)
@@ -165,7 +162,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
     """The upload form. With JavaScript the file goes up by XMLHttpRequest (to show a
     progress bar) and the answer is JSON or the form fragment; without, a plain POST."""
     if not _may_import(request):
-        return _forbidden(request, NOT_IMPORTER)
+        return forbidden(request, NOT_IMPORTER)
     xhr = request.headers.get("X-Requested-With") == "XMLHttpRequest"
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
@@ -284,7 +281,7 @@ def rejects_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def unlinked_list(request: HttpRequest) -> HttpResponse:
     if not _sees_ledger(request):
-        return _forbidden(request, NOT_LEDGER)
+        return forbidden(request, NOT_LEDGER)
     form = UnlinkedFilterForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
     sort = data.get("sort") or "-revenue"
@@ -336,7 +333,7 @@ def _account_choices(request: HttpRequest, q: str) -> list[Account]:
 def code_link(request: HttpRequest, code: str) -> HttpResponse:
     code, row, linked = _code_action(request, code)
     if not _may_import(request):
-        return _forbidden(request, NOT_IMPORTER)
+        return forbidden(request, NOT_IMPORTER)
     if linked is not None:
         return _already_linked(request, code, linked, _("Link to an account"))
     search = AccountSearchForm(request.GET)
@@ -378,7 +375,7 @@ def code_link(request: HttpRequest, code: str) -> HttpResponse:
 def code_prospect(request: HttpRequest, code: str) -> HttpResponse:
     code, row, linked = _code_action(request, code)
     if not _may_import(request):
-        return _forbidden(request, NOT_IMPORTER)
+        return forbidden(request, NOT_IMPORTER)
     if linked is not None:
         return _already_linked(request, code, linked, _("Create a prospect account"))
     form = ProspectForm(request.POST or None)

@@ -20,6 +20,7 @@ from kam.accounts.models import Account
 from kam.core import access, panels
 from kam.core.errors import ApplicationError
 from kam.core.exports import csv_response, xlsx_response
+from kam.core.views import forbidden
 
 from . import messages, selectors, services
 from .forms import NoteForm, OverrideForm, ProspectForm, RulesForm
@@ -31,10 +32,6 @@ PANEL_SCRIPTS = ("vendor/echarts.min.js", "segmentation/charts.js")
 NOT_PORTFOLIO = gettext_lazy(
     "The portfolio is for the key-account department, directors and analysts."
 )
-
-
-def _forbidden(request: HttpRequest, message: Any) -> HttpResponse:
-    return render(request, "accounts/forbidden.html", {"message": message}, status=403)
 
 
 def _portfolio_user(request: HttpRequest) -> bool:
@@ -54,7 +51,7 @@ def _label_tiers(stats: dict[str, Any]) -> dict[str, Any]:
 @require_GET
 def portfolio(request: HttpRequest) -> HttpResponse:
     if not _portfolio_user(request):
-        return _forbidden(request, NOT_PORTFOLIO)
+        return forbidden(request, NOT_PORTFOLIO)
     run = selectors.latest_run()
     context: dict[str, Any] = {"nav": "segmentation", "run": run,
                                "may_run": services.may_run(request.user)}  # fmt: skip
@@ -87,7 +84,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
     try:
         run = services.run_enqueue(trigger=Run.Trigger.MANUAL, by=request.user)
     except ApplicationError as exc:
-        return _forbidden(request, exc.message)
+        return forbidden(request, exc.message)
     flash.info(request, _("The segmentation run has started."))
     return redirect("segmentation:run_detail", pk=run.pk)
 
@@ -99,7 +96,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
 @require_GET
 def run_list(request: HttpRequest) -> HttpResponse:
     if not _portfolio_user(request):
-        return _forbidden(request, NOT_PORTFOLIO)
+        return forbidden(request, NOT_PORTFOLIO)
     page = Paginator(selectors.run_list_for(request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -142,7 +139,7 @@ def run_compare(request: HttpRequest) -> HttpResponse:
 @login_required
 def proposal_list(request: HttpRequest) -> HttpResponse:
     if not _portfolio_user(request):
-        return _forbidden(request, NOT_PORTFOLIO)
+        return forbidden(request, NOT_PORTFOLIO)
     proposals = selectors.proposals_for(request.user)
     if request.method == "POST":
         ids = [int(i) for i in request.POST.getlist("proposal") if i.isdigit()]
@@ -195,7 +192,7 @@ def proposal_accept(request: HttpRequest, pk: int) -> HttpResponse:
 def tier_override(request: HttpRequest, account_pk: int) -> HttpResponse:
     account = get_object_or_404(selectors.account_list_for(request.user), pk=account_pk)
     if not services.may_decide_tiers(request.user):
-        return _forbidden(request, _("Only the key-account department and directors decide tiers."))
+        return forbidden(request, _("Only the key-account department and directors decide tiers."))
     proposal = TierProposal.objects.filter(account=account, status=TierProposal.Status.OPEN).first()
     form = OverrideForm(request.POST or None, initial={"tier": account.tier or 3})
     if request.method == "POST" and form.is_valid():
@@ -219,7 +216,7 @@ def tier_override(request: HttpRequest, account_pk: int) -> HttpResponse:
 @login_required
 def candidate_list(request: HttpRequest) -> HttpResponse:
     if not _portfolio_user(request):
-        return _forbidden(request, NOT_PORTFOLIO)
+        return forbidden(request, NOT_PORTFOLIO)
     run = selectors.latest_run()
     rows = selectors.candidates_for(request.user, run).order_by("rank") if run else []
     may_create = access.may_import(request.user)
@@ -227,7 +224,7 @@ def candidate_list(request: HttpRequest) -> HttpResponse:
         form = ProspectForm(request.POST)
         code = request.POST.get("code", "")
         if not may_create:
-            return _forbidden(
+            return forbidden(
                 request, _("Only the key-account department and directors may create accounts.")
             )
         if form.is_valid():
@@ -310,13 +307,13 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def rules_edit(request: HttpRequest) -> HttpResponse:
     if not _portfolio_user(request):
-        return _forbidden(request, NOT_PORTFOLIO)
+        return forbidden(request, NOT_PORTFOLIO)
     current = services.rule_set_current()
     may_edit = services.may_edit_rules(request.user)
     form = RulesForm(request.POST or None, rules=Rules.from_dict(current.rules))
     if request.method == "POST":
         if not may_edit:
-            return _forbidden(request, _("Only directors may change the segmentation rules."))
+            return forbidden(request, _("Only directors may change the segmentation rules."))
         if form.is_valid():
             try:
                 new = services.rule_set_create(by=request.user, data=form.rules_data(),

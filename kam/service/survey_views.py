@@ -17,11 +17,12 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kam.core.errors import ApplicationError
+from kam.core.views import forbidden
 
 from . import selectors, services, surveys
 from .forms import CampaignForm
 from .models import Campaign, Invitation
-from .views import NOT_SERVICE, _forbidden, _message, _sees
+from .views import NOT_SERVICE, _message, _sees
 
 CHART_SCRIPTS = ("vendor/echarts.min.js", "service/charts.js")
 
@@ -45,7 +46,7 @@ def _sections(data: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]], str
 @login_required
 def campaign_list(request: HttpRequest) -> HttpResponse:
     if not _sees(request):
-        return _forbidden(request, NOT_SERVICE)
+        return forbidden(request, NOT_SERVICE)
     rows = selectors.campaign_list_for(request.user).annotate(
         invited=Count("invitations", distinct=True),
         answered=Count("invitations", filter=Q(invitations__answered_at__isnull=False), distinct=True),
@@ -57,7 +58,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def campaign_new(request: HttpRequest) -> HttpResponse:
     if not services.may_manage_service(request.user):
-        return _forbidden(request, _("Only the key-account department sends surveys."))
+        return forbidden(request, _("Only the key-account department sends surveys."))
     default_expiry = timezone.localtime() + datetime.timedelta(days=14)
     form = CampaignForm(request.POST or None, initial={
         "template": surveys.template_default().pk, "expires_at": default_expiry.strftime("%Y-%m-%dT%H:%M"),
@@ -136,7 +137,7 @@ def campaign_remind(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def results(request: HttpRequest) -> HttpResponse:
     if not _sees(request):
-        return _forbidden(request, NOT_SERVICE)
+        return forbidden(request, NOT_SERVICE)
     data = selectors.survey_results(request.user)
     chart = {
         "title": _("Trend over campaigns"),

@@ -25,6 +25,7 @@ from kam.core import access, panels
 from kam.core.calendar import working_calendar
 from kam.core.errors import ApplicationError
 from kam.core.exports import csv_response, xlsx_response
+from kam.core.views import forbidden
 
 from . import selectors, services
 from .forms import AssignForm, CaseForm, ClaimForm, PolicyForm, QueueForm, TransitionForm
@@ -43,10 +44,6 @@ DASHBOARD_SCRIPTS = ("vendor/echarts.min.js", "service/charts.js")
 NOT_SERVICE = gettext_lazy(
     "Service cases are for account teams, the key-account department and directors."
 )
-
-
-def _forbidden(request: HttpRequest, message: Any) -> HttpResponse:
-    return render(request, "accounts/forbidden.html", {"message": message}, status=403)
 
 
 def _sees(request: HttpRequest) -> bool:
@@ -106,7 +103,7 @@ def _decorate(cases: list[Case], now: Any) -> None:
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     if not _sees(request):
-        return _forbidden(request, NOT_SERVICE)
+        return forbidden(request, NOT_SERVICE)
     form = QueueForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
     default_scope = "all" if services.may_manage_service(request.user) else "mine"
@@ -169,7 +166,7 @@ def _queue_export(request: HttpRequest, rows: list[Case], fmt: str) -> HttpRespo
 @require_POST
 def bulk_assign(request: HttpRequest) -> HttpResponse:
     if not services.may_manage_service(request.user):
-        return _forbidden(request, _("Only the key-account department assigns in bulk."))
+        return forbidden(request, _("Only the key-account department assigns in bulk."))
     form = AssignForm(request.POST, assignees=selectors.assignable_users())
     ids = [int(i) for i in request.POST.getlist("case") if i.isdigit()]
     cases = list(selectors.case_list_for(request.user).filter(pk__in=ids))
@@ -197,7 +194,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
 @login_required
 def case_new(request: HttpRequest) -> HttpResponse:
     if not services.may_work_cases(request.user):
-        return _forbidden(request, NOT_SERVICE)
+        return forbidden(request, NOT_SERVICE)
     try:
         account = account_get_for(
             request.user, int(request.GET.get("account") or request.POST.get("account") or 0)
@@ -333,7 +330,7 @@ def claim_decide(request: HttpRequest, pk: int, claim: int) -> HttpResponse:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not _sees(request):
-        return _forbidden(request, NOT_SERVICE)
+        return forbidden(request, NOT_SERVICE)
     try:
         days = max(7, min(730, int(request.GET.get("days", 180))))
     except ValueError:
@@ -363,7 +360,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def policy_list(request: HttpRequest) -> HttpResponse:
     if not _sees(request):
-        return _forbidden(request, NOT_SERVICE)
+        return forbidden(request, NOT_SERVICE)
     severity_rank = When_(  # django's Case (the name Case is the model here)
         *[When(severity=value, then=Value(i)) for i, value in enumerate(Severity.values)],
         output_field=IntegerField(),
@@ -381,7 +378,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if not services.may_manage_service(request.user):
-        return _forbidden(request, _("Only the key-account department sets SLA policies."))
+        return forbidden(request, _("Only the key-account department sets SLA policies."))
     policy = get_object_or_404(SlaPolicy, pk=pk) if pk else SlaPolicy()
     form = PolicyForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 import pytest
+from django.utils import translation
 from playwright.sync_api import Page, expect
 
 from kam.accounts.models import Account, Contact
@@ -57,7 +58,10 @@ def test_org_chart_and_people_graph_draw_on_canvas(
         """() => echarts.getInstanceByDom(document.getElementById("org-chart"))
                    .getOption().series[0].data[0]"""
     )
-    assert tree["name"] == str(account_a)
+    # The page speaks Chinese; str() follows this process's language, which other tests'
+    # requests may have left at English.
+    with translation.override("zh-hans"):
+        assert tree["name"] == str(account_a)
     assert [c["name"] for c in tree["children"]] == [people["boss"].name]
     assert [c["name"] for c in tree["children"][0]["children"]] == [people["report"].name]
 

@@ -1,3 +1,4 @@
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
@@ -28,10 +29,24 @@ def tier_badge(tier: int | None) -> str:
 
 @register.filter
 def money(value: Any) -> str:
-    """CNY with thousands separators and two decimals; empty for None."""
+    """CNY with thousands separators and two decimals, from a number or a decimal string;
+    empty for None."""
     if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        try:
+            value = Decimal(value)
+        except InvalidOperation:
+            return value
     return f"¥{value:,.2f}"
+
+
+@register.filter
+def num(value: Any) -> str:
+    """A count with thousands separators in every language (1,234,567); empty for None."""
+    if value is None or value == "":
+        return ""
+    return f"{int(value):,}"
 
 
 @register.simple_tag(takes_context=True)

@@ -1,6 +1,5 @@
 """Template filters of the coverage pages."""
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
@@ -9,25 +8,6 @@ from django.utils.translation import gettext as _
 from kam.core import regions
 
 register = template.Library()
-
-
-@register.filter
-def count(value: Any) -> str:
-    """A count with thousands separators (1,234); empty for None."""
-    if value is None or value == "":
-        return ""
-    return f"{int(value):,}"
-
-
-@register.filter
-def cny(value: Any) -> str:
-    """Money from a Decimal or a decimal string, with separators and two decimals."""
-    if value is None or value == "":
-        return ""
-    try:
-        return f"¥{Decimal(str(value)):,.2f}"
-    except InvalidOperation:
-        return str(value)
 
 
 @register.filter

@@ -4,15 +4,12 @@ from typing import Any
 
 from django import template
 
+from kam.core.templatetags.kam import num
+
 register = template.Library()
 
 
-@register.filter
-def num(value: Any) -> str:
-    """A count with thousands separators in every language (1,234,567); empty for None."""
-    if value is None or value == "":
-        return ""
-    return f"{int(value):,}"
+register.filter("num", num)  # the project's one count format (kam.core.templatetags.kam)
 
 
 @register.filter
