@@ -10,6 +10,7 @@ Times: a value without a UTC offset is Beijing time. ``v_ship_time`` and the oth
 are stored in UTC; ``v_ship_date`` and ``v_month`` are the Beijing calendar's.
 """
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -79,6 +80,15 @@ def _is_float(source_type: str) -> bool:
     return source_type.upper() in ("DOUBLE", "FLOAT", "REAL")
 
 
+def _source_scale(source_type: str) -> int:
+    """Decimal places a numeric source type can hold (0 for integers; floats: 99)."""
+    upper = source_type.upper()
+    if upper.startswith("DECIMAL"):
+        match = re.search(r"\(\s*\d+\s*,\s*(\d+)\s*\)", upper)
+        return int(match.group(1)) if match else 3  # DuckDB's bare DECIMAL is (18,3)
+    return 99 if _is_float(upper) else 0
+
+
 def _case(
     expr: str, choices: Mapping[Any, tuple[str, ...]], sql_value: Callable[[Any], str]
 ) -> str:
@@ -118,16 +128,19 @@ def _decimal_parts(col: Column, src: str, source_type: str, scale: int) -> tuple
     if source_type and _is_numeric(source_type):
         raw = src
         value = f"TRY_CAST({raw} AS {precision})"
-        exact = (
-            f"abs(CAST({raw} AS DOUBLE) - round(CAST({raw} AS DOUBLE), {scale})) > 1e-9"
-            if _is_float(source_type)
-            else f"CAST({raw} AS DECIMAL(38,10)) <> round(CAST({raw} AS DECIMAL(38,10)), {scale})"
-        )
+        inexact = ""  # whole numbers, or decimals with no more places than we keep
+        if _is_float(source_type):
+            inexact = f"abs(CAST({raw} AS DOUBLE) - round(CAST({raw} AS DOUBLE), {scale})) > 1e-9"
+        elif _source_scale(source_type) > scale:
+            inexact = (
+                f"CAST({raw} AS DECIMAL(38,10)) <> round(CAST({raw} AS DECIMAL(38,10)), {scale})"
+            )
+        reason = "not_whole" if scale == 0 else "too_many_decimals"
         error = (
             f"CASE WHEN {raw} IS NULL THEN {required} "
             f"WHEN {raw} < 0 THEN 'negative' "
-            f"WHEN {exact} THEN '{'not_whole' if scale == 0 else 'too_many_decimals'}' "
-            f"WHEN {v} IS NULL THEN 'too_large' "
+            + (f"WHEN {inexact} THEN '{reason}' " if inexact else "")
+            + f"WHEN {v} IS NULL THEN 'too_large' "
             + (f"WHEN {raw} < 1 THEN 'below_one' " if scale == 0 else "")
             + "END"
         )
@@ -173,7 +186,8 @@ def _time_parts(col: Column, src: str, source_type: str, now_local: str) -> tupl
             f"timezone('UTC', try_strptime(regexp_replace({s}, '(\\d)[Zz]$', '\\1+00:00'), "
             f"{_list(TIME_FORMATS_WITH_OFFSET)})) + {_BEIJING_OFFSET})"
         )
-    present = f"s_{col.name}"
+    # A typed cell is present when it is not NULL (its text is never needed).
+    present = src if upper.startswith(("TIMESTAMP", "DATE")) else f"s_{col.name}"
     v = f"v_{col.name}"
     error = (
         f"CASE WHEN {present} IS NULL THEN {required} "
@@ -194,6 +208,103 @@ def _choice_parts(
     return value, error
 
 
+# Kinds whose check depends on the cell alone and whose cells repeat (codes, places, choices,
+# free text): checked once per distinct value and joined back. DuckDB runs a regular
+# expression once per row even over a Parquet dictionary, so this is what makes the check of
+# a large file cheap (bench/ledger). The waybill number is unique per row: checked inline.
+_CODE = "[A-Za-z0-9][A-Za-z0-9_\\-]*"  # a waybill number or billing account code
+_BY_DISTINCT_VALUE = ("code", "text", "region", "product", "status", "consignee", "flag")
+
+
+def _column_parts(
+    name: str, src: str, stype: str, normalized: bool, now_local: str
+) -> tuple[list[str], str, str]:
+    """(stage-1 expressions, value, error) of one contract column read from ``src``.
+
+    Stage 1 holds ``raw_<name>``, the cleaned text ``s_<name>`` and helpers; the value and
+    the error read those (the error also reads ``v_<name>``). A region's value is "" here:
+    it comes from a join with ``region_alias`` on ``k_<name>``.
+    """
+    col = BY_NAME[name]
+    # The cell as read; made text only in the problems of a bad row (casting every cell of
+    # a typed Parquet file to text cost a third of the check).
+    typed = (
+        (col.kind in ("money", "weight", "count") and _is_numeric(stype))
+        or (col.kind == "time" and stype.upper().startswith(("TIMESTAMP", "DATE")))
+        or (col.kind == "flag" and stype.upper() == "BOOLEAN")
+    )
+    stage1 = [f"{src} AS raw_{name}"]
+    if col.kind == "code" and not normalized:
+        # Most codes are plain ASCII already: one test, and the costly clean-up only if not.
+        text = f"CAST({src} AS VARCHAR)"
+        stage1.append(
+            f"CASE WHEN regexp_full_match({text}, '{_CODE}') THEN {text} "
+            f"ELSE {_clean(src, normalized)} END AS s_{name}"
+        )
+    elif not typed:  # a typed cell needs no text (and making it text costs)
+        stage1.append(f"{_clean(src, normalized)} AS s_{name}")
+    if col.kind in ("money", "weight", "count"):
+        scale = {"money": 2, "weight": 3, "count": 0}[col.kind]
+        if _is_numeric(stype):
+            stage1.append(f"{src} AS n_{name}")
+            value, error = _decimal_parts(col, f"n_{name}", stype, scale)
+        else:
+            stage1.append(f"{_number_text(f's_{name}')} AS t_{name}")
+            value, error = _decimal_parts(col, "", "", scale)
+    elif col.kind == "time":
+        if stype.upper().startswith(("TIMESTAMP", "DATE")):
+            stage1.append(f"{src} AS n_{name}")
+            value, error = _time_parts(col, f"n_{name}", stype, now_local)
+        else:
+            value, error = _time_parts(col, "", "VARCHAR", now_local)
+    elif col.kind == "code":
+        s = f"s_{name}"
+        value = f"upper({s})"  # billing codes are kept in capitals in the archive too
+        error = (
+            f"CASE WHEN {s} IS NULL THEN 'required' "
+            f"WHEN length({s}) > {col.max_length} THEN 'too_long' "
+            f"WHEN NOT regexp_full_match({s}, '{_CODE}') THEN 'bad_code' END"
+        )
+    elif col.kind == "text":
+        value = f"s_{name}"
+        error = f"CASE WHEN length(s_{name}) > {col.max_length} THEN 'too_long' END"
+    elif col.kind == "region":
+        stage1.append(f"lower(regexp_replace(s_{name}, '[\\s/\\-,，·|>]+', '', 'g')) AS k_{name}")
+        value = ""
+        error = (
+            f"CASE WHEN s_{name} IS NULL THEN 'required' "
+            f"WHEN v_{name} IS NULL THEN 'unknown_region' END"
+        )
+    elif col.kind == "product":
+        value, error = _choice_parts(col, PRODUCTS, "unknown_product")
+    elif col.kind == "status":
+        value, error = _choice_parts(col, STATUSES, "unknown_status")
+    elif col.kind == "consignee":
+        value, error = _choice_parts(col, CONSIGNEE_TYPES, "unknown_consignee")
+    elif col.kind == "flag":
+        if stype.upper() == "BOOLEAN":
+            stage1.append(f"{src} AS n_{name}")
+            value = f"COALESCE(n_{name}, false)"
+            error = "CAST(NULL AS VARCHAR)"
+        else:
+            case = _case(f"s_{name}", FLAGS, lambda v: "true" if v else "false")
+            value = f"CASE WHEN s_{name} IS NULL THEN false ELSE {case} END"
+            error = f"CASE WHEN s_{name} IS NOT NULL AND v_{name} IS NULL THEN 'unknown_flag' END"
+    else:  # pragma: no cover - the contract has no other kinds
+        raise AssertionError(col.kind)
+    return stage1, value, error
+
+
+def _value_sql(name: str, value: str, source: str) -> tuple[str, str]:
+    """(value expression, FROM clause): a region's value is its code in ``region_alias``."""
+    if BY_NAME[name].kind == "region":
+        return (
+            f"r.code AS v_{name}",
+            f"{source} LEFT JOIN region_alias r ON r.alias = k_{name}",
+        )
+    return f"{value} AS v_{name}", source
+
+
 def create_parsed_view(
     con: duckdb.DuckDBPyConnection,
     source_sql: str,
@@ -207,71 +318,35 @@ def create_parsed_view(
     ``mapping`` is contract column -> source heading; ``source_types`` the DuckDB type of
     each source heading (VARCHAR for staged text). ``normalized``: the text is NFKC-folded and
     trimmed already (staged sources). The table ``region_alias(alias, code)`` must exist.
+    Columns checked by distinct value get a view ``d_<name>`` (raw -> value, error).
     """
     now_local = (now_utc.replace(tzinfo=None) + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
     present = [c.name for c in COLUMNS if c.name in mapping]
-    stage1 = ["_row"]  # raw text and cleaned strings
+    stage1 = ["_row"]  # raw cells and cleaned strings
     stage2 = ["*"]  # typed values
     stage3 = ["*"]  # errors
+    joined = ["q.*"]  # values and errors of the columns checked by distinct value
+    joins = []
     for name in present:
-        col = BY_NAME[name]
         src = _ident(mapping[name])
         stype = source_types.get(mapping[name], "VARCHAR")
-        # The cell as read; made text only in the problems of a bad row (casting every
-        # cell of a typed Parquet file to text cost a third of the check).
-        stage1.append(f"{src} AS raw_{name}")
-        stage1.append(f"{_clean(src, normalized)} AS s_{name}")
-        if col.kind in ("money", "weight", "count"):
-            scale = {"money": 2, "weight": 3, "count": 0}[col.kind]
-            stage1.append(f"{_number_text(f's_{name}')} AS t_{name}")
-            if _is_numeric(stype):
-                stage1.append(f"{src} AS n_{name}")
-                value, error = _decimal_parts(col, f"n_{name}", stype, scale)
-            else:
-                value, error = _decimal_parts(col, "", "", scale)
-        elif col.kind == "time":
-            if stype.upper().startswith(("TIMESTAMP", "DATE")):
-                stage1.append(f"{src} AS n_{name}")
-                value, error = _time_parts(col, f"n_{name}", stype, now_local)
-            else:
-                value, error = _time_parts(col, "", "VARCHAR", now_local)
-        elif col.kind == "code":
-            s = f"s_{name}"
-            value = f"upper({s})"  # billing codes are kept in capitals in the archive too
-            error = (
-                f"CASE WHEN {s} IS NULL THEN 'required' "
-                f"WHEN length({s}) > {col.max_length} THEN 'too_long' "
-                f"WHEN NOT regexp_full_match({s}, '[A-Za-z0-9][A-Za-z0-9_\\-]*') THEN 'bad_code' END"
+        by_value = BY_NAME[name].kind in _BY_DISTINCT_VALUE and name != "waybill_no"
+        if by_value:
+            parts, value, error = _column_parts(name, "d_raw", stype, normalized, now_local)
+            value_sql, from_sql = _value_sql(name, value, "c")
+            con.execute(
+                f"""CREATE OR REPLACE TEMP VIEW d_{name} AS
+                    WITH c AS (SELECT d_raw, {", ".join(parts)}
+                               FROM (SELECT DISTINCT {src} AS d_raw FROM {source_sql})),
+                    p AS (SELECT c.*, {value_sql} FROM {from_sql})
+                    SELECT d_raw, v_{name}, {error} AS e_{name} FROM p"""
             )
-        elif col.kind == "text":
-            s = f"s_{name}"
-            value = s
-            error = f"CASE WHEN length({s}) > {col.max_length} THEN 'too_long' END"
-        elif col.kind == "region":
-            stage1.append(
-                f"lower(regexp_replace(s_{name}, '[\\s/\\-,，·|>]+', '', 'g')) AS k_{name}"
-            )
-            value = f"(SELECT code FROM region_alias WHERE alias = k_{name})"
-            error = f"CASE WHEN s_{name} IS NULL THEN 'required' WHEN v_{name} IS NULL THEN 'unknown_region' END"
-        elif col.kind == "product":
-            value, error = _choice_parts(col, PRODUCTS, "unknown_product")
-        elif col.kind == "status":
-            value, error = _choice_parts(col, STATUSES, "unknown_status")
-        elif col.kind == "consignee":
-            value, error = _choice_parts(col, CONSIGNEE_TYPES, "unknown_consignee")
-        elif col.kind == "flag":
-            if stype.upper() == "BOOLEAN":
-                stage1.append(f"{src} AS n_{name}")
-                value = f"COALESCE(n_{name}, false)"
-                error = "CAST(NULL AS VARCHAR)"
-            else:
-                case = _case(f"s_{name}", FLAGS, lambda v: "true" if v else "false")
-                value = f"CASE WHEN s_{name} IS NULL THEN false ELSE {case} END"
-                error = (
-                    f"CASE WHEN s_{name} IS NOT NULL AND v_{name} IS NULL THEN 'unknown_flag' END"
-                )
-        else:  # pragma: no cover - the contract has no other kinds
-            raise AssertionError(col.kind)
+            stage1.append(f"{src} AS raw_{name}")
+            joined += [f"d_{name}.v_{name}", f"d_{name}.e_{name}"]
+            joins.append(f"LEFT JOIN d_{name} ON q.raw_{name} IS NOT DISTINCT FROM d_{name}.d_raw")
+            continue
+        parts, value, error = _column_parts(name, src, stype, normalized, now_local)
+        stage1 += parts
         stage2.append(f"{value} AS v_{name}")
         stage3.append(f"{error} AS e_{name}")
 
@@ -282,20 +357,15 @@ def create_parsed_view(
         for name in ("delivered_time", "promised_time")
         if name in present
     )
-    # Regions are looked up with a join rather than a correlated subquery.
-    stage2_sql = ", ".join(s for s in stage2 if "region_alias" not in s)
-    joins = []
-    for name in ("origin", "destination"):
-        if name in present:
-            stage2_sql += f", r_{name}.code AS v_{name}"
-            joins.append(f"LEFT JOIN region_alias r_{name} ON r_{name}.alias = c.k_{name}")
-    sql = f"""
+    con.execute(
+        f"""
         CREATE OR REPLACE TEMP VIEW parsed_1 AS
         WITH c AS (SELECT {", ".join(stage1)} FROM {source_sql}),
-        p AS (SELECT {stage2_sql} FROM c {" ".join(joins)})
-        SELECT {", ".join(stage3)} FROM p
-    """
-    con.execute(sql)
+        p AS (SELECT {", ".join(stage2)} FROM c),
+        q AS (SELECT {", ".join(stage3)} FROM p)
+        SELECT {", ".join(joined)} FROM q {" ".join(joins)}
+        """
+    )
     # Merge the row-level checks into the column's error and express times in UTC.
     merged = []
     for name in present:

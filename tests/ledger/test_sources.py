@@ -364,6 +364,35 @@ def test_a_typed_parquet_file_is_read_in_place(ledger_dir: Path) -> None:
     )
 
 
+def test_typed_parquet_decimals_are_checked_by_their_scale(ledger_dir: Path) -> None:
+    """A money column with four places is refused only where a third or fourth place is not
+    zero; integers and codes stored as numbers are read as they are."""
+    path = ledger_dir / "scaled.parquet"
+    con = duckdb.connect()
+    table = con.sql(
+        """SELECT * FROM (VALUES
+            ('SF1', 591001, TIMESTAMP '2026-04-01 10:00:00', '福州', '上海', '特快', 2::BIGINT, 1.500::DECIMAL(12,3), 12.3400::DECIMAL(18,4), '已签收'),
+            ('SF2', 591001, TIMESTAMP '2026-04-02 10:00:00', '福州', '上海', '特快', 1::BIGINT, 1.250::DECIMAL(12,3), 12.3456::DECIMAL(18,4), '已签收'),
+            ('SF3', 591002, TIMESTAMP '2026-04-03 10:00:00', '福州', '上海', '特快', 0::BIGINT, 2.000::DECIMAL(12,3), 0.0100::DECIMAL(18,4), '已签收')
+          ) t(运单号, 月结账号, 寄件时间, 始发地, 目的地, 产品, 件数, 计费重量, 运费, 状态)"""
+    ).to_arrow_table()
+    con.close()
+    pq.write_table(table, path)
+    batch = import_file(path)
+    assert (batch.rows_read, batch.accepted, batch.rejected) == (3, 1, 2)
+    assert rejects_of(batch) == [
+        (2, "freight", "12.3456", "too_many_decimals"),
+        (3, "pieces", "0", "below_one"),
+    ]
+    (row,) = lake_rows()
+    assert (row["billing_code"], row["pieces"], str(row["weight_kg"]), str(row["freight"])) == (
+        "591001",
+        2,
+        "1.500",
+        "12.34",
+    )
+
+
 # --- headings -----------------------------------------------------------------------------
 
 
