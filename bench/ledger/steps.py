@@ -97,22 +97,17 @@ _STATEMENT_LABELS: list[tuple[str, str]] = [
     (r"^CREATE OR REPLACE TEMP VIEW parsed", "define the validation views"),
     (r"^CREATE OR REPLACE TEMP TABLE region_alias", "load region aliases"),
     (r"^CREATE TEMP TABLE rejects", "create rejects"),
+    (r"^CREATE OR REPLACE TEMP VIEW d_", "define the validation views"),
+    (r"^CREATE TEMP TABLE suspect_hashes", "suspects: waybill numbers repeated in the file (hash)"),
+    (r"^INSERT INTO suspect_hashes", "suspects: waybill numbers already in the lake (hash)"),
+    (r"^SELECT count\(\*\) FROM suspect_hashes", "suspects: count"),
     (
-        r"^INSERT INTO rejects\s+SELECT _row AS row",
-        "validate: find bad cells (scan 1 of the source)",
+        r"^COPY \(SELECT _row, .*PARTITION_BY \(part\)",
+        "check every row and write it once (COPY ... PARTITION_BY month / rejected / suspect)",
     ),
     (r"^INSERT INTO rejects VALUES", "rejects: unsplittable records"),
-    (
-        r"^COPY \(SELECT _row, .* TO '.*good\.parquet'",
-        "validate: COPY good rows -> good.parquet (scan 2 of the source)",
-    ),
-    (
-        r"^COPY \(.*\) TO '.*checked\.parquet'",
-        "validate: one pass over the source -> checked.parquet",
-    ),
-    (r"^CREATE TEMP VIEW checked", "define view checked"),
-    (r"^INSERT INTO rejects SELECT _row, p\.column", "rejects from checked.parquet"),
-    (r"^CREATE TEMP VIEW good", "define view good"),
+    (r"^INSERT INTO rejects SELECT _row, p\.column", "rejects: the problems of the bad rows"),
+    (r"^CREATE TEMP VIEW good", "suspects: define view good"),
     (r"^CREATE TEMP TABLE repeats", "repeats: GROUP BY waybill_no HAVING count > 1"),
     (r"^CREATE TEMP TABLE repeat_rows", "repeats: join the repeated rows"),
     (r"^CREATE TEMP TABLE excluded", "repeats: excluded rows"),
@@ -126,13 +121,9 @@ _STATEMENT_LABELS: list[tuple[str, str]] = [
         "lake dedup: reject conflicts",
     ),
     (r"^SELECT count\(\*\) FILTER", "lake dedup: count"),
+    (r"^COPY \(SELECT \*, strftime\(ship_date", "suspects: write the ones that stay"),
     (r"^SELECT count\(DISTINCT row\) FROM rejects", "count rejected rows"),
     (r"^COPY \(SELECT \* FROM rejects", "write the reject report"),
-    (r"^SELECT count\(\*\) FROM good WHERE _row NOT IN", "count accepted rows (scan good.parquet)"),
-    (
-        r"^COPY \(SELECT \* EXCLUDE \(_row\) FROM good",
-        "write the lake (COPY ... PARTITION_BY month)",
-    ),
     (r"^CREATE OR REPLACE TEMP TABLE touched_months", "facts: touched_months"),
     (r"^INSERT INTO touched_months", "facts: touched_months"),
     (r"^SET ", "settings"),
@@ -221,6 +212,9 @@ def instrument(steps: Steps) -> None:
         steps, "repeated waybills in the file", importer._split_repeats
     )
     importer._match_lake = _timed(steps, "waybills already in the lake", importer._match_lake)
+    importer._move_to_lake = _timed(
+        steps, "move the month files into the lake", importer._move_to_lake
+    )
     importer._commit = _timed(steps, "commit (LakeFile rows, facts, batch)", importer._commit)
 
     original_rebuild = facts.rebuild

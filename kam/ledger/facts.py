@@ -56,9 +56,12 @@ def is_intermediate(name: str) -> bool:
 def define_waybills_view(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
     """``waybills``: the lake restricted to ``files`` (paths relative to the lake root)."""
     if files:
+        # The lake's columns by name: files also hold the import's bookkeeping (``_row``, an
+        # always empty ``problems``), which is nobody's business here.
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW waybills AS SELECT * FROM read_parquet("
-            f"{lake.sql_file_list(files)}, hive_partitioning = true, union_by_name = true)"
+            f"CREATE OR REPLACE TEMP VIEW waybills AS SELECT {', '.join(LAKE_TYPES)}, month "
+            f"FROM read_parquet({lake.sql_file_list(files)}, hive_partitioning = true, "
+            "union_by_name = true)"
         )
     else:
         columns = ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t in LAKE_TYPES.items())

@@ -3,16 +3,20 @@
 The steps, each streamed by DuckDB with its memory cap (``KAM_DUCKDB_MEMORY_LIMIT``):
 
 1. sniff and stage the file (:mod:`kam.ledger.sources`);
-2. check every cell (:mod:`kam.ledger.validation`); bad rows go to the reject report;
-3. split the good rows: a waybill number repeated in the file keeps its first row (a
-   later identical row is a duplicate, a later different one is rejected); a waybill the
-   lake already holds is a duplicate when identical and a *conflict* when not (the lake
-   keeps its version);
-4. write the new rows to ``waybills/month=.../b<batch>_<n>.parquet``;
-5. in one database transaction: name the new files (``LakeFile``), rebuild the facts of
+2. find the *suspects*: waybill numbers the file holds twice or the lake holds already
+   (a pass over the waybill number column alone, by hash);
+3. one pass over the file checks every cell (:mod:`kam.ledger.validation`) and writes every
+   row once, partitioned: good rows by month, bad rows to ``rejected`` (their problems become
+   the reject report), suspects to ``suspect``;
+4. decide the suspects, a few rows: a waybill number repeated in the file keeps its first
+   row (a later identical row is a duplicate, a later different one is rejected); a waybill
+   the lake already holds is a duplicate when identical and a *conflict* when not (the lake
+   keeps its version); the ones that stay are written beside the others;
+5. move the month files into ``waybills/month=.../b<batch>_<n>.parquet``;
+6. in one database transaction: name the new files (``LakeFile``), rebuild the facts of
    the months they touch, and mark the batch committed.
 
-Until step 5 commits, nothing of the batch is visible. If the process dies earlier, the
+Until step 6 commits, nothing of the batch is visible. If the process dies earlier, the
 next import removes the files it left and marks the batch interrupted; importing the same
 file again then lands it whole.
 """
@@ -20,6 +24,7 @@ file again then lands it whole.
 import hashlib
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -189,29 +194,45 @@ def _run_locked(batch: ImportBatch, path: Path, report: _Reporter, known: set[st
         )
         report(ImportBatch.Stage.VALIDATING, 45, force=True)
         con.execute(f"CREATE TEMP TABLE rejects ({_REJECT_COLUMNS})")
-        checked = work / "checked.parquet"
+        _find_suspects(con, sorted(known))
+        suspects = con.execute("SELECT count(*) FROM suspect_hashes").fetchone()[0]
+        out = work / "out"
         con.execute(
-            f"COPY ({validation.checked_sql(present)}) TO '{checked}' (FORMAT parquet, COMPRESSION zstd)"
+            f"""COPY ({validation.checked_sql(present, "suspect_hashes" if suspects else "")})
+                TO '{out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (part),
+                FILENAME_PATTERN 'b{batch.pk}_{{i}}', OVERWRITE_OR_IGNORE true)"""
         )
-        report(ImportBatch.Stage.VALIDATING, 55, force=True)
-        con.execute(f"CREATE TEMP VIEW checked AS SELECT * FROM read_parquet('{checked}')")
-        con.execute(
-            """INSERT INTO rejects SELECT _row, p.column, p.value, p.reason, ''
-               FROM (SELECT _row, unnest(problems) AS p FROM checked WHERE problems IS NOT NULL)"""
-        )
+        report(ImportBatch.Stage.WRITING, 70, force=True)
+        rejected_files = _part_files(out, "rejected")
+        if rejected_files:
+            con.execute(
+                f"""INSERT INTO rejects SELECT _row, p.column, p.value, p.reason, ''
+                    FROM (SELECT _row, unnest(problems) AS p
+                          FROM read_parquet({_file_list(rejected_files)}, hive_partitioning = false))"""
+            )
         if staged.invalid:
             con.executemany(
                 "INSERT INTO rejects VALUES (?, '', ?, 'bad_record', ?)",
                 [(r.row, r.text, f"{r.fields}/{r.expected}") for r in staged.invalid],
             )
-        con.execute(
-            "CREATE TEMP VIEW good AS SELECT * EXCLUDE (problems) FROM checked WHERE problems IS NULL"
-        )
-        duplicates = _split_repeats(con)
-        report(ImportBatch.Stage.VALIDATING, 65, force=True)
-        lake_dups, conflicts = _match_lake(con, sorted(known))
-        duplicates += lake_dups
-
+        duplicates = conflicts = 0
+        suspect_files = _part_files(out, "suspect")
+        if suspect_files:
+            # Good rows whose waybill number the file repeats or the lake may hold: decided
+            # here, a few rows, and the ones that stay are written beside the others.
+            con.execute(
+                f"""CREATE TEMP VIEW good AS SELECT * EXCLUDE (problems)
+                    FROM read_parquet({_file_list(suspect_files)}, hive_partitioning = false)"""
+            )
+            duplicates = _split_repeats(con)
+            lake_dups, conflicts = _match_lake(con, sorted(known))
+            duplicates += lake_dups
+            con.execute(
+                f"""COPY (SELECT *, strftime(ship_date, '%Y-%m') AS part
+                          FROM good ANTI JOIN excluded USING (_row))
+                    TO '{out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (part),
+                    FILENAME_PATTERN 'b{batch.pk}_s{{i}}', OVERWRITE_OR_IGNORE true)"""
+            )
         rejected = con.execute(
             "SELECT count(DISTINCT row) FROM rejects WHERE reason <> 'conflict'"
         ).fetchone()[0]
@@ -219,23 +240,8 @@ def _run_locked(batch: ImportBatch, path: Path, report: _Reporter, known: set[st
         con.execute(
             f"COPY (SELECT * FROM rejects ORDER BY row, \"column\") TO '{reject_file}' (FORMAT parquet)"
         )
-
-        report(ImportBatch.Stage.WRITING, 70, force=True)
-        accepted = con.execute(
-            "SELECT count(*) FROM good WHERE _row NOT IN (SELECT _row FROM excluded)"
-        ).fetchone()[0]
-        new_files: list[tuple[str, str, int]] = []
-        if accepted:
-            target = lake.waybill_dir()
-            con.execute(
-                f"""COPY (SELECT * EXCLUDE (_row) FROM good ANTI JOIN excluded USING (_row))
-                    TO '{target}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (month),
-                    FILENAME_PATTERN 'b{batch.pk}_{{i}}', OVERWRITE_OR_IGNORE true)"""
-            )
-            for file in sorted(target.glob(f"month=*/b{batch.pk}_*.parquet")):
-                month = file.parent.name.removeprefix("month=")
-                rows = pq.ParquetFile(file).metadata.num_rows
-                new_files.append((str(file.relative_to(lake.root())), month, rows))
+        new_files = _move_to_lake(out)
+        accepted = sum(rows for _, _, rows in new_files)
         months = sorted({m for _, m, _ in new_files})
         report(ImportBatch.Stage.FACTS, 85, force=True)
         batch.accepted = accepted
@@ -245,10 +251,61 @@ def _run_locked(batch: ImportBatch, path: Path, report: _Reporter, known: set[st
         batch.months = months
         batch.warnings = storable(warnings)
         if batch.rows_read != accepted + rejected + duplicates + conflicts:  # pragma: no cover
-            raise AssertionError("import counts do not add up")
+            raise AssertionError(
+                f"import counts do not add up: read {batch.rows_read}, accepted {accepted}, "
+                f"rejected {rejected}, duplicates {duplicates}, conflicts {conflicts}"
+            )
         _commit(batch, con, known, new_files, months)
     finally:
         con.close()
+
+
+_MONTH_PART = re.compile(r"^part=(\d{4}-\d{2})$")
+
+
+def _part_files(out: Path, part: str) -> list[Path]:
+    return sorted((out / f"part={part}").glob("*.parquet"))
+
+
+def _file_list(files: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+
+
+def _find_suspects(con: Any, known: list[str]) -> None:
+    """``suspect_hashes(h)``: hashes of the waybill numbers the file holds more than once or
+    the lake holds already. Only the waybill number column is read; a hash shared by chance
+    makes a row a suspect, which the exact comparison afterwards clears."""
+    con.execute(
+        """CREATE TEMP TABLE suspect_hashes AS
+           SELECT hash(v_waybill_no) AS h FROM parsed_keys WHERE v_waybill_no IS NOT NULL
+           GROUP BY 1 HAVING count(*) > 1"""
+    )
+    if known:
+        facts.define_waybills_view(con, known)
+        con.execute(
+            """INSERT INTO suspect_hashes
+               SELECT hash(waybill_no) FROM waybills
+               INTERSECT
+               SELECT hash(v_waybill_no) FROM parsed_keys WHERE v_waybill_no IS NOT NULL"""
+        )
+
+
+def _move_to_lake(out: Path) -> list[tuple[str, str, int]]:
+    """Move the month partitions the import wrote into the lake (still unnamed: until the
+    commit names them, they are orphans a later import removes). (path, month, rows)."""
+    moved = []
+    for folder in sorted(out.glob("part=*")):
+        match = _MONTH_PART.match(folder.name)
+        if not match:
+            continue  # rejected and suspect rows
+        target = lake.waybill_dir() / f"month={match.group(1)}"
+        target.mkdir(parents=True, exist_ok=True)
+        for file in sorted(folder.glob("*.parquet")):
+            rows = pq.ParquetFile(file).metadata.num_rows
+            destination = target / file.name
+            os.replace(file, destination)
+            moved.append((str(destination.relative_to(lake.root())), match.group(1), rows))
+    return moved
 
 
 def _split_repeats(con: Any) -> int:

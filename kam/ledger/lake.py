@@ -11,6 +11,11 @@ A file in ``waybills/`` is part of the lake only once a ``LakeFile`` row names i
 row is written in the same database transaction that marks its batch committed and
 rebuilds the facts. A batch killed half-way therefore leaves files nobody reads, which
 the next import removes. One import writes at a time (an advisory file lock).
+
+A waybill file holds the lake's columns (``validation.LAKE_TYPES``; the month is the
+folder's) and two of the import's: ``_row``, the row's number in the batch's file, and
+``problems``, always empty here. The import writes each row once, the bad ones to a
+folder of their own; readers select the lake's columns by name.
 """
 
 import fcntl

@@ -349,6 +349,13 @@ def create_parsed_view(
         stage1 += parts
         stage2.append(f"{value} AS v_{name}")
         stage3.append(f"{error} AS e_{name}")
+        if name == "waybill_no":
+            # The waybill numbers alone (for finding repeats before the one full pass).
+            con.execute(
+                f"""CREATE OR REPLACE TEMP VIEW parsed_keys AS
+                    SELECT _row, {value} AS v_waybill_no
+                    FROM (SELECT _row, {", ".join(parts)} FROM {source_sql})"""
+            )
 
     # Row-level checks: a delivery or a promise before the shipment is impossible.
     stage3.extend(
@@ -435,10 +442,19 @@ def lake_select_sql(present: list[str]) -> str:
     return f"SELECT _row, {', '.join(_lake_columns(present))} FROM parsed WHERE {error_condition(present, any_error=False)}"
 
 
-def checked_sql(present: list[str]) -> str:
-    """Every row once: its lake columns, and ``problems`` (NULL for a good row, else the list
-    of (column, value, reason) of its bad cells). One pass over the source does both."""
+def checked_sql(present: list[str], suspects: str = "") -> str:
+    """Every row once: ``_row``, its lake columns, ``problems`` (NULL for a good row, else the
+    list of (column, value, reason) of its bad cells) and ``part``: the month (Beijing
+    calendar) of a good row, ``rejected`` for a bad one, and ``suspect`` for a good row whose
+    waybill number's hash is in the table ``suspects`` (when named). One pass does it all."""
+    bad = error_condition(present)
+    suspect = (
+        f"WHEN hash(v_waybill_no) IN (SELECT h FROM {suspects}) THEN 'suspect' " if suspects else ""
+    )
+    columns = [c for c in _lake_columns(present) if not c.endswith(" AS month")]
     return (
-        f"SELECT _row, {', '.join(_lake_columns(present))}, "
-        f"CASE WHEN {error_condition(present)} THEN {_problems(present)} END AS problems FROM parsed"
+        f"SELECT _row, {', '.join(columns)}, "
+        f"CASE WHEN {bad} THEN {_problems(present)} END AS problems, "
+        f"CASE WHEN {bad} THEN 'rejected' {suspect}"
+        f"ELSE strftime(v_ship_time, '%Y-%m') END AS part FROM parsed"
     )

@@ -209,6 +209,39 @@ def test_a_different_repeat_in_the_file_is_rejected_naming_the_first_row(ledger_
         assert "(row 2)" in messages.reason_text("repeated_in_file", "2")
 
 
+def test_a_repeat_whose_first_row_is_bad_lands_its_good_row(ledger_dir: Path) -> None:
+    rows = [good_row(5, freight="bad"), good_row(6), good_row(5)]
+    batch = import_file(write_waybills(ledger_dir / "repeat.csv", rows))
+    assert counts(batch) == (3, 2, 1, 0, 0)
+    assert [r[:4] for r in rejects_of(batch)] == [(2, "freight", "bad", "not_a_number")]
+    assert [(r["waybill_no"], r["_row"]) for r in lake_rows()] == [
+        ("SF0000000005", 4),
+        ("SF0000000006", 3),
+    ]
+
+
+def test_suspects_are_decided_exactly_whatever_their_hashes_say(
+    ledger_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every row a suspect (as if all hashes collided): the same counts and the same lake."""
+    found = importer._find_suspects
+
+    def everyone(con: Any, known: list[str]) -> None:
+        found(con, known)
+        con.execute("INSERT INTO suspect_hashes SELECT hash(v_waybill_no) FROM parsed_keys")
+
+    monkeypatch.setattr(importer, "_find_suspects", everyone)
+    import_file(write_waybills(ledger_dir / "a.csv", good_rows(2)))
+    rows = [good_row(1), good_row(3), good_row(3), good_row(2, freight="1.00"), good_row(4)]
+    batch = import_file(write_waybills(ledger_dir / "b.csv", rows))
+    assert counts(batch) == (5, 2, 0, 2, 1)
+    assert [r["waybill_no"] for r in lake_rows()] == [f"SF000000000{i}" for i in (1, 2, 3, 4)]
+    assert all(
+        "_s" in p for p in LakeFile.objects.filter(batch=batch).values_list("path", flat=True)
+    )
+    assert AccountMonth.objects.get().waybills == 4
+
+
 def test_the_same_file_imported_twice_adds_nothing(ledger_dir: Path) -> None:
     path = write_waybills(ledger_dir / "jan.csv", [*good_rows(4), good_row(5, freight="bad")])
     first = import_file(path)

@@ -424,7 +424,9 @@ def test_unknown_columns_are_ignored_with_a_warning_and_stored_nowhere(ledger_di
             "unknown_columns", batch.warnings[0]["params"]
         )
     stored = lake_rows()
-    assert set(stored[0]) == {*LAKE_TYPES, "month"}
+    # The lake's columns and the import's bookkeeping (the source row, no problems).
+    assert set(stored[0]) == {*LAKE_TYPES, "month", "_row", "problems"}
+    assert [(r["_row"], r["problems"]) for r in stored] == [(2, None), (3, None)]
     # Nothing in the lake (waybills or reject reports) holds the extra columns' values.
     con = duckdb.connect()
     for file in sorted(Path(lake_files_on_disk()[0]).parents[2].rglob("*.parquet")):
