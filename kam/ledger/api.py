@@ -18,6 +18,7 @@ from kam.core.api import ErrorOut, Id, InSchema, Page, PageQuery, Text
 from kam.core.errors import ApplicationError
 
 from . import messages, selectors, services
+from .contract import PRODUCTS
 from .models import ImportBatch
 
 router = Router(tags=["ledger"])
@@ -220,6 +221,16 @@ class FactOut(Schema):
     lanes: int
     destination_cities: int
     active_days: int
+    express_waybills: int
+    express_revenue: Decimal2
+    standard_waybills: int
+    standard_revenue: Decimal2
+    ground_waybills: int
+    ground_revenue: Decimal2
+    cold_waybills: int
+    cold_revenue: Decimal2
+    international_waybills: int
+    international_revenue: Decimal2
 
 
 class FactPage(Page):
@@ -246,8 +257,9 @@ def _month(value: str | None) -> date | None:
 def fact_out(fact: Any) -> dict[str, Any]:
     out = {f: getattr(fact, f) for f in FactOut.model_fields}
     out["month"] = fact.month.strftime("%Y-%m")
-    for money in ("weight_kg", "revenue", "cost", "margin", "cod_amount"):
-        out[money] = str(out[money])
+    money = ["weight_kg", "revenue", "cost", "margin", "cod_amount"]
+    for name in money + [f"{product}_revenue" for product in PRODUCTS]:
+        out[name] = str(out[name])
     return out
 
 

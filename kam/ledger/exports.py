@@ -10,6 +10,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from . import messages, selectors
+from .facts import ACCOUNT_MONTH_COLUMNS
+from .messages import PRODUCT_LABELS
 from .models import AccountMonth, ImportBatch
 
 
@@ -23,11 +25,7 @@ def reject_rows(batch: ImportBatch) -> Iterator[list[Any]]:
                r.reason, messages.reason_text(r.reason, r.detail)]  # fmt: skip
 
 
-FACT_COLUMNS = (
-    "billing_code", "month", "waybills", "pieces", "weight_kg", "revenue", "cost", "margin",
-    "costed_waybills", "cod_amount", "returns", "returned", "lost", "damaged", "promised",
-    "on_time", "consumer_waybills", "lanes", "destination_cities", "active_days",
-)  # fmt: skip
+FACT_COLUMNS = tuple(ACCOUNT_MONTH_COLUMNS)
 
 
 def fact_header() -> list[str]:
@@ -36,6 +34,11 @@ def fact_header() -> list[str]:
         "promised": _("Waybills with a promised time"),
         "consumer_waybills": _("Waybills to consumers"),
     }
+    for product, label in PRODUCT_LABELS.items():  # "特快: 票数", "特快: 收入（元）"
+        for what in ("waybills", "revenue"):
+            extra[f"{product}_{what}"] = (
+                f"{label}: {AccountMonth._meta.get_field(what).verbose_name}"
+            )
     return [str(extra.get(c) or AccountMonth._meta.get_field(c).verbose_name) for c in FACT_COLUMNS]
 
 

@@ -1,11 +1,18 @@
-"""Building the monthly facts: run ``sql/facts.sql`` with DuckDB and load the result.
+"""Building the monthly facts: run ``sql/facts.sql`` with DuckDB and keep the results.
 
-The caller holds the database transaction (the import's commit), so facts, lake files and
-the batch's status change together.
+``account_month`` goes to the database (``AccountMonth``: what pages, segmentation and
+coverage read); ``account_month_lane``, the per-lane detail, to Parquet files beside the
+lake (``facts/lanes/month=YYYY-MM/...``) that ``FactFile`` rows name. The caller holds the
+database transaction (the import's commit), so facts, lake files and the batch's status
+change together; a replaced lane file is removed by the next import (as a killed import's
+files are), never under a reader's feet.
 """
 
 import re
-from collections.abc import Callable, Iterable
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -15,12 +22,14 @@ import duckdb
 from django.db import connection
 
 from . import lake
-from .models import AccountMonth, AccountMonthLane, AccountMonthProduct
+from .contract import PRODUCTS
+from .models import AccountMonth, FactFile
 from .validation import LAKE_TYPES
 
 SQL_FILE = Path(__file__).with_name("sql") / "facts.sql"
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
 INSERT_CHUNK = 5_000
+LANE_KIND = "lanes"
 
 
 @cache
@@ -31,21 +40,15 @@ def statements() -> dict[str, str]:
     return {parts[i]: parts[i + 1].strip() for i in range(1, len(parts), 2)}
 
 
-_TARGETS: dict[str, tuple[type, list[str]]] = {
-    "account_month": (
-        AccountMonth,
-        ["billing_code", "month", "waybills", "pieces", "weight_kg", "revenue", "cost", "margin",
-         "costed_waybills", "cod_amount", "returns", "returned", "lost", "damaged", "promised",
-         "on_time", "consumer_waybills", "lanes", "destination_cities", "active_days"],
-    ),
-    "account_month_product": (
-        AccountMonthProduct, ["billing_code", "month", "product", "waybills", "revenue"]
-    ),
-    "account_month_lane": (
-        AccountMonthLane,
-        ["billing_code", "month", "origin", "destination", "waybills", "revenue"],
-    ),
-}  # fmt: skip
+# The product mix's columns, in the contract's order (``{product}_waybills``, ``_revenue``).
+PRODUCT_COLUMNS = [f"{p}_{what}" for p in PRODUCTS for what in ("waybills", "revenue")]
+ACCOUNT_MONTH_COLUMNS = [
+    "billing_code", "month", "waybills", "pieces", "weight_kg", "revenue", "cost", "margin",
+    "costed_waybills", "cod_amount", "returns", "returned", "lost", "damaged", "promised",
+    "on_time", "consumer_waybills", "lanes", "destination_cities", "active_days",
+    *PRODUCT_COLUMNS,
+]  # fmt: skip
+_TARGETS = ("account_month", "account_month_lane")
 
 
 def is_intermediate(name: str) -> bool:
@@ -87,15 +90,8 @@ _WHOLE = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "US
 
 
 def _load(cursor: Any, table: str, columns: list[str], result: duckdb.DuckDBPyConnection) -> int:
-    """Insert DuckDB's result rows (already in ``columns`` order) in chunks; PostgreSQL by COPY."""
+    """Insert DuckDB's result rows (already in ``columns`` order) in chunks."""
     rows = 0
-    if connection.vendor == "postgresql":
-        with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            while chunk := result.fetchmany(INSERT_CHUNK):
-                for row in chunk:
-                    copy.write_row(row)
-                rows += len(chunk)
-        return rows
     insert = (
         f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - names from the model
         f"VALUES ({', '.join(['%s'] * len(columns))})"
@@ -106,9 +102,35 @@ def _load(cursor: Any, table: str, columns: list[str], result: duckdb.DuckDBPyCo
     return rows
 
 
+def _copy_csv(
+    cursor: Any, table: str, columns: list[str], con: duckdb.DuckDBPyConnection, sql: str
+) -> int:
+    """PostgreSQL: DuckDB writes the rows as CSV and COPY reads it, no Python per row."""
+    work = lake.root() / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=work) as folder:
+        path = Path(folder) / "facts.csv"
+        rows = con.execute(
+            f"COPY ({sql}) TO '{path}' (FORMAT csv, HEADER false, NULLSTR '')"
+        ).fetchone()[0]
+        with (
+            cursor.cursor.copy(
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+            ) as copy,
+            open(path, "rb") as f,
+        ):
+            while block := f.read(1024 * 1024):
+                copy.write(block)
+    return int(rows)
+
+
 def month_start(month: str) -> date:
     year, mon = month.split("-")
     return date(int(year), int(mon), 1)
+
+
+def lane_dir() -> Path:
+    return lake.root() / "facts" / LANE_KIND
 
 
 def rebuild(
@@ -116,6 +138,7 @@ def rebuild(
     files: list[str],
     months: Iterable[str],
     progress: Callable[[str], None] = lambda name: None,
+    batch_id: int | None = None,
 ) -> dict[str, int]:
     """Replace the facts of ``months`` with what the lake ``files`` say. Returns row counts."""
     months = sorted(set(months))
@@ -131,12 +154,84 @@ def rebuild(
             progress(name)
             if is_intermediate(name):
                 con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
-                continue
-            model, columns = _TARGETS[name]
-            table = model._meta.db_table
-            cursor.execute(
-                f"DELETE FROM {table} WHERE month IN ({', '.join(['%s'] * len(starts))})",  # noqa: S608 - table from the model
-                starts,
-            )
-            counts[name] = _load(cursor, table, columns, _for_the_database(con, sql))
+            elif name == "account_month_lane":
+                counts[name] = _write_lanes(con, sql, months, batch_id)
+            else:
+                table = AccountMonth._meta.db_table
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE month IN ({', '.join(['%s'] * len(starts))})",  # noqa: S608 - table from the model
+                    starts,
+                )
+                if connection.vendor == "postgresql":
+                    counts[name] = _copy_csv(cursor, table, ACCOUNT_MONTH_COLUMNS, con, sql)
+                else:
+                    counts[name] = _load(
+                        cursor, table, ACCOUNT_MONTH_COLUMNS, _for_the_database(con, sql)
+                    )
     return counts
+
+
+def _write_lanes(
+    con: duckdb.DuckDBPyConnection, sql: str, months: list[str], batch_id: int | None
+) -> int:
+    """Write the months' lane facts as new Parquet files and make them the current ones."""
+    target = lane_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    token = f"b{batch_id or 0}_{uuid.uuid4().hex[:8]}"
+    con.execute(
+        f"""COPY (SELECT * EXCLUDE (month_start) FROM ({sql})) TO '{target}'
+            (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (month),
+             FILENAME_PATTERN '{token}_{{i}}', OVERWRITE_OR_IGNORE true)"""
+    )
+    FactFile.objects.filter(kind=LANE_KIND, month__in=months).delete()
+    created = []
+    for month in months:
+        for file in sorted((target / f"month={month}").glob(f"{token}_*.parquet")):
+            rows = con.execute(
+                f"SELECT count(*) FROM read_parquet('{file}')"  # noqa: S608 - our own path
+            ).fetchone()[0]
+            created.append(
+                FactFile(
+                    batch_id=batch_id,
+                    kind=LANE_KIND,
+                    month=month,
+                    path=str(file.relative_to(lake.root())),
+                    rows=rows,
+                )
+            )
+    FactFile.objects.bulk_create(created)
+    return sum(f.rows for f in created)
+
+
+@contextmanager
+def lanes(codes: list[str], start: date, end: date) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection with the view ``lanes(billing_code, month, origin, destination,
+    waybills, revenue)``: the lane facts of ``codes`` from month ``start`` to ``end``."""
+    paths = list(
+        FactFile.objects.filter(
+            kind=LANE_KIND, month__gte=f"{start:%Y-%m}", month__lte=f"{end:%Y-%m}"
+        ).values_list("path", flat=True)
+    )
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE TEMP TABLE wanted (code VARCHAR)")
+        con.executemany("INSERT INTO wanted VALUES (?)", [(c,) for c in sorted(set(codes))])
+        if paths and codes:
+            source = (
+                f"SELECT billing_code, month, origin, destination, waybills, revenue "
+                f"FROM read_parquet({lake.sql_file_list(paths)}, hive_partitioning = true)"
+            )
+        else:
+            source = (
+                "SELECT CAST(NULL AS VARCHAR) AS billing_code, CAST(NULL AS VARCHAR) AS month, "
+                "CAST(NULL AS VARCHAR) AS origin, CAST(NULL AS VARCHAR) AS destination, "
+                "CAST(NULL AS BIGINT) AS waybills, CAST(NULL AS DECIMAL(38,2)) AS revenue "
+                "WHERE false"
+            )
+        con.execute(
+            f"CREATE TEMP VIEW lanes AS SELECT * FROM ({source}) "  # noqa: S608 - our own paths
+            "WHERE billing_code IN (SELECT code FROM wanted)"
+        )
+        yield con
+    finally:
+        con.close()

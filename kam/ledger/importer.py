@@ -36,7 +36,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import facts, lake, signals, sources, validation
-from .models import ImportBatch, LakeFile
+from .models import FactFile, ImportBatch, LakeFile
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def run(batch_id: int, path: Path, on_progress: Progress | None = None) -> Impor
         with lake.write_lock():
             _interrupt_stale(batch.pk)
             known = set(LakeFile.objects.values_list("path", flat=True))
-            lake.remove_orphans(known)
+            lake.remove_orphans(known | set(FactFile.objects.values_list("path", flat=True)))
             _run_locked(batch, Path(path), report, known)
     except ImportFailed as exc:
         batch.status = ImportBatch.Status.FAILED
@@ -371,7 +371,7 @@ def _commit(
         LakeFile.objects.bulk_create(
             [LakeFile(batch=batch, path=p, month=m, rows=n) for p, m, n in new_files]
         )
-        facts.rebuild(con, month_files + [p for p, _, _ in new_files], months)
+        facts.rebuild(con, month_files + [p for p, _, _ in new_files], months, batch_id=batch.pk)
         batch.status = ImportBatch.Status.COMMITTED
         batch.stage = ImportBatch.Stage.DONE
         batch.progress_done = batch.progress_total = 100

@@ -3,6 +3,7 @@
 Layout under ``settings.LAKE_DIR``::
 
     waybills/month=YYYY-MM/b<batch>_<n>.parquet   accepted waybills, one file set per batch
+    facts/lanes/month=YYYY-MM/b<batch>_....parquet  the lanes that matter per code (FactFile)
     rejects/b<batch>.parquet                     the reject report of a batch
     work/b<batch>/                               scratch space of a running import
     duckdb-tmp/                                  DuckDB's spill space
@@ -95,14 +96,15 @@ def sql_file_list(paths: list[str]) -> str:
 
 
 def remove_orphans(known: set[str]) -> int:
-    """Delete lake files no committed batch names (left by a killed import). Lock held."""
+    """Delete lake and fact files no database row names (left by a killed import, or fact
+    files a later rebuild replaced). Lock held."""
     removed = 0
-    base = waybill_dir()
-    if base.exists():
-        for path in base.rglob("*.parquet"):
-            if str(path.relative_to(root())) not in known:
-                path.unlink(missing_ok=True)
-                removed += 1
+    for base in (waybill_dir(), root() / "facts"):
+        if base.exists():
+            for path in base.rglob("*.parquet"):
+                if str(path.relative_to(root())) not in known:
+                    path.unlink(missing_ok=True)
+                    removed += 1
     shutil.rmtree(root() / "work", ignore_errors=True)
     (root() / "work").mkdir(parents=True, exist_ok=True)
     return removed

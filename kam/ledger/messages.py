@@ -7,6 +7,7 @@ page, an export or the API shows them, so each reader gets their own language.
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from .contract import BY_NAME, CONSIGNEE_TYPES, PRODUCTS, STATUSES
 
@@ -133,3 +134,13 @@ def warning_text(code: str, params: dict[str, Any]) -> str:
             "These columns are not part of the waybill contract and were ignored: %(columns)s."
         ) % {"columns": ", ".join(params.get("columns", []))}
     return code
+
+
+# The products' names (the contract's closed list), for pages and downloads.
+PRODUCT_LABELS = {
+    "express": pgettext_lazy("product", "Express"),
+    "standard": pgettext_lazy("product", "Standard"),
+    "ground": pgettext_lazy("product", "Ground"),
+    "cold": pgettext_lazy("product", "Cold chain"),
+    "international": pgettext_lazy("product", "International"),
+}

@@ -138,60 +138,47 @@ class AccountMonth(models.Model):
     lanes = models.IntegerField(_("lanes"))
     destination_cities = models.IntegerField(_("destination cities"))
     active_days = models.IntegerField(_("active days"))
+    # The product mix: waybills and revenue per product (the contract's closed list).
+    express_waybills = models.BigIntegerField(default=0)
+    express_revenue = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    standard_waybills = models.BigIntegerField(default=0)
+    standard_revenue = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    ground_waybills = models.BigIntegerField(default=0)
+    ground_revenue = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    cold_waybills = models.BigIntegerField(default=0)
+    cold_revenue = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    international_waybills = models.BigIntegerField(default=0)
+    international_revenue = models.DecimalField(max_digits=20, decimal_places=2, default=0)
 
     class Meta:
         ordering = ["billing_code", "month"]
+        # No index on the month alone: readers by month read most of the table anyway, and
+        # the index doubled the cost of replacing a month's facts (bench/ledger).
         constraints = [
             models.UniqueConstraint(fields=["billing_code", "month"], name="account_month_unique")
         ]
-        indexes = [models.Index(fields=["month"], name="account_month_month")]
 
     def __str__(self) -> str:
         return f"{self.billing_code} {self.month:%Y-%m}"
 
 
-class AccountMonthProduct(models.Model):
-    """Product mix: one row per code, month and product."""
+class FactFile(models.Model):
+    """A Parquet file of per-lane facts (``facts/lanes/month=YYYY-MM/b<batch>_....parquet``):
+    the lanes that matter of each code in a month, the 10 biggest by revenue among those used
+    at least twice (``sql/facts.sql``). One file per month is current: the import's commit
+    that rebuilds a month replaces its rows, so readers switch with the database; the files
+    it replaced are removed by the next import."""
 
-    billing_code = models.CharField(max_length=40)
-    month = models.DateField()
-    product = models.CharField(max_length=20)
-    waybills = models.BigIntegerField()
-    revenue = models.DecimalField(max_digits=20, decimal_places=2)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["billing_code", "month", "product"], name="account_month_product_unique"
-            )
-        ]
-        indexes = [models.Index(fields=["month"], name="account_month_product_month")]
-
-    def __str__(self) -> str:
-        return f"{self.billing_code} {self.month:%Y-%m} {self.product}"
-
-
-class AccountMonthLane(models.Model):
-    """The lanes that matter (origin -> destination city) of a code in a month: the 10 biggest
-    by revenue among those used at least twice that month (``sql/facts.sql``)."""
-
-    TOP = 10  # lanes kept per code and month
-
-    billing_code = models.CharField(max_length=40)
-    month = models.DateField()
-    origin = models.CharField(max_length=6)
-    destination = models.CharField(max_length=6)
-    waybills = models.BigIntegerField()
-    revenue = models.DecimalField(max_digits=20, decimal_places=2)
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="fact_files"
+    )
+    kind = models.CharField(max_length=20, default="lanes")
+    month = models.CharField(max_length=7, db_index=True)  # YYYY-MM (Beijing calendar)
+    path = models.CharField(max_length=300, unique=True)  # relative to settings.LAKE_DIR
+    rows = models.BigIntegerField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["billing_code", "month", "origin", "destination"],
-                name="account_month_lane_unique",
-            )
-        ]
-        indexes = [models.Index(fields=["month"], name="account_month_lane_month")]
+        ordering = ["kind", "month", "path"]
 
     def __str__(self) -> str:
-        return f"{self.billing_code} {self.month:%Y-%m} {self.origin}->{self.destination}"
+        return self.path

@@ -20,8 +20,10 @@ from kam.accounts.selectors import account_list_for
 from kam.core import access
 from kam.core.models import User
 
-from . import lake
-from .models import AccountMonth, AccountMonthLane, AccountMonthProduct, ImportBatch
+from . import facts, lake
+from .contract import PRODUCTS
+from .facts import PRODUCT_COLUMNS
+from .models import AccountMonth, ImportBatch
 
 FACT_SUMS = ("waybills", "pieces", "weight_kg", "revenue", "cost", "margin", "costed_waybills",
              "cod_amount", "returns", "returned", "lost", "damaged", "promised", "on_time",
@@ -190,29 +192,30 @@ def _with_cents(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def top_lanes(codes: list[str], start: date, end: date, limit: int = 10) -> list[dict[str, Any]]:
-    return _with_cents(
-        list(
-            AccountMonthLane.objects.filter(
-                billing_code__in=codes, month__gte=start, month__lte=end
-            )
-            .values("origin", "destination")
-            .annotate(waybills=Sum("waybills"), revenue=Sum("revenue"))
-            .order_by("-revenue", "-waybills", "origin", "destination")[:limit]
-        )
-    )
+    """The lanes with the most revenue over the months (from the lane facts' Parquet files)."""
+    with facts.lanes(codes, start, end) as con:
+        rows = con.execute(
+            """SELECT origin, destination, sum(waybills), sum(revenue) AS revenue FROM lanes
+               GROUP BY origin, destination
+               ORDER BY revenue DESC, sum(waybills) DESC, origin, destination LIMIT ?""",
+            [limit],
+        ).fetchall()
+    return [
+        {"origin": o, "destination": d, "waybills": int(w), "revenue": _cents(r)}
+        for o, d, w, r in rows
+    ]
 
 
 def product_mix(codes: list[str], start: date, end: date) -> list[dict[str, Any]]:
-    return _with_cents(
-        list(
-            AccountMonthProduct.objects.filter(
-                billing_code__in=codes, month__gte=start, month__lte=end
-            )
-            .values("product")
-            .annotate(waybills=Sum("waybills"), revenue=Sum("revenue"))
-            .order_by("-revenue", "product")
-        )
-    )
+    """Waybills and revenue per product over the months, the biggest first (products without
+    waybills left out)."""
+    sums = facts_for_codes(codes, start, end).aggregate(**{c: Sum(c) for c in PRODUCT_COLUMNS})
+    rows = [
+        {"product": p, "waybills": sums[f"{p}_waybills"], "revenue": _cents(sums[f"{p}_revenue"])}
+        for p in PRODUCTS
+        if sums[f"{p}_waybills"]
+    ]
+    return sorted(rows, key=lambda r: (-r["revenue"], r["product"]))
 
 
 # --- unlinked codes --------------------------------------------------------------------------

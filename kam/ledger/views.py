@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from kam.accounts.forms import refuse_on_form
@@ -41,6 +41,7 @@ from .forms import (
     UnlinkedFilterForm,
     UploadForm,
 )
+from .messages import PRODUCT_LABELS
 from .models import AccountMonth, ImportBatch
 
 PAGE_SIZE = 25
@@ -49,13 +50,6 @@ PANEL_MONTHS = 24
 PANEL_SCRIPTS = ("vendor/echarts.min.js", "ledger/facts_chart.js")
 CHOICES_SHOWN = 20
 
-PRODUCT_LABELS = {
-    "express": pgettext_lazy("product", "Express"),
-    "standard": pgettext_lazy("product", "Standard"),
-    "ground": pgettext_lazy("product", "Ground"),
-    "cold": pgettext_lazy("product", "Cold chain"),
-    "international": pgettext_lazy("product", "International"),
-}
 STATUS_BADGES = {
     ImportBatch.Status.QUEUED: "text-bg-secondary",
     ImportBatch.Status.RUNNING: "text-bg-primary",

@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Max
 from django.utils import timezone
 
 from kam.accounts.models import Account, AccountStatus, BillingCode, CorporateGroup, TeamRole
-from kam.ledger.models import AccountMonth, AccountMonthLane, LakeFile
+from kam.ledger import facts
+from kam.ledger.models import AccountMonth, LakeFile
 from kam.ledger.selectors import month_list, month_range
 
 from . import alerts as alert_rules
@@ -440,12 +441,9 @@ def lane_revenue(
     codes: list[str], start: datetime.date, end: datetime.date
 ) -> dict[tuple[str, str, str], float]:
     """Revenue per (code, origin, destination) over [start, end] from the ledger's lanes."""
-    rows = (
-        AccountMonthLane.objects.filter(billing_code__in=codes, month__gte=start, month__lte=end)
-        .values("billing_code", "origin", "destination")
-        .annotate(revenue=Sum("revenue"), months=Count("month"))
-    )
-    return {
-        (r["billing_code"], r["origin"], r["destination"]): (float(r["revenue"]), r["months"])
-        for r in rows
-    }
+    with facts.lanes(codes, start, end) as con:
+        rows = con.execute(
+            """SELECT billing_code, origin, destination, sum(revenue), count(month) FROM lanes
+               GROUP BY billing_code, origin, destination"""
+        ).fetchall()
+    return {(code, o, d): (float(revenue), months) for code, o, d, revenue, months in rows}

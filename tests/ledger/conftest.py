@@ -21,7 +21,7 @@ from openpyxl import Workbook
 
 from kam.ledger import lake, services
 from kam.ledger.contract import BY_NAME, COLUMNS
-from kam.ledger.models import AccountMonth, ImportBatch, LakeFile
+from kam.ledger.models import AccountMonth, FactFile, ImportBatch, LakeFile
 
 ORDER = [c.name for c in COLUMNS]
 
@@ -149,6 +149,24 @@ def import_file(path: Path, *, fmt: str = "", encoding: str = "", name: str = ""
     services.import_run(batch=batch, path=path)
     batch.refresh_from_db()
     return batch
+
+
+def lane_facts() -> list[dict[str, Any]]:
+    """Every current lane fact (the Parquet files FactFile rows name), in a stable order."""
+    paths = list(FactFile.objects.values_list("path", flat=True))
+    if not paths:
+        return []
+    con = duckdb.connect()
+    try:
+        cursor = con.execute(
+            f"SELECT billing_code, month, origin, destination, waybills, revenue "  # noqa: S608
+            f"FROM read_parquet({lake.sql_file_list(paths)}, hive_partitioning = true) "
+            "ORDER BY billing_code, month, origin, destination"
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        con.close()
 
 
 def lake_rows(order_by: str = "waybill_no") -> list[dict[str, Any]]:

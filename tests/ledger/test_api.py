@@ -297,6 +297,9 @@ def test_facts_of_a_billing_code_with_money_as_decimal_strings(
     assert (jan["weight_kg"], jan["cod_amount"]) == ("2.500", "200.00")
     assert (mar["revenue"], mar["waybills"]) == ("3003.15", 3)
     assert feb["revenue"] == "13.50"
+    # The product mix, its money as decimal strings too (good rows are 特快, express).
+    assert (jan["express_waybills"], jan["express_revenue"]) == (2, "27.00")
+    assert (jan["cold_waybills"], jan["cold_revenue"]) == (0, "0.00")
     for item in body["items"]:
         for money in ("revenue", "cost", "margin", "cod_amount", "weight_kg"):
             assert isinstance(item[money], str)

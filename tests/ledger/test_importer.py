@@ -25,8 +25,7 @@ from kam.accounts.models import Account
 from kam.ledger import facts, importer, lake, messages, selectors, services
 from kam.ledger.models import (
     AccountMonth,
-    AccountMonthLane,
-    AccountMonthProduct,
+    FactFile,
     ImportBatch,
     LakeFile,
 )
@@ -38,6 +37,7 @@ from tests.ledger.conftest import (
     import_file,
     lake_files_on_disk,
     lake_rows,
+    lane_facts,
     write_waybills,
 )
 
@@ -106,23 +106,37 @@ def test_facts_count_statuses_returns_lanes_products_and_days(ledger_dir: Path) 
     assert (jan.lanes, jan.destination_cities, jan.active_days) == (2, 2, 2)
     feb = AccountMonth.objects.get(billing_code="OTHER-1")
     assert (feb.month, feb.waybills) == (date(2026, 2, 1), 1)
-    products = dict(
-        AccountMonthProduct.objects.filter(billing_code="YJ0591001").values_list(
-            "product", "revenue"
-        )
+    assert (jan.express_waybills, jan.express_revenue) == (
+        4,
+        Decimal("13.50") * 2 + Decimal("12.50") + Decimal("101.00"),
     )
-    assert products == {
-        "express": Decimal("13.50") * 2 + Decimal("12.50") + Decimal("101.00"),
-        "standard": Decimal("13.50"),
-    }
+    assert (jan.standard_waybills, jan.standard_revenue) == (1, Decimal("13.50"))
+    assert (jan.ground_waybills, jan.cold_waybills, jan.international_waybills) == (0, 0, 0)
+    assert jan.ground_revenue == jan.cold_revenue == jan.international_revenue == Decimal("0")
     lanes = {
-        (lane.origin, lane.destination): (lane.waybills, lane.revenue)
-        for lane in AccountMonthLane.objects.filter(billing_code="YJ0591001")
+        (lane["origin"], lane["destination"]): (lane["waybills"], lane["revenue"])
+        for lane in lane_facts()
+        if lane["billing_code"] == "YJ0591001"
     }
     assert lanes == {
         ("350100", "310100"): (3, Decimal("39.50")),
         ("350100", "110100"): (2, Decimal("114.50")),
     }
+
+
+def test_a_rebuilt_month_switches_its_lane_files_and_the_next_import_removes_the_old(
+    ledger_dir: Path,
+) -> None:
+    import_file(write_waybills(ledger_dir / "a.csv", good_rows(3)))
+    first = set(FactFile.objects.values_list("path", flat=True))
+    import_file(write_waybills(ledger_dir / "b.csv", [good_row(4)]))
+    second = set(FactFile.objects.values_list("path", flat=True))
+    assert first and second and first.isdisjoint(second)
+    assert [(lane["waybills"], lane["revenue"]) for lane in lane_facts()] == [(4, Decimal("54.00"))]
+    assert all((lake.root() / p).exists() for p in first)  # a reader may still have them
+    import_file(write_waybills(ledger_dir / "c.csv", [good_row(9, ship_time="2026-03-02")]))
+    assert not any((lake.root() / p).exists() for p in first)
+    assert all((lake.root() / p).exists() for p in second)
 
 
 def test_a_utc_time_late_on_the_last_day_lands_in_the_next_beijing_month(ledger_dir: Path) -> None:

@@ -50,8 +50,7 @@ from kam.core import regions
 from kam.ledger import lake, services
 from kam.ledger.models import (
     AccountMonth,
-    AccountMonthLane,
-    AccountMonthProduct,
+    FactFile,
     ImportBatch,
     LakeFile,
 )
@@ -227,8 +226,7 @@ def ledger_wipe(progress: Progress = _no_progress) -> None:
     """Delete every import, the facts and the lake's files (``kam demo --reset``)."""
     with lake.write_lock():  # no import writes meanwhile
         steps: list[Callable[[], object]] = [
-            AccountMonthLane.objects.all().delete,
-            AccountMonthProduct.objects.all().delete,
+            FactFile.objects.all().delete,
             AccountMonth.objects.all().delete,
             LakeFile.objects.all().delete,
             ImportBatch.objects.all().delete,
