@@ -74,6 +74,7 @@ class Results:
     totals: dict[str, Any] = field(default_factory=dict)
     facts_sql: dict[str, Timing] = field(default_factory=dict)
     plain: Timing = field(default_factory=lambda: Timing(0.0, 0.0, 0))
+    plain_same: Timing = field(default_factory=lambda: Timing(0.0, 0.0, 0))
     pandas: tuple[float, float, float] | None = None  # read s, groupby s, peak MB
     back: dict[str, Any] = field(default_factory=dict)
     prototypes: list[tuple[str, dict[str, Timing]]] = field(default_factory=list)
@@ -91,12 +92,14 @@ def report(r: Results) -> None:
     target_rate = TARGET_IMPORT_ROWS / TARGET_IMPORT_SECONDS
     import_peak_mb = r.imported["peak_kb"] / 1024
     steps = r.build_steps
-    build_sql = steps.total(lambda label: label.startswith("facts: account_month"))
     build_db = steps.total(lambda label: label.endswith("(Django DB)"))
+    build_sql = r.build_seconds - build_db
     sql_total = sum(t.total for t in r.facts_sql.values())
     sql_execute = sum(t.execute for t in r.facts_sql.values())
     plain = r.plain
     ratio = r.build_seconds / plain.total
+    same = r.plain_same
+    ratio_same = r.build_seconds / same.total
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     counts = r.build_counts
     print()
@@ -110,9 +113,8 @@ def report(r: Results) -> None:
         f"threads={settings.DUCKDB_THREADS or 'one per core'}. "
         f"Source: {len(r.sources)} Parquet file(s), {sum(p.stat().st_size for p in r.sources) / MB:,.0f} MB; "
         f"lake: {len(r.files)} files, {dir_mb(settings.LAKE_DIR / 'waybills'):,.0f} MB. "
-        f"Facts: {counts.get('account_month', 0):,} account-months, "
-        f"{counts.get('account_month_product', 0):,} product rows, "
-        f"{counts.get('account_month_lane', 0):,} lane rows."
+        f"Facts: {counts.get('account_month', 0):,} account-months (database), "
+        f"{counts.get('account_month_lane', 0):,} lane rows (Parquet)."
     )
     print()
     rows = [
@@ -124,18 +126,22 @@ def report(r: Results) -> None:
         ["import peak RSS MB (child process, DuckDB included)", f"{import_peak_mb:,.0f}",
          f"< {TARGET_PEAK_MB:,}", verdict(import_peak_mb < TARGET_PEAK_MB)],
         ["fact build s (facts.rebuild, all months, one run)", fmt_s(r.build_seconds), "", ""],
-        ["&nbsp;&nbsp;of which DuckDB: execute + fetch to Python", fmt_s(build_sql), "", ""],
-        ["&nbsp;&nbsp;of which the Django DB: DELETE + INSERT", fmt_s(build_db), "", ""],
+        ["&nbsp;&nbsp;of which DuckDB (execute, fetch, lane files) and Python", fmt_s(build_sql), "", ""],
+        ["&nbsp;&nbsp;of which the Django DB: DELETE + INSERT of account-months", fmt_s(build_db), "", ""],
         ["fact build peak RSS MB (this process)", f"{r.build_peak_mb:,.0f}", "", ""],
         ["facts.sql alone, no DB: execute + fetch s",
          f"{fmt_s(sql_total)} ({fmt_s(sql_execute)} + {fmt_s(sql_total - sql_execute)})", "", ""],
-        ["DuckDB plain GROUP BY: execute + fetch s",
+        ["DuckDB plain GROUP BY of the same figures: execute + fetch s",
+         f"{fmt_s(same.total)} ({fmt_s(same.execute)} + {fmt_s(same.fetch)}; {same.rows:,} groups)", "", ""],
+        ["**ratio fact build / DuckDB plain GROUP BY of the same figures**", f"{ratio_same:.2f}",
+         f"≤ {TARGET_FACT_RATIO}", verdict(ratio_same <= TARGET_FACT_RATIO)],
+        ["DuckDB plain GROUP BY of 6 sums (the earlier baseline): execute + fetch s",
          f"{fmt_s(plain.total)} ({fmt_s(plain.execute)} + {fmt_s(plain.fetch)}; {plain.rows:,} groups)", "", ""],
-        ["**ratio fact build / DuckDB plain**", f"{ratio:.2f}", f"≤ {TARGET_FACT_RATIO}",
+        ["ratio fact build / DuckDB plain GROUP BY of 6 sums", f"{ratio:.2f}", f"≤ {TARGET_FACT_RATIO}",
          verdict(ratio <= TARGET_FACT_RATIO)],
-        ["ratio facts.sql alone / DuckDB plain (execute + fetch)", f"{sql_total / plain.total:.2f}",
+        ["ratio facts.sql alone / DuckDB plain of 6 sums (execute + fetch)", f"{sql_total / plain.total:.2f}",
          f"≤ {TARGET_FACT_RATIO}", verdict(sql_total / plain.total <= TARGET_FACT_RATIO)],
-        ["ratio facts.sql alone / DuckDB plain (execute only)", f"{sql_execute / plain.execute:.2f}",
+        ["ratio facts.sql alone / DuckDB plain of 6 sums (execute only)", f"{sql_execute / plain.execute:.2f}",
          f"≤ {TARGET_FACT_RATIO}", verdict(sql_execute / plain.execute <= TARGET_FACT_RATIO)],
     ]  # fmt: skip
     if r.pandas:

@@ -39,6 +39,7 @@ from bench.ledger.common import (
 )
 from bench.ledger.generate import generate_csv, generate_parquet
 from bench.ledger.measure import (
+    PLAIN_SAME_SQL,
     PLAIN_SQL,
     best_of,
     check_totals,
@@ -145,11 +146,14 @@ def run(args: argparse.Namespace, work: Path) -> None:
 
     from kam.ledger import facts
 
-    log(f"baselines: facts.sql alone and the plain DuckDB GROUP BY (best of {args.repeat})")
+    log(f"baselines: facts.sql alone and the plain DuckDB GROUP BYs (best of {args.repeat})")
     r.facts_sql = best_of(args.repeat, lambda: run_statements(r.files, months, facts.statements()))
     r.plain = best_of(args.repeat, lambda: run_statements(r.files, months, {"plain": PLAIN_SQL}))[
         "plain"
     ]
+    r.plain_same = best_of(
+        args.repeat, lambda: run_statements(r.files, months, {"same": PLAIN_SAME_SQL})
+    )["same"]
     if args.pandas == "on" or (args.pandas == "auto" and args.rows <= 30_000_000):
         log("baseline: pandas groupby")
         reset_peak()

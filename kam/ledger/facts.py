@@ -10,6 +10,7 @@ files are), never under a reader's feet.
 
 import re
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -203,6 +204,21 @@ def _write_lanes(
     return sum(f.rows for f in created)
 
 
+_THREAD = threading.local()
+
+
+def _reader() -> duckdb.DuckDBPyConnection:
+    """The thread's in-memory DuckDB for reading fact files (opening one costs milliseconds)."""
+    con = getattr(_THREAD, "duckdb", None)
+    if con is None:
+        con = _THREAD.duckdb = duckdb.connect()
+    return con
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 @contextmanager
 def lanes(codes: list[str], start: date, end: date) -> Iterator[duckdb.DuckDBPyConnection]:
     """A DuckDB connection with the view ``lanes(billing_code, month, origin, destination,
@@ -212,14 +228,13 @@ def lanes(codes: list[str], start: date, end: date) -> Iterator[duckdb.DuckDBPyC
             kind=LANE_KIND, month__gte=f"{start:%Y-%m}", month__lte=f"{end:%Y-%m}"
         ).values_list("path", flat=True)
     )
-    con = duckdb.connect()
+    con = _reader().cursor()  # a connection of its own to the thread's in-memory DuckDB
     try:
-        con.execute("CREATE TEMP TABLE wanted (code VARCHAR)")
-        con.executemany("INSERT INTO wanted VALUES (?)", [(c,) for c in sorted(set(codes))])
         if paths and codes:
             source = (
                 f"SELECT billing_code, month, origin, destination, waybills, revenue "
-                f"FROM read_parquet({lake.sql_file_list(paths)}, hive_partitioning = true)"
+                f"FROM read_parquet({lake.sql_file_list(paths)}, hive_partitioning = true) "
+                f"WHERE billing_code IN ({', '.join(_quote(c) for c in sorted(set(codes)))})"
             )
         else:
             source = (
@@ -228,10 +243,7 @@ def lanes(codes: list[str], start: date, end: date) -> Iterator[duckdb.DuckDBPyC
                 "CAST(NULL AS BIGINT) AS waybills, CAST(NULL AS DECIMAL(38,2)) AS revenue "
                 "WHERE false"
             )
-        con.execute(
-            f"CREATE TEMP VIEW lanes AS SELECT * FROM ({source}) "  # noqa: S608 - our own paths
-            "WHERE billing_code IN (SELECT code FROM wanted)"
-        )
+        con.execute(f"CREATE OR REPLACE TEMP VIEW lanes AS {source}")
         yield con
     finally:
         con.close()
