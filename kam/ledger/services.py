@@ -16,8 +16,8 @@ from kam.core import access
 from kam.core.errors import ApplicationError, PermissionDeniedError
 from kam.core.models import User
 
-from . import importer, sources
-from .models import ImportBatch
+from . import facts, importer, lake, sources
+from .models import FactFile, ImportBatch, LakeFile
 
 
 def _require_import(by: User | None) -> None:
@@ -120,3 +120,24 @@ def prospect_from_code(*, by: User, code: str, data: Mapping[str, Any]) -> Accou
     )
     account_services.billing_code_add(by=by, account=account, code=code)
     return account
+
+
+def facts_rebuild(months: list[str] | None = None) -> dict[str, int]:
+    """Rebuild the facts of ``months`` (YYYY-MM; all the lake's months when None) from the
+    lake, as an import's commit does: for an upgrade that changed what the facts hold, or
+    after restoring the database. Waits for a running import (the lake's write lock)."""
+    with lake.write_lock():
+        known = set(LakeFile.objects.values_list("path", flat=True))
+        lake.remove_orphans(known | set(FactFile.objects.values_list("path", flat=True)))
+        wanted = (
+            sorted(set(months))
+            if months
+            else sorted(set(LakeFile.objects.values_list("month", flat=True)))
+        )
+        files = sorted(p for p in known if p.split("/")[1].removeprefix("month=") in set(wanted))
+        con = lake.connect()
+        try:
+            with transaction.atomic():
+                return facts.rebuild(con, files, wanted)
+        finally:
+            con.close()

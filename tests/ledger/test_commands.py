@@ -243,3 +243,31 @@ def test_rejects_of_a_clean_batch_is_only_the_header(ledger_dir: Path, tmp_path:
         "Row,Column,Column name,Value,Reason code,Problem"
     ]
     assert AccountMonth.objects.get().waybills == 2
+
+
+# --- kam facts rebuild ----------------------------------------------------------------------
+
+
+def test_facts_rebuild_brings_back_the_product_mix_and_lanes_from_the_lake(
+    ledger_dir: Path,
+) -> None:
+    """As after an upgrade that dropped the old tables: the facts come back from the lake."""
+    from kam.ledger.models import FactFile
+    from tests.ledger.conftest import import_file, lane_facts
+
+    import_file(write_waybills(ledger_dir / "a.csv", good_rows(3)))
+    before = list(AccountMonth.objects.values_list("revenue", "express_waybills", "lanes"))
+    lanes_before = lane_facts()
+    AccountMonth.objects.update(express_waybills=0, express_revenue=0)
+    FactFile.objects.all().delete()
+    out = io.StringIO()
+    with translation.override("en"):
+        call_command("facts", "rebuild", stdout=out)
+    assert "1 account-months, 1 lane rows" in out.getvalue()
+    assert list(AccountMonth.objects.values_list("revenue", "express_waybills", "lanes")) == before
+    assert lane_facts() == lanes_before
+
+
+def test_facts_rebuild_refuses_a_month_that_is_not_one(ledger_dir: Path) -> None:
+    with translation.override("en"), pytest.raises(CommandError, match="2026-13"):
+        call_command("facts", "rebuild", "--month", "2026-01", "--month", "2026-13")
