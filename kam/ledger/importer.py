@@ -208,7 +208,7 @@ def _run_locked(batch: ImportBatch, path: Path, report: _Reporter, known: set[st
             con.execute(
                 f"""INSERT INTO rejects SELECT _row, p.column, p.value, p.reason, ''
                     FROM (SELECT _row, unnest(problems) AS p
-                          FROM read_parquet({_file_list(rejected_files)}, hive_partitioning = false))"""
+                          FROM read_parquet({lake.sql_file_list([str(f) for f in rejected_files])}, hive_partitioning = false))"""
             )
         if staged.invalid:
             con.executemany(
@@ -222,7 +222,7 @@ def _run_locked(batch: ImportBatch, path: Path, report: _Reporter, known: set[st
             # here, a few rows, and the ones that stay are written beside the others.
             con.execute(
                 f"""CREATE TEMP VIEW good AS SELECT * EXCLUDE (problems)
-                    FROM read_parquet({_file_list(suspect_files)}, hive_partitioning = false)"""
+                    FROM read_parquet({lake.sql_file_list([str(f) for f in suspect_files])}, hive_partitioning = false)"""
             )
             duplicates = _split_repeats(con)
             lake_dups, conflicts = _match_lake(con, sorted(known))
@@ -265,10 +265,6 @@ _MONTH_PART = re.compile(r"^part=(\d{4}-\d{2})$")
 
 def _part_files(out: Path, part: str) -> list[Path]:
     return sorted((out / f"part={part}").glob("*.parquet"))
-
-
-def _file_list(files: list[Path]) -> str:
-    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
 
 
 def _find_suspects(con: Any, known: list[str]) -> None:

@@ -91,7 +91,7 @@ def write_lock() -> Iterator[None]:
 
 
 def sql_file_list(paths: list[str]) -> str:
-    """A DuckDB list literal of absolute file paths (relative to the lake root)."""
+    """A DuckDB list literal of file paths (relative to the lake root, or absolute)."""
     return "[" + ", ".join("'" + str(root() / p).replace("'", "''") + "'" for p in paths) + "]"
 
 

@@ -127,14 +127,15 @@ def facts_rebuild(months: list[str] | None = None) -> dict[str, int]:
     lake, as an import's commit does: for an upgrade that changed what the facts hold, or
     after restoring the database. Waits for a running import (the lake's write lock)."""
     with lake.write_lock():
-        known = set(LakeFile.objects.values_list("path", flat=True))
-        lake.remove_orphans(known | set(FactFile.objects.values_list("path", flat=True)))
-        wanted = (
-            sorted(set(months))
-            if months
-            else sorted(set(LakeFile.objects.values_list("month", flat=True)))
+        lake_files = LakeFile.objects.all()
+        lake.remove_orphans(
+            set(lake_files.values_list("path", flat=True))
+            | set(FactFile.objects.values_list("path", flat=True))
         )
-        files = sorted(p for p in known if p.split("/")[1].removeprefix("month=") in set(wanted))
+        if months:
+            lake_files = lake_files.filter(month__in=months)
+        wanted = sorted(set(months or lake_files.values_list("month", flat=True)))
+        files = sorted(lake_files.values_list("path", flat=True))
         con = lake.connect()
         try:
             with transaction.atomic():
