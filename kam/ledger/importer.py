@@ -41,6 +41,10 @@ from .models import FactFile, ImportBatch, LakeFile
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[ImportBatch], None]
+# Parquet's version 2 encodings (delta for times and numbers): a sixth less work in the
+# import's write than version 1, same read speed, 9 % smaller (bench/ledger). DuckDB,
+# pyarrow and Spark 3.3 or later read them.
+_LAKE_FORMAT = "FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION v2"
 _REJECT_COLUMNS = 'row BIGINT, "column" VARCHAR, value VARCHAR, reason VARCHAR, detail VARCHAR'
 
 
@@ -196,10 +200,11 @@ def _run_locked(batch: ImportBatch, path: Path, report: _Reporter, known: set[st
         con.execute(f"CREATE TEMP TABLE rejects ({_REJECT_COLUMNS})")
         _find_suspects(con, sorted(known))
         suspects = con.execute("SELECT count(*) FROM suspect_hashes").fetchone()[0]
+        validation.freeze_distinct_values(con, present)
         out = work / "out"
         con.execute(
             f"""COPY ({validation.checked_sql(present, "suspect_hashes" if suspects else "")})
-                TO '{out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (part),
+                TO '{out}' ({_LAKE_FORMAT}, PARTITION_BY (part),
                 FILENAME_PATTERN 'b{batch.pk}_{{i}}', OVERWRITE_OR_IGNORE true)"""
         )
         report(ImportBatch.Stage.WRITING, 70, force=True)
@@ -230,7 +235,7 @@ def _run_locked(batch: ImportBatch, path: Path, report: _Reporter, known: set[st
             con.execute(
                 f"""COPY (SELECT *, strftime(ship_date, '%Y-%m') AS part
                           FROM good ANTI JOIN excluded USING (_row))
-                    TO '{out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (part),
+                    TO '{out}' ({_LAKE_FORMAT}, PARTITION_BY (part),
                     FILENAME_PATTERN 'b{batch.pk}_s{{i}}', OVERWRITE_OR_IGNORE true)"""
             )
         rejected = con.execute(

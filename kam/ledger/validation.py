@@ -216,6 +216,10 @@ _CODE = "[A-Za-z0-9][A-Za-z0-9_\\-]*"  # a waybill number or billing account cod
 _BY_DISTINCT_VALUE = ("code", "text", "region", "product", "status", "consignee", "flag")
 
 
+def _by_value(name: str) -> bool:
+    return BY_NAME[name].kind in _BY_DISTINCT_VALUE and name != "waybill_no"
+
+
 def _column_parts(
     name: str, src: str, stype: str, normalized: bool, now_local: str
 ) -> tuple[list[str], str, str]:
@@ -237,9 +241,12 @@ def _column_parts(
     if col.kind == "code" and not normalized:
         # Most codes are plain ASCII already: one test, and the costly clean-up only if not.
         text = f"CAST({src} AS VARCHAR)"
+        plain = f"regexp_full_match({text}, '{_CODE}')"
+        # The same test twice in one projection runs once (DuckDB's common subexpressions);
+        # ok_<name> spares the error check from testing the cleaned text again.
+        stage1.append(f"{plain} AS ok_{name}")
         stage1.append(
-            f"CASE WHEN regexp_full_match({text}, '{_CODE}') THEN {text} "
-            f"ELSE {_clean(src, normalized)} END AS s_{name}"
+            f"CASE WHEN {plain} THEN {text} ELSE {_clean(src, normalized)} END AS s_{name}"
         )
     elif not typed:  # a typed cell needs no text (and making it text costs)
         stage1.append(f"{_clean(src, normalized)} AS s_{name}")
@@ -260,10 +267,12 @@ def _column_parts(
     elif col.kind == "code":
         s = f"s_{name}"
         value = f"upper({s})"  # billing codes are kept in capitals in the archive too
+        plain = "" if normalized else f"WHEN ok_{name} THEN NULL "
         error = (
             f"CASE WHEN {s} IS NULL THEN 'required' "
             f"WHEN length({s}) > {col.max_length} THEN 'too_long' "
-            f"WHEN NOT regexp_full_match({s}, '{_CODE}') THEN 'bad_code' END"
+            + plain
+            + f"WHEN NOT regexp_full_match({s}, '{_CODE}') THEN 'bad_code' END"
         )
     elif col.kind == "text":
         value = f"s_{name}"
@@ -330,8 +339,7 @@ def create_parsed_view(
     for name in present:
         src = _ident(mapping[name])
         stype = source_types.get(mapping[name], "VARCHAR")
-        by_value = BY_NAME[name].kind in _BY_DISTINCT_VALUE and name != "waybill_no"
-        if by_value:
+        if _by_value(name):
             parts, value, error = _column_parts(name, "d_raw", stype, normalized, now_local)
             value_sql, from_sql = _value_sql(name, value, "c")
             con.execute(
@@ -393,6 +401,28 @@ def create_parsed_view(
     return present
 
 
+def freeze_distinct_values(con: duckdb.DuckDBPyConnection, present: list[str]) -> None:
+    """Check the columns checked by distinct value now, once: each ``d_<name>`` becomes a
+    view of a table. The lake's text columns among them get an ENUM type of the values found,
+    which DuckDB writes to Parquet as the dictionary it already holds instead of hashing every
+    cell (the lake reads them as text). Once per connection, before the import's write."""
+    for name in present:
+        if not _by_value(name):
+            continue
+        table, value = f"d_{name}_values", f"v_{name}"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM d_{name}")
+        has_values = con.execute(f"SELECT count({value}) FROM {table}").fetchone()[0]
+        if LAKE_TYPES[name] == "VARCHAR" and has_values:
+            con.execute(
+                f"CREATE TYPE kam_{name} AS ENUM "
+                f"(SELECT DISTINCT {value} FROM {table} WHERE {value} IS NOT NULL)"
+            )
+            value = f"CAST({value} AS kam_{name}) AS {value}"
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW d_{name} AS SELECT d_raw, {value}, e_{name} FROM {table}"
+        )
+
+
 def error_condition(present: list[str], any_error: bool = True) -> str:
     joiner = " OR " if any_error else " AND "
     test = "IS NOT NULL" if any_error else "IS NULL"
@@ -425,6 +455,8 @@ def _lake_columns(present: list[str]) -> list[str]:
             # An empty surcharge is zero: revenue is freight + surcharges, and NULL would drop
             # the waybill's freight from every sum.
             out.append(f"COALESCE(CAST(v_{name} AS {sql_type}), 0) AS {name}")
+        elif name in present and _by_value(name) and sql_type == "VARCHAR":
+            out.append(f"v_{name} AS {name}")  # text, or an ENUM once frozen: no cast
         elif name in present:
             out.append(f"CAST(v_{name} AS {sql_type}) AS {name}")
         elif name == "surcharges":

@@ -462,6 +462,45 @@ def test_rejects_sql_lists_one_line_per_bad_cell_with_the_raw_value(
     ]
 
 
+def test_freezing_the_distinct_value_checks_changes_no_value_and_the_lake_stays_text(
+    fresh: duckdb.DuckDBPyConnection, tmp_path: Any
+) -> None:
+    """The import evaluates the per-distinct-value checks once and writes the lake's text
+    columns from ENUMs: the rows, the problems and the Parquet column types stay the same."""
+    rows = [
+        good_row(1, product="特快", consignee_type="个人", goods_category="服装"),
+        good_row(2, product="standard", billing_code="yj0591002", goods_category=""),
+        good_row(3, origin="火星", status="不知道"),  # unknown region and status: rejected
+        good_row(4, billing_code="=cmd|x", waybill_no="SF 4"),  # bad codes: rejected
+        good_row(5, product="陆运", origin="福建省福州市", destination="北京"),
+    ]
+    table = pa.table({k: pa.array([r[k] for r in rows], pa.string()) for k in rows[0]})
+    fresh.register("some_rows", table)
+    present = validation.create_parsed_view(
+        fresh,
+        "(SELECT *, row_number() OVER () + 1 AS _row FROM some_rows)",
+        {k: k for k in rows[0]},
+        dict.fromkeys(rows[0], "VARCHAR"),
+        NOW,
+    )
+    checked = validation.checked_sql(present)
+    before = fresh.execute(checked + " ORDER BY _row").fetchall()
+    validation.freeze_distinct_values(fresh, present)
+    after = fresh.execute(checked + " ORDER BY _row").fetchall()
+    described = "SELECT column_name, column_type FROM (DESCRIBE {})"
+    types = dict(fresh.execute(described.format(checked)).fetchall())
+    fresh.execute(f"COPY ({checked}) TO '{tmp_path / 'lake.parquet'}' (FORMAT parquet)")
+    file = f"SELECT * FROM '{tmp_path / 'lake.parquet'}'"  # noqa: S608 - the test's own path
+    written = dict(fresh.execute(described.format(file)).fetchall())
+    fresh.unregister("some_rows")
+    assert after == before
+    assert [r[-1] for r in after] == ["2026-01", "2026-01", "rejected", "rejected", "2026-01"]
+    assert types["product"].startswith("ENUM(") and types["billing_code"].startswith("ENUM(")
+    assert types["waybill_no"] == "VARCHAR"  # unique per row: never an ENUM
+    for name in ("billing_code", "origin", "destination", "product", "status", "goods_category"):
+        assert written[name] == "VARCHAR", name
+
+
 # --- headings -----------------------------------------------------------------------------
 
 
