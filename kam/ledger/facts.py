@@ -211,7 +211,10 @@ def _reader() -> duckdb.DuckDBPyConnection:
     """The thread's in-memory DuckDB for reading fact files (opening one costs milliseconds)."""
     con = getattr(_THREAD, "duckdb", None)
     if con is None:
+        # Lane files are never rewritten (a rebuild writes new names), so their footers can
+        # be kept: an account page then reads only the row groups of its codes.
         con = _THREAD.duckdb = duckdb.connect()
+        con.execute("SET parquet_metadata_cache = true")
     return con
 
 

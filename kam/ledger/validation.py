@@ -411,8 +411,8 @@ def freeze_distinct_values(con: duckdb.DuckDBPyConnection, present: list[str]) -
             continue
         table, value = f"d_{name}_values", f"v_{name}"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM d_{name}")
-        has_values = con.execute(f"SELECT count({value}) FROM {table}").fetchone()[0]
-        if LAKE_TYPES[name] == "VARCHAR" and has_values:
+        has_values = con.execute(f"SELECT count({value}) > 0 FROM {table}").fetchone()
+        if LAKE_TYPES[name] == "VARCHAR" and has_values and has_values[0]:
             con.execute(
                 f"CREATE TYPE kam_{name} AS ENUM "
                 f"(SELECT DISTINCT {value} FROM {table} WHERE {value} IS NOT NULL)"
