@@ -401,18 +401,25 @@ def create_parsed_view(
     return present
 
 
+# An ENUM column's Parquet dictionary holds all its values in every row group, used or not:
+# beyond this many values (a national carrier's billing codes) it would cost more than the
+# hashing it saves, and such a column is written as plain text.
+ENUM_MAX_VALUES = 65_536
+
+
 def freeze_distinct_values(con: duckdb.DuckDBPyConnection, present: list[str]) -> None:
     """Check the columns checked by distinct value now, once: each ``d_<name>`` becomes a
     view of a table. The lake's text columns among them get an ENUM type of the values found,
     which DuckDB writes to Parquet as the dictionary it already holds instead of hashing every
-    cell (the lake reads them as text). Once per connection, before the import's write."""
+    cell (the lake reads them as text), up to ``ENUM_MAX_VALUES`` values. Once per connection,
+    before the import's write."""
     for name in present:
         if not _by_value(name):
             continue
         table, value = f"d_{name}_values", f"v_{name}"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM d_{name}")
-        has_values = con.execute(f"SELECT count({value}) > 0 FROM {table}").fetchone()
-        if LAKE_TYPES[name] == "VARCHAR" and has_values and has_values[0]:
+        found = con.execute(f"SELECT count(DISTINCT {value}) FROM {table}").fetchone()
+        if LAKE_TYPES[name] == "VARCHAR" and found and 0 < found[0] <= ENUM_MAX_VALUES:
             con.execute(
                 f"CREATE TYPE kam_{name} AS ENUM "
                 f"(SELECT DISTINCT {value} FROM {table} WHERE {value} IS NOT NULL)"
