@@ -7,6 +7,7 @@ calendar"), and a re-seed never overwrites those rows.
 """
 
 import datetime
+import functools
 
 from django.db import transaction
 
@@ -62,6 +63,14 @@ def calendar_seed() -> int:
 
 
 def working_calendar() -> WorkingCalendar:
-    """The product's calendar: every published exception. A few hundred rows; cheap."""
-    exceptions = dict(CalendarDay.objects.values_list("day", "working"))
+    """The product's calendar: every published exception (a few hundred rows, read each time,
+    so an administrator's edit counts at once)."""
+    return _calendar_of(frozenset(CalendarDay.objects.values_list("day", "working")))
+
+
+@functools.lru_cache(maxsize=4)
+def _calendar_of(days: frozenset[tuple[datetime.date, bool]]) -> WorkingCalendar:
+    """Building the calendar's prefix sums walks every day of two decades (milliseconds);
+    the same rows give the same, immutable calendar (an SLA clock asks for it per case)."""
+    exceptions = dict(days)
     return WorkingCalendar(exceptions=exceptions, known_years=frozenset(d.year for d in exceptions))
