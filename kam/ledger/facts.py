@@ -212,7 +212,7 @@ def _reader() -> duckdb.DuckDBPyConnection:
     con = getattr(_THREAD, "duckdb", None)
     if con is None:
         # Lane files are never rewritten (a rebuild writes new names), so their footers can
-        # be kept: an account page then reads only the row groups of its codes.
+        # be kept instead of read again on every page.
         con = _THREAD.duckdb = duckdb.connect()
         con.execute("SET parquet_metadata_cache = true")
     return con

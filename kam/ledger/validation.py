@@ -267,11 +267,11 @@ def _column_parts(
     elif col.kind == "code":
         s = f"s_{name}"
         value = f"upper({s})"  # billing codes are kept in capitals in the archive too
-        plain = "" if normalized else f"WHEN ok_{name} THEN NULL "
+        passed = "" if normalized else f"WHEN ok_{name} THEN NULL "  # matched as read
         error = (
             f"CASE WHEN {s} IS NULL THEN 'required' "
             f"WHEN length({s}) > {col.max_length} THEN 'too_long' "
-            + plain
+            + passed
             + f"WHEN NOT regexp_full_match({s}, '{_CODE}') THEN 'bad_code' END"
         )
     elif col.kind == "text":

@@ -235,10 +235,19 @@ def test_a_repeat_whose_first_row_is_bad_lands_its_good_row(ledger_dir: Path) ->
 
 
 def test_missing_waybill_numbers_are_required_not_repeats_of_each_other(
-    ledger_dir: Path,
+    ledger_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    found = importer._find_suspects
+    suspects: list[int] = []
+
+    def counted(con: Any, known: list[str]) -> None:
+        found(con, known)
+        suspects.append(con.execute("SELECT count(*) FROM suspect_hashes").fetchone()[0])
+
+    monkeypatch.setattr(importer, "_find_suspects", counted)
     rows = [good_row(1, waybill_no=""), good_row(2), good_row(3, waybill_no="")]
     batch = import_file(write_waybills(ledger_dir / "blank.csv", rows))
+    assert suspects == [0]  # two blanks are no repeated number
     assert counts(batch) == (3, 1, 2, 0, 0)
     assert [r[:4] for r in rejects_of(batch)] == [
         (2, "waybill_no", "", "required"),
