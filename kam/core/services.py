@@ -19,6 +19,8 @@ from kam.core.errors import ApplicationError
 from kam.core.fields import EncryptedDateField, EncryptedTextField
 from kam.core.models import AccessLog, ApiToken, Role, User
 
+#: The access log's user name for what the system did by itself (scheduled jobs).
+SYSTEM_USERNAME = "system"
 TOKEN_PREFIX = "kam_"  # noqa: S105 - a public marker that tells tokens apart, not a secret
 
 
@@ -88,7 +90,7 @@ def token_authenticate(plain: str) -> User | None:
 
 def access_log_record(
     *,
-    user: User,
+    user: User | None,
     action: str,
     channel: str,
     subject_type: str,
@@ -96,11 +98,13 @@ def access_log_record(
     fields: list[str],
     path: str = "",
 ) -> int:
-    """Write one access-log row per subject ``(id, label, account_id)``; returns the count."""
+    """Write one access-log row per subject ``(id, label, account_id)``; returns the count.
+
+    ``user=None`` is the system (a scheduled job such as the retention rule)."""
     rows = [
         AccessLog(
             user=user,
-            username=user.get_username(),
+            username=user.get_username() if user is not None else SYSTEM_USERNAME,
             action=action,
             channel=channel,
             subject_type=subject_type,
