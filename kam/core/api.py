@@ -8,8 +8,10 @@ from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.schema import DjangoGetter
 from ninja.security import HttpBearer, SessionAuth
-from pydantic import AfterValidator, field_validator
+from pydantic import AfterValidator, BaseModel, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from kam.core.errors import ApplicationError
 from kam.core.models import User
@@ -32,7 +34,32 @@ Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 class InSchema(Schema):
-    """Base of request schemas: no string may contain a NUL character."""
+    """Base of request schemas: an object (a JSON ``{...}``), and no string may contain a
+    NUL character."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, value: Any) -> Any:
+        # ninja reads attributes off anything that is not a dict, so a body of "garbage" or
+        # [1, 2] would pass as an object whose every field is missing: with defaults for
+        # all fields, a request nobody meant. (ninja's own validator has wrapped the input
+        # in a DjangoGetter by now.)
+        raw = value._obj if isinstance(value, DjangoGetter) else value
+        if isinstance(raw, dict | BaseModel):
+            return value
+        if isinstance(raw, str):
+            message = _("Expected a JSON object ({…}), not a string.")
+        elif isinstance(raw, list):
+            message = _("Expected a JSON object ({…}), not an array.")
+        elif isinstance(raw, bool):
+            message = _("Expected a JSON object ({…}), not true or false.")
+        elif isinstance(raw, int | float):
+            message = _("Expected a JSON object ({…}), not a number.")
+        elif raw is None:
+            message = _("Expected a JSON object ({…}), not null.")
+        else:
+            message = _("Expected a JSON object ({…}).")
+        raise PydanticCustomError("not_an_object", message)
 
     @field_validator("*", mode="after")
     @classmethod
@@ -95,6 +122,8 @@ def _error(api: NinjaAPI, request: HttpRequest, status: int, detail: str,
 def _loc(loc: Any) -> str:
     # ninja prefixes the parameter source ("body", "query", "path") and the schema name.
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "filters")]
+    if not parts and loc and loc[0] == "body":
+        return "body"  # the body as a whole (e.g. not an object)
     return ".".join(parts) or "request"
 
 

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from pydantic import ConfigDict
 
 from kam.accounts.selectors import account_get_for, account_list_for
 from kam.core.api import ErrorOut, Id, InSchema, PageQuery
@@ -331,6 +332,9 @@ Finite = Annotated[float, Field(allow_inf_nan=False, ge=-1e15, le=1e15)]
 class RulesIn(InSchema):
     # Bounds here only keep absurd numbers out (they would overflow); the service checks
     # the rules themselves and explains what contradicts.
+    # Every field is optional, so a misspelt name would save an unchanged new version.
+    model_config = ConfigDict(extra="forbid")
+
     economic_threshold: Finite | None = None
     abc_a: Finite | None = None
     abc_b: Finite | None = None
