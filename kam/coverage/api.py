@@ -4,15 +4,16 @@ follow-ups and measures."""
 import datetime
 from typing import Annotated, Any, Literal
 
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from pydantic import ConfigDict
 
-from kam.accounts.models import Contact
 from kam.accounts.selectors import account_get_for
 from kam.core import access
 from kam.core.api import ErrorOut, Id, InSchema
-from kam.core.errors import PermissionDeniedError
 from kam.core.models import User
 
 from . import selectors, services
@@ -116,11 +117,11 @@ class CoveragePlanOut(Schema):
 
 
 def _plan_out(plan: Any, user: User) -> dict[str, Any]:
-    visible = set(selectors.account_list_for(user).values_list("pk", flat=True))
+    view = selectors.plan_view_for(user, plan)
     return {
         "id": plan.pk, "start": plan.start, "weeks": plan.weeks,
-        "policy_version": plan.policy.number, "due": plan.due, "placed": plan.placed,
-        "unserved": [u for u in plan.unserved if u["account"] in visible],
+        "policy_version": plan.policy.number, "due": view.due, "placed": view.placed,
+        "unserved": view.unserved,
     }  # fmt: skip
 
 
@@ -278,12 +279,25 @@ class CoverageReportOut(Schema):
 def report_post(request: HttpRequest, payload: CoverageReportIn) -> tuple[int, dict[str, Any]]:
     account = account_get_for(request.user, payload.account)
     visit = selectors.visit_get_for(request.user, payload.visit) if payload.visit else None
-    contacts = list(Contact.objects.filter(pk__in=payload.contacts))
-    if len(contacts) != len(set(payload.contacts)):
-        raise Http404
+    # Attendees are looked up among the contacts of this account that the caller sees: an
+    # id of another account, of a contact they may not see, or of nobody is refused with
+    # the same message naming only the ids sent (never a name, never a 404 for some).
+    contacts = list(
+        selectors.report_contacts(request.user, account).filter(pk__in=payload.contacts)
+    )
+    strangers = sorted(set(payload.contacts) - {c.pk for c in contacts})
+    if strangers:
+        raise ValidationError({"contacts": services.not_attendees_message(strangers)})
     staff = list(selectors.staff_choices().filter(pk__in=payload.staff))
+    unknown = sorted(set(payload.staff) - {u.pk for u in staff})
+    if unknown:
+        raise ValidationError({"staff": _("Unknown colleagues: %(ids)s.")
+                               % {"ids": ", ".join(map(str, unknown))}})  # fmt: skip
     owners = {u.pk: u for u in selectors.staff_choices().filter(
         pk__in=[f.owner for f in payload.follow_ups if f.owner])}  # fmt: skip
+    for n, f in enumerate(payload.follow_ups, start=1):
+        if f.owner and f.owner not in owners:
+            raise ValidationError({"follow_ups": _("Follow-up %(n)d: unknown owner.") % {"n": n}})
     report = services.report_submit(
         by=request.user, account=account, visit=visit, visited_on=payload.visited_on,
         purpose=payload.purpose, summary=payload.summary, contacts=contacts, staff=staff,
@@ -322,6 +336,9 @@ def follow_up_list(
 
 
 class CoverageFollowUpPatch(InSchema):
+    # Every field is optional: a misspelt name is refused rather than ignored.
+    model_config = ConfigDict(extra="forbid")
+
     status: Literal["open", "in_progress", "done", "cancelled"] | None = None
     cancel_reason: str = Field("", max_length=500)
     owner: Id | None = None
@@ -338,18 +355,12 @@ def follow_up_patch(
     if payload.owner is not None:
         owner = selectors.staff_choices().filter(pk=payload.owner).first()
         if owner is None:
-            raise PermissionDeniedError(_owner_message(), field="owner")
+            raise ValidationError({"owner": _("Unknown owner.")})
     follow_up = services.follow_up_update(
         by=request.user, follow_up=follow_up, status=payload.status,
         cancel_reason=payload.cancel_reason, owner=owner, due_date=payload.due_date,
     )  # fmt: skip
     return _follow_up_out(follow_up)
-
-
-def _owner_message() -> str:
-    from django.utils.translation import gettext as _  # noqa: PLC0415
-
-    return _("Unknown owner.")
 
 
 # --- measures -------------------------------------------------------------------------------

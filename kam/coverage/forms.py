@@ -75,6 +75,8 @@ class ReportForm(Styled):
     contacts = forms.ModelMultipleChoiceField(
         label=_("Their attendees"), queryset=Contact.objects.none(), required=False,
         widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _(
+            "Attendees must be contacts of this account; this one is not: %(value)s.")},
     )  # fmt: skip
     staff = forms.ModelMultipleChoiceField(
         label=_("Our attendees"), queryset=User.objects.none(), required=False,
@@ -83,11 +85,10 @@ class ReportForm(Styled):
 
     def __init__(self, *args: Any, contacts: Any, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Any contact may be posted: the service refuses one from another account with a
-        # clear message (a plain "invalid choice" would not say why).
-        self.fields["contacts"].queryset = Contact.objects.all()
-        self.contact_choices = contacts
-        self.fields["contacts"].widget.choices = [(c.pk, str(c.name)) for c in contacts]
+        # Only this account's contacts that the user sees: another id, whoever's it is or
+        # whether it exists at all, gets the same message naming the id posted.
+        self.fields["contacts"].queryset = contacts
+        self.contact_choices = list(contacts)
         self.fields["staff"].queryset = staff
         if not self.is_bound:
             self.initial.setdefault("visited_on", timezone.localdate())

@@ -12,8 +12,15 @@ from typing import Any
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
-from kam.accounts.models import Account, AccountStatus, BillingCode, TeamMembership, TeamRole
-from kam.accounts.selectors import account_list_for
+from kam.accounts.models import (
+    Account,
+    AccountStatus,
+    BillingCode,
+    Contact,
+    TeamMembership,
+    TeamRole,
+)
+from kam.accounts.selectors import account_list_for, contact_list_for
 from kam.core import access
 from kam.core.models import Role, User
 from kam.ledger.models import AccountMonth
@@ -137,6 +144,11 @@ def may_report_on(user: User, account: Account) -> bool:
     return account_list_for(user).filter(pk=account.pk).exists()
 
 
+def report_contacts(user: User, account: Account) -> QuerySet[Contact]:
+    """The contacts ``user`` may name as attendees of a visit to ``account``."""
+    return contact_list_for(user).filter(account=account).order_by("name", "id")
+
+
 def people_for_calendar(user: User) -> QuerySet[User]:
     """Whose calendars ``user`` may open: everyone's for the department, else their own."""
     people = User.objects.filter(is_active=True, role__in=[Role.MANAGER, Role.DEPARTMENT,
@@ -232,6 +244,35 @@ def workload(*, start: datetime.date, weeks: int = 4) -> list[Workload]:
 
 def latest_plan() -> VisitPlan | None:
     return VisitPlan.objects.select_related("created_by", "policy").first()
+
+
+@dataclass(frozen=True)
+class PlanView:
+    """A plan as one user may see it: its figures and unserved visits cover only the
+    accounts they see (the plan itself covers every account)."""
+
+    plan: VisitPlan
+    due: int
+    placed: int
+    unserved: list[dict[str, Any]]
+    people: list[dict[str, Any]]
+
+
+def plan_view_for(user: User, plan: VisitPlan) -> PlanView:
+    visits = Visit.objects.filter(plan=plan)
+    if access.sees_all_accounts(user):
+        unserved, placed, due = list(plan.unserved), plan.placed, plan.due
+    else:
+        visible = set(account_list_for(user).values_list("pk", flat=True))
+        unserved = [u for u in plan.unserved if u["account"] in visible]
+        visits = visits.filter(account__in=account_list_for(user))
+        placed = visits.count()
+        due = placed + len(unserved)
+    people = list(
+        visits.values("person__username", "person__display_name")
+        .annotate(n=Count("id")).order_by("-n", "person__username")[:40]
+    )  # fmt: skip
+    return PlanView(plan=plan, due=due, placed=placed, unserved=unserved, people=people)
 
 
 # --- measures -------------------------------------------------------------------------------

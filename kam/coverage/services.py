@@ -374,6 +374,14 @@ def _clean_follow_ups(
     return out
 
 
+def not_attendees_message(ids: Iterable[int]) -> str:
+    """The refusal of attendees who are not this account's contacts. It names the ids the
+    caller sent, never a name: the contact may belong to an account the caller cannot see."""
+    return _("Attendees must be contacts of this account; these are not: %(ids)s.") % {
+        "ids": ", ".join(str(i) for i in ids)
+    }
+
+
 @transaction.atomic
 def report_submit(
     *,
@@ -401,11 +409,9 @@ def report_submit(
         raise ValidationError({"visited_on": _(
             "A visit dated in the future (%(day)s) cannot be marked done; file the report on "
             "or after the day of the visit.") % {"day": visited_on.isoformat()}})  # fmt: skip
-    strangers = [c for c in contacts if c.account_id != account.pk]
+    strangers = sorted(c.pk for c in contacts if c.account_id != account.pk)
     if strangers:
-        raise ValidationError({"contacts": _(
-            "Attendees must be contacts of this account; not of it: %(names)s.")
-            % {"names": ", ".join(c.name for c in strangers)}})  # fmt: skip
+        raise ValidationError({"contacts": not_attendees_message(strangers)})
     if not (purpose or "").strip():
         raise ValidationError({"purpose": _("Say what the visit was for.")})
     if not (summary or "").strip():

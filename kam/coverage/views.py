@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from kam.accounts.models import Account, Contact
-from kam.accounts.selectors import account_get_for, account_list_for
+from kam.accounts.models import Account
+from kam.accounts.selectors import account_get_for
 from kam.core import access, panels
 from kam.core.calendar import working_calendar
 from kam.core.errors import ApplicationError
@@ -96,24 +96,18 @@ def plan(request: HttpRequest) -> HttpResponse:
                                                            "due": f"{result.due:,}"})  # fmt: skip
                 return redirect("coverage:plan")
     latest = selectors.latest_plan()
-    unserved = latest.unserved if latest else []
+    # Only the accounts the user sees: a manager's view of the department's plan.
+    view = selectors.plan_view_for(request.user, latest) if latest else None
+    unserved = view.unserved if view else []
     names = dict(User.objects.filter(pk__in={u["person"] for u in unserved if u["person"]})
                  .values_list("pk", "display_name"))  # fmt: skip
     page = Paginator(unserved, PAGE_SIZE).get_page(request.GET.get("page"))
     reasons = _reasons()
     rows = [{**u, "person_name": names.get(u["person"], ""), "reason_text": reasons.get(u["reason"], u["reason"])}
             for u in page]  # fmt: skip
-    people = []
-    if latest:
-        from django.db.models import Count  # noqa: PLC0415
-
-        people = list(
-            Visit.objects.filter(plan=latest).values("person__username", "person__display_name")
-            .annotate(n=Count("id")).order_by("-n")[:40]
-        )  # fmt: skip
     return render(request, "coverage/plan.html", {
-        "form": form, "can_plan": can_plan, "plan": latest, "page": page, "rows": rows,
-        "people": people, "nav": "coverage",
+        "form": form, "can_plan": can_plan, "plan": latest, "view": view, "page": page,
+        "rows": rows, "people": view.people if view else [], "nav": "coverage",
     })  # fmt: skip
 
 
@@ -125,10 +119,9 @@ def plan_unserved_csv(request: HttpRequest) -> HttpResponse:
     latest = selectors.latest_plan()
     if latest is None:
         raise Http404
-    visible = set(account_list_for(request.user).values_list("pk", flat=True))
     reasons = _reasons()
     rows = ((u["name"], u["due"], reasons.get(u["reason"], u["reason"]), u["value"])
-            for u in latest.unserved if u["account"] in visible)  # fmt: skip
+            for u in selectors.plan_view_for(request.user, latest).unserved)  # fmt: skip
     return csv_response(f"unserved-{latest.start}.csv",
                         [_("Account"), _("Due"), _("Reason"), _("Value (CNY, 12 months)")], rows)  # fmt: skip
 
@@ -289,7 +282,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
         return forbidden(request, _("You may not do this."))
     if visit is not None and hasattr(visit, "report"):
         return redirect("coverage:report_detail", visit.report.pk)
-    contacts = list(Contact.objects.filter(account=account).order_by("name"))
+    contacts = selectors.report_contacts(user, account)
     staff = selectors.staff_choices().exclude(pk=user.pk)
     owners = selectors.staff_choices()
     initial = {"visited_on": min(visit.day, timezone.localdate())} if visit else {}
