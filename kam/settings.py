@@ -66,6 +66,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so it sees the final request.user: on PostgreSQL each request runs in one
+    # transaction under the row-level security role and the user's scope (kam.core.rls).
+    "kam.core.rls.RowLevelSecurityMiddleware",
 ]
 
 ROOT_URLCONF = "kam.urls"
@@ -105,6 +108,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL: the NOLOGIN role that web requests switch to, to which the row-level security
+# policies apply (docs/operations.md, "Databases"). KAM's login role must be a member of it.
+RLS_ROLE = env_str("KAM_RLS_ROLE", "kam_scoped")
 
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [

@@ -13,6 +13,7 @@ from ninja.security import HttpBearer, SessionAuth
 from pydantic import AfterValidator, BaseModel, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from kam.core import rls
 from kam.core.errors import ApplicationError
 from kam.core.models import User
 from kam.core.services import token_authenticate
@@ -87,6 +88,8 @@ class BearerTokenAuth(HttpBearer):
         user = token_authenticate(token)
         if user is not None:
             request.user = user
+            # The middleware scoped the request before the token was read (kam.core.rls).
+            rls.scope_to(user)
         return user
 
 
