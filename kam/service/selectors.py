@@ -7,14 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from kam.accounts.models import Account, TeamMembership, TeamRole
 from kam.accounts.selectors import account_list_for
 from kam.core import access
 from kam.core.models import User
 
-from .models import OPEN_STATUSES, Campaign, Case, CaseType, Response, Status
+from .models import OPEN_STATUSES, Campaign, Case, CaseType, Invitation, Response, Status
 
 
 def case_list_for(user: User) -> QuerySet[Case]:
@@ -135,6 +135,27 @@ def campaign_list_for(user: User) -> QuerySet[Campaign]:
     if not access.is_active_user(user) or not access.sees_customer_data(user):
         return Campaign.objects.none()
     return Campaign.objects.select_related("template", "created_by")
+
+
+def campaign_rows_for(user: User) -> QuerySet[Campaign]:
+    """The campaigns list: how many invitations went out and were answered, counting only
+    the accounts the user sees (a campaign covers every account of its tiers)."""
+    answered = Q(invitations__answered_at__isnull=False)
+    visible = None
+    if not access.sees_all_accounts(user):
+        visible = Q(invitations__account__in=account_list_for(user))
+        answered &= visible
+    return campaign_list_for(user).annotate(
+        invited=Count("invitations", filter=visible, distinct=True),
+        answered=Count("invitations", filter=answered, distinct=True),
+    )
+
+
+def campaign_invitations_for(user: User, campaign: Campaign) -> QuerySet[Invitation]:
+    """A campaign's invitations to the accounts the user sees."""
+    return Invitation.objects.filter(
+        campaign=campaign, account__in=account_list_for(user)
+    ).select_related("account", "contact")
 
 
 def nps(scores: Iterable[int]) -> float | None:

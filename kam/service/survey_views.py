@@ -7,7 +7,6 @@ from typing import Any
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
@@ -16,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kam.core import access
 from kam.core.errors import ApplicationError
 from kam.core.views import forbidden
 
@@ -47,10 +47,7 @@ def _sections(data: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]], str
 def campaign_list(request: HttpRequest) -> HttpResponse:
     if not _sees(request):
         return forbidden(request, NOT_SERVICE)
-    rows = selectors.campaign_list_for(request.user).annotate(
-        invited=Count("invitations", distinct=True),
-        answered=Count("invitations", filter=Q(invitations__answered_at__isnull=False), distinct=True),
-    )  # fmt: skip
+    rows = selectors.campaign_rows_for(request.user)
     return render(request, "service/campaign_list.html", {
         "rows": rows, "nav": "service", "can_manage": services.may_manage_service(request.user)})  # fmt: skip
 
@@ -91,19 +88,22 @@ def _campaign(request: HttpRequest, pk: int) -> Campaign:
 @login_required
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
-    invitations = Invitation.objects.filter(campaign=campaign).select_related("account", "contact")
+    user = request.user
+    # Every list and count here covers only the accounts the user sees.
+    invitations = selectors.campaign_invitations_for(user, campaign).order_by("account__name", "id")
+    can_manage = services.may_manage_service(user)
     targets = (
         surveys.campaign_targets(campaign)
-        if campaign.status == Campaign.CampaignStatus.DRAFT
+        if can_manage and campaign.status == Campaign.CampaignStatus.DRAFT
         else None
     )
-    results = selectors.survey_results(request.user, campaign=campaign)
+    results = selectors.survey_results(user, campaign=campaign)
     return render(request, "service/campaign_detail.html", {
         "campaign": campaign, "invitations": invitations[:500], "invited": invitations.count(),
         "answered": invitations.filter(answered_at__isnull=False).count(),
         "targets": targets.count() if targets is not None else None,
-        "results": results, "sections": _sections(results), "nav": "service", "can_manage": services.may_manage_service(request.user),
-        "expired": campaign.expires_at <= timezone.now(),
+        "results": results, "sections": _sections(results), "nav": "service", "can_manage": can_manage,
+        "expired": campaign.expires_at <= timezone.now(), "sees_contacts": access.sees_contacts(user),
     })  # fmt: skip
 
 
