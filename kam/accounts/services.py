@@ -28,7 +28,7 @@ from .models import (
     TeamMembership,
     TeamRole,
 )
-from .selectors import AccountAccess, account_access
+from .selectors import AccountAccess, account_access, account_list_for
 
 ACCOUNT_FIELDS = (
     "name", "name_en", "credit_code", "legal_representative", "industry", "employees",
@@ -187,14 +187,25 @@ def billing_code_add(*, by: User, account: Account, code: str, note: str = "") -
     existing = BillingCode.objects.filter(code=code).select_related("account").first()
     if existing is not None:
         raise ValidationError(
-            {
-                "code": _("Billing account code %(code)s already belongs to %(account)s.")
-                % {"code": code, "account": existing.account}
-            }
+            {"code": billing_code_taken(by=by, code=code, owner=existing.account)}
         )
     billing = BillingCode(account=account, code=code, note=note)
     _save(billing, by)
     return billing
+
+
+def billing_code_taken(*, by: User, code: str, owner: Account) -> str:
+    """The refusal of a code already linked to ``owner``. Codes are unique across the
+    archive, so the refusal itself says the code is taken; it names the account only to
+    a user who sees it."""
+    if account_list_for(by).filter(pk=owner.pk).exists():
+        return _("Billing account code %(code)s already belongs to %(account)s.") % {
+            "code": code, "account": owner,
+        }  # fmt: skip
+    return _(
+        "Billing account code %(code)s is already linked to another account. If it should be "
+        "this account's, ask the key-account department."
+    ) % {"code": code}
 
 
 @transaction.atomic

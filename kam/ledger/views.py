@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from kam.accounts import services as account_services
 from kam.accounts.forms import refuse_on_form
 from kam.accounts.models import Account, CorporateGroup
 from kam.accounts.selectors import account_list_for, account_search
@@ -308,11 +309,11 @@ def _code_action(
 
 
 def _already_linked(request: HttpRequest, code: str, account: Account, title: str) -> HttpResponse:
+    visible = account_list_for(request.user).filter(pk=account.pk).exists()
     return render(request, "ledger/code_linked.html", {
-        "code": code, "account": account, "title": title, "nav": "ledger",
-        # The same sentence as the archive's refusal (accounts.services.billing_code_add).
-        "message": _("Billing account code %(code)s already belongs to %(account)s.")
-        % {"code": code, "account": account},
+        "code": code, "account": account if visible else None, "title": title, "nav": "ledger",
+        # The archive's refusal: it names the account only to a user who sees it.
+        "message": account_services.billing_code_taken(by=request.user, code=code, owner=account),
     }, status=409)  # fmt: skip
 
 
