@@ -132,16 +132,15 @@ def _check_version(current: int, expected: int | None) -> None:
 
 @transaction.atomic
 def account_create(*, by: User, data: Mapping[str, Any]) -> Account:
-    """Create an account. An account manager who creates one becomes its owner."""
-    _require(access.may_edit(by))
+    """Create an account (directors and the key-account department, who manage the
+    archive; an account manager asks them, or the department links a billing code)."""
+    _require(access.may_manage_archive(by))
     account = Account()
     _apply(account, data, ACCOUNT_FIELDS)
     _normalize_credit_code(account)
     _set_categories(account, data.get("categories", []))
     account.search_pinyin = _pinyin_key(account.name, account.name_en)
     _save(account, by)
-    if not access.may_manage_archive(by):
-        team_member_add(by=None, account=account, user=by, role=TeamRole.OWNER)
     return account
 
 

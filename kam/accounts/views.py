@@ -119,7 +119,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form, "page": page, "nav": "accounts", "hx_target": "#account-table",
         "sort": request.GET.get("sort", "name"),
-        "can_create": access.may_edit(request.user),
+        "can_create": access.may_manage_archive(request.user),
     }  # fmt: skip
     if request.htmx and request.htmx.target == "account-table":
         return render(request, "accounts/_account_table.html", context)
@@ -205,7 +205,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def account_create(request: HttpRequest) -> HttpResponse:
-    if not access.may_edit(request.user):
+    if not access.may_manage_archive(request.user):
         raise Http404
     form = AccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
