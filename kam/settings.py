@@ -12,18 +12,43 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
-from kam.core.env import env_bool, env_int, env_list, env_path, env_str, persistent_secret
+from kam.core.datadir import private_dir
+from kam.core.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_path,
+    env_str,
+    persistent_secret,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Database, keys, static files, uploads, the lake: KAM's user's alone (0700; the `kam`
+# command and kam.wsgi set umask 077). A var/ an older KAM left open is tightened here, once.
 DATA_DIR = env_path("KAM_DATA_DIR", BASE_DIR / "var")
+private_dir(DATA_DIR)
 
+# "production": `kam serve` (and kam.wsgi) refuse to start with an unfit configuration
+# (kam.core.deploy). Unset: production when `kam serve` listens beyond loopback.
+KAM_ENVIRONMENT = env_choice("KAM_ENVIRONMENT", ("development", "production"), "")
 DEBUG = env_bool("KAM_DEBUG", False)
 # HTTPS in front of KAM: secure cookies, HSTS and redirects. On for any real deployment.
 SECURE = env_bool("KAM_SECURE", False)
 
-SECRET_KEY = env_str("KAM_SECRET_KEY", "") or persistent_secret(DATA_DIR / "secret.key", "django")
+_secret_key = env_str("KAM_SECRET_KEY", "")
 # Comma-separated Fernet keys; the first encrypts, all decrypt (see docs/operations.md, key rotation).
-FIELD_KEYS = env_list("KAM_FIELD_KEY", []) or [persistent_secret(DATA_DIR / "field.key", "fernet")]
+_field_keys = env_list("KAM_FIELD_KEY", [])
+# Keys generated into DATA_DIR because their variable is unset (fine for a trial only).
+KAM_GENERATED_KEYS: dict[str, Path] = {}
+if not _secret_key:
+    KAM_GENERATED_KEYS["KAM_SECRET_KEY"] = DATA_DIR / "secret.key"
+    _secret_key = persistent_secret(DATA_DIR / "secret.key", "django")
+if not _field_keys:
+    KAM_GENERATED_KEYS["KAM_FIELD_KEY"] = DATA_DIR / "field.key"
+    _field_keys = [persistent_secret(DATA_DIR / "field.key", "fernet")]
+SECRET_KEY = _secret_key
+FIELD_KEYS = _field_keys
 
 ALLOWED_HOSTS = env_list("KAM_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("KAM_CSRF_TRUSTED_ORIGINS", [])
@@ -149,7 +174,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start without it
+STATIC_ROOT.mkdir(mode=0o700, exist_ok=True)  # WhiteNoise warns on every start without it
 # Front-end packages copied from node_modules by `make static` (git-ignored).
 STATICFILES_DIRS = [BASE_DIR / "kam" / "static"]
 # Serve straight from the apps' static folders until `kam collectstatic` has run.
@@ -217,6 +242,8 @@ TASKS = {"default": {"BACKEND": env_str("KAM_TASK_BACKEND", "django_tasks_db.Dat
 
 # The Parquet lake of waybills (see docs/ledger.md). DuckDB's memory cap and scratch space.
 LAKE_DIR = env_path("KAM_LAKE_DIR", DATA_DIR / "lake")
+if not LAKE_DIR.is_relative_to(DATA_DIR):
+    private_dir(LAKE_DIR)  # a lake of its own (another disk) is as private as var/
 DUCKDB_MEMORY_LIMIT = env_str("KAM_DUCKDB_MEMORY_LIMIT", "4GB")
 DUCKDB_THREADS = env_int("KAM_DUCKDB_THREADS", 0)  # 0: one per CPU core
 # Uploads larger than this are refused before they are read (bytes; 4 GiB).
@@ -225,6 +252,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = (
     2 * 1024**2
 )  # larger uploads go to a temporary file, never into memory
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "uploads")
-Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(mode=0o700, exist_ok=True)
+# Django's storages chmod what they save (collectstatic too) to 0644 unless told otherwise.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 KAM_PRODUCT_NAME = _("Key Account Management")

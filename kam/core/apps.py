@@ -10,6 +10,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        # Registers KAM's production checks with `kam check --deploy`.
+        from kam.core import deploy  # noqa: F401
+
         # The second wall on PostgreSQL (kam.core.rls): its policies after every migrate,
         # its start-up check (kam check, kam serve) and the superuser warning (--deploy).
         from kam.core.rls import check_row_level_security, check_superuser, install_after_migrate

@@ -3,6 +3,7 @@
 import datetime
 import io
 import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -345,7 +346,10 @@ def test_genfieldkey_prints_a_new_fernet_key() -> None:
 
 
 def test_serve_runs_gunicorn_on_the_kam_application() -> None:
-    from kam.wsgi import application
+    umask = os.umask(0o022)
+    from kam.wsgi import application  # sets the owner-only umask (tests/core/test_deploy.py)
+
+    os.umask(umask)  # leave the rest of the test run as it was
 
     server = serve.build_server(host="127.0.0.1", port=8123, workers=3, threads=2, timeout=30)
 

@@ -27,14 +27,7 @@ def _kam(*args: str, extra_env: dict[str, str], tmp_path: Path) -> subprocess.Co
     )  # fmt: skip
 
 
-def test_deploy_check_passes_with_production_settings(tmp_path):
-    result = _kam(
-        "check", "--deploy", "--fail-level", "WARNING",
-        extra_env={"KAM_SECURE": "true", "KAM_SECRET_KEY": "x" * 20 + "-production-secret-key-of-enough-length-1234"},
-        tmp_path=tmp_path,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr + result.stdout
-    assert "no issues" in result.stdout
+# The documented production environment passes `check --deploy`: tests/core/test_deploy.py.
 
 
 def test_deploy_check_fails_without_https_settings(tmp_path):
@@ -60,6 +53,18 @@ def test_an_unreadable_secret_file_is_named(tmp_path, monkeypatch):
     monkeypatch.setenv("KAM_SOMETHING_FILE", str(tmp_path / "missing"))
     with pytest.raises(ImproperlyConfigured, match="KAM_SOMETHING_FILE"):
         env.env_str("KAM_SOMETHING", "default")
+
+
+def test_a_choice_outside_its_list_is_refused_naming_the_choices(monkeypatch):
+    monkeypatch.setenv("KAM_FLAVOUR", "Production")
+    with pytest.raises(
+        ImproperlyConfigured, match="KAM_FLAVOUR='Production' is not one of: a, production"
+    ):
+        env.env_choice("KAM_FLAVOUR", ("a", "production"), "")
+    monkeypatch.setenv("KAM_FLAVOUR", " production ")
+    assert env.env_choice("KAM_FLAVOUR", ("a", "production"), "") == "production"
+    monkeypatch.setenv("KAM_FLAVOUR", "")
+    assert env.env_choice("KAM_FLAVOUR", ("a", "production"), "a") == "a"
 
 
 def test_a_bad_integer_is_refused(monkeypatch):

@@ -1,11 +1,39 @@
-"""``kam serve``: KAM's WSGI application under gunicorn, the documented production start."""
+"""``kam serve``: KAM's WSGI application under gunicorn, the documented production start.
+
+In production (``KAM_ENVIRONMENT=production``, or unset and listening beyond loopback) it
+refuses to start, naming every problem at once, unless the configuration is fit
+(:mod:`kam.core.deploy`). Its responses carry no ``Server`` header.
+"""
 
 import subprocess
 import sys
 from typing import Any
 
+import gunicorn.http.wsgi
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 from gunicorn.app.base import BaseApplication
+
+from kam.core import deploy
+from kam.core.datadir import OWNER_ONLY_UMASK
+
+_original_default_headers = gunicorn.http.wsgi.Response.default_headers
+
+
+def _default_headers_without_server(self: gunicorn.http.wsgi.Response) -> list[str]:
+    return [
+        line for line in _original_default_headers(self) if not line.lower().startswith("server:")
+    ]
+
+
+def drop_server_header() -> None:
+    """Stop gunicorn from naming itself in a ``Server`` header on every response.
+
+    gunicorn has no setting for it (benoitc/gunicorn#825); the header helps nobody but a
+    scanner choosing what to try. Django and WhiteNoise send none of their own.
+    """
+    gunicorn.http.wsgi.Response.default_headers = _default_headers_without_server
 
 
 class KamServer(BaseApplication):
@@ -18,6 +46,7 @@ class KamServer(BaseApplication):
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        drop_server_header()  # before the workers fork: they inherit it
 
     def load(self) -> Any:
         from kam.wsgi import application
@@ -40,6 +69,8 @@ def build_server(*, host: str, port: int, workers: int, threads: int, timeout: i
             "threads": threads,
             "timeout": timeout,
             "proc_name": "kam",
+            # gunicorn's own files (worker heartbeats, a unix socket) as private as var/.
+            "umask": OWNER_ONLY_UMASK,
             "accesslog": "-",
             "errorlog": "-",
             # Import Django once before forking: a broken configuration fails at start.
@@ -74,6 +105,7 @@ class Command(BaseCommand):
             raise CommandError(f"--port must be between 1 and 65535, not {port}.")
         if workers < 1 or threads < 1:
             raise CommandError("--workers and --threads must be at least 1.")
+        self.refuse_unfit_production(options["host"])
         self.check_migrations()
         server = build_server(
             host=options["host"],
@@ -98,3 +130,20 @@ class Command(BaseCommand):
                     worker.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     worker.kill()
+
+    def refuse_unfit_production(self, host: str) -> None:
+        """In production, stop before gunicorn starts when anything is unfit, naming it all."""
+        environment = settings.KAM_ENVIRONMENT
+        if deploy.in_production(environment, host):
+            problems = deploy.production_problems()
+            if problems:
+                reason = deploy.production_reason(environment, host)
+                raise CommandError(deploy.refusal(problems, reason=reason))
+        elif not deploy.is_loopback(host):
+            self.stderr.write(
+                _(
+                    "KAM_ENVIRONMENT=development: serving on %(host)s without the production "
+                    "checks. Only for a trial on a trusted network."
+                )
+                % {"host": host}
+            )
