@@ -6,17 +6,19 @@ it. This module makes a view that forgets it read nothing foreign anyway, on Pos
 * Every table whose rows belong to an account carries a policy (:func:`scoped_tables`
   finds them from the models: a foreign key to ``accounts.Account``, or to a model that has
   one, and the simple-history tables of those). The policies apply to one NOLOGIN role
-  (``settings.RLS_ROLE``, ``kam_scoped``) and read two per-transaction settings:
-  ``kam.scope`` (``all``, ``team`` or ``none``) and ``kam.user_id``. Unset means nothing.
-* :class:`RowLevelSecurityMiddleware` runs each web request in one transaction that has
-  switched to that role (``set_config('role', ..., true)`` = ``SET LOCAL ROLE``) with the
-  scope of ``request.user``; :func:`scope_to` narrows it once a request authenticates
-  otherwise (an API token, a calendar feed's token).
+  (``settings.RLS_ROLE``, ``kam_scoped``): a row is visible when its account's team has
+  the user named by the per-transaction setting ``kam.user_id``. Unset means nothing.
+* :class:`RowLevelSecurityMiddleware` runs each web request in one transaction. For a
+  manager or service rep it switches to that role (``set_config('role', ..., true)`` is
+  ``SET LOCAL ROLE``) and names the user; for an administrator or an anonymous request it
+  switches to the role with no user; roles that see every account stay on the login
+  role. :func:`scope_to` re-scopes a request that authenticates later (an API token, a
+  calendar feed's secret link).
 * The login role, which owns the tables and runs migrations, is the bypass: background
-  jobs, management commands and the admin site run as it. Inside a scoped request the
-  bypass is explicit: :func:`bypass` (a context manager), :func:`unscoped` (a view
-  decorator, for public pages whose secret link is the credential), the admin site, and
-  jobs that the immediate task backend runs inside the request.
+  jobs and management commands run as it. Inside a scoped request the bypass is
+  explicit: :func:`bypass` (a context manager), :func:`unscoped` (a view decorator, for
+  public pages whose secret link is the credential), the admin site, and jobs that the
+  immediate task backend runs inside the request.
 * :func:`install` (after every ``kam migrate``) creates or checks the role, grants it the
   tables, and (re)creates the policies; :func:`check_row_level_security` makes ``kam
   check`` and ``kam serve`` fail when the role is missing or would not be held by them.
@@ -33,8 +35,8 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -72,13 +74,13 @@ LOOKUPS: dict[str, tuple[str, str, str]] = {
 }
 
 POLICY = "kam_account_scope"
-SCOPE_SETTING = "kam.scope"
 USER_SETTING = "kam.user_id"
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 class Scope(StrEnum):
-    """What a scoped transaction may read: every account, the user's teams', or nothing."""
+    """What a request may read: every account (as the login role), the user's teams'
+    (under the policies), or nothing (under the policies, with no user)."""
 
     ALL = "all"
     TEAM = "team"
@@ -212,15 +214,14 @@ def _q(name: str) -> str:
 def policy_sql(table: ScopedTable) -> str:
     """The USING / WITH CHECK expression of one table's policy.
 
-    ``all`` short-circuits before any subquery. A direct path compares with the team's
-    accounts (an uncorrelated subquery: one hashed lookup per statement); an indirect one
-    asks whether the parent row is visible, by its key (an index probe per row under the
-    parent's own policy), so a statement that reads a few child rows never scans the
-    parents. Unset settings give NULL or '' and so nothing.
+    A direct path compares with the user's team accounts (an uncorrelated subquery: one
+    hashed lookup per statement); an indirect one asks whether the parent row is visible,
+    by its key (an index probe per row, under the parent's own policy), so a statement
+    that reads a few child rows never scans the parents. The setting is read once per
+    statement (an InitPlan), not per row. Unset or empty, it matches no team: nothing.
     """
     team_table = apps.get_model(TEAM_MODEL)._meta.db_table
-    scope = f"current_setting('{SCOPE_SETTING}', true)"
-    user = f"NULLIF(current_setting('{USER_SETTING}', true), '')::bigint"
+    user = f"(SELECT NULLIF(current_setting('{USER_SETTING}', true), '')::bigint)"
     # Identifiers from the models' metadata, quoted; no value from outside.
     team = f"SELECT account_id FROM {_q(team_table)} WHERE user_id = {user}"  # noqa: S608
     arms = []
@@ -232,7 +233,7 @@ def policy_sql(table: ScopedTable) -> str:
                 f"EXISTS (SELECT 1 FROM {_q(p.target)} parent "  # noqa: S608 - idem
                 f"WHERE parent.{_q(p.target_column)} = {_q(table.table)}.{_q(p.column)})"
             )
-    return f"{scope} = 'all' OR ({scope} = 'team' AND ({' OR '.join(arms)}))"
+    return " OR ".join(arms)
 
 
 @dataclass
@@ -364,17 +365,21 @@ def install_after_migrate(sender: Any, using: str = DEFAULT_DB_ALIAS, **kwargs: 
 
 @dataclass(frozen=True)
 class _Settings:
-    role: str  # a role name, or "none" for the login role
-    scope: str
+    """What is written: the role ("none" is the login role), the user, and JIT (off under
+    the policies: their per-row subqueries make the planner's cost estimates large enough
+    to trigger JIT compilation that takes longer than the query)."""
+
+    role: str
     user_id: str
+    jit: str
 
 
 @dataclass
 class _Frame:
-    outer: _Settings  # the login role's settings, from before the first scope began
-    now: _Settings  # what is in force
+    now: _Settings | None  # None: the login role, as the connection had it
     owns_transaction: bool  # the frame opened the transaction (and may roll it back)
-    saved: list[_Settings] = field(default_factory=list)  # under a job or a bypass
+    outer: _Settings | None = None  # what was in force before the frame's first write
+    saved: list[_Settings | None] = field(default_factory=list)  # under a job or bypass
 
 
 _local = threading.local()
@@ -386,7 +391,7 @@ def _frames() -> list[_Frame]:
 
 
 def active(using: str = DEFAULT_DB_ALIAS) -> bool:
-    """Whether the current code runs inside a scoped transaction (the wall is up)."""
+    """Whether the current code runs inside a request's (or :func:`scoped`'s) transaction."""
     return using == DEFAULT_DB_ALIAS and bool(_frames())
 
 
@@ -401,62 +406,74 @@ def _write(connection: BaseDatabaseWrapper, values: _Settings) -> _Settings:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT current_setting('role'), coalesce(current_setting(%s, true), ''), "
-            "coalesce(current_setting(%s, true), ''), set_config('role', %s, true), "
-            "set_config(%s, %s, true), set_config(%s, %s, true)",
-            [SCOPE_SETTING, USER_SETTING, values.role,
-             SCOPE_SETTING, values.scope, USER_SETTING, values.user_id],
-        )  # fmt: skip
-        role, scope, user_id, *_ = cursor.fetchone()
-    return _Settings(role, scope, user_id)
+            "current_setting('jit'), set_config('role', %s, true), "
+            "set_config(%s, %s, true), set_config('jit', %s, true)",
+            [USER_SETTING, values.role, USER_SETTING, values.user_id, values.jit],
+        )
+        role, user_id, jit, *_ = cursor.fetchone()
+    return _Settings(role, user_id, jit)
 
 
-def _settings_for(user: object) -> _Settings:
+def _settings_for(user: object) -> _Settings | None:
+    """None for the roles that see every account: nothing is foreign to them, so they
+    run as the login role and the planner sees their queries without any policy."""
     scope = scope_for(user)
-    user_id = str(getattr(user, "pk", "") or "") if scope is not Scope.NONE else ""
-    return _Settings(role_name(), scope.value, user_id)
+    if scope is Scope.ALL:
+        return None
+    user_id = str(getattr(user, "pk", "")) if scope is Scope.TEAM else ""
+    return _Settings(role_name(), user_id, "off")
 
 
-def _restore(connection: BaseDatabaseWrapper, values: _Settings, failed: bool) -> None:
-    if connection.needs_rollback:
-        return  # the enclosing block rolls back, and with it what was set inside
+def _login() -> _Settings | None:
+    """The login role's settings, as read before the first write; None if nothing was
+    written (then they are still in force)."""
+    return next((f.outer for f in _frames() if f.outer is not None), None)
+
+
+def _set(frame: _Frame, values: _Settings | None, *, failed: bool = False) -> None:
+    """Put ``values`` (None: the login role) in force for ``frame``.
+
+    On an error path (``failed``) the transaction may be aborted; then nothing more can
+    be read in it, so there is nothing to protect, and the original error is the one to
+    report. Where the enclosing block will roll back, that undoes the settings anyway.
+    """
+    frame.now = values
+    connection = connections[DEFAULT_DB_ALIAS]
+    target = values if values is not None else _login()
+    if target is None or connection.needs_rollback:
+        return
     try:
-        _write(connection, values)
+        previous = _write(connection, target)
     except DatabaseError:
-        # On an error path the transaction may be aborted: nothing more can be read in it,
-        # so there is nothing to protect, and the original error is the one to report.
         if not failed:
             raise
+        return
+    if frame.outer is None:
+        frame.outer = previous
 
 
 @contextmanager
-def _applied(values: _Settings, using: str = DEFAULT_DB_ALIAS) -> Iterator[_Frame]:
+def _applied(values: _Settings | None, using: str = DEFAULT_DB_ALIAS) -> Iterator[_Frame]:
     """The block under ``values``, in a transaction.
 
-    Outside a transaction this opens one (and the transaction's end undoes the
-    settings). Inside one (a caller's ``atomic``; every test) the caller owns commit and
-    rollback: the settings are set, and the previous ones written back afterwards.
+    Outside a transaction this opens one, and its end undoes the settings. Inside one (a
+    caller's ``atomic``; every test) the caller owns commit and rollback: the settings are
+    set, and what was in force before is written back afterwards.
     """
     connection = connections[using]
-    if connection.in_atomic_block:
-        outer = _write(connection, values)
-        frame = _Frame(_frames()[0].outer if _frames() else outer, values, False)
+    nested = connection.in_atomic_block
+    with transaction.atomic(using=using) if not nested else nullcontext():
+        frame = _Frame(None, owns_transaction=not nested)
         _frames().append(frame)
         failed = True
         try:
+            _set(frame, values)
             yield frame
             failed = False
         finally:
             _frames().pop()
-            _restore(connection, outer, failed)
-        return
-    with transaction.atomic(using=using):
-        outer = _write(connection, values)
-        frame = _Frame(_frames()[0].outer if _frames() else outer, values, True)
-        _frames().append(frame)
-        try:
-            yield frame
-        finally:
-            _frames().pop()
+            if nested and frame.outer is not None:
+                _set(frame, frame.outer, failed=failed)
 
 
 @contextmanager
@@ -474,27 +491,22 @@ def scoped(user: object, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
 
 
 def scope_to(user: object) -> None:
-    """Re-scope the running scoped transaction to ``user``: for a request that
-    authenticates after the middleware (an API token, a calendar feed's secret link).
-    A no-op outside one (SQLite, commands, jobs)."""
-    if not active():
-        return
-    frame = _frames()[-1]
-    frame.now = _settings_for(user)
-    _write(connections[DEFAULT_DB_ALIAS], frame.now)
+    """Re-scope the running transaction to ``user``: for a request that authenticates
+    after the middleware (an API token, a calendar feed's secret link). A no-op outside
+    one (SQLite, commands, jobs)."""
+    if active():
+        _set(_frames()[-1], _settings_for(user))
 
 
 def _enter_bypass() -> None:
     frame = _frames()[-1]
     frame.saved.append(frame.now)
-    frame.now = replace(frame.outer, scope="bypass", user_id="")
-    _write(connections[DEFAULT_DB_ALIAS], frame.now)
+    _set(frame, None)
 
 
 def _leave_bypass(failed: bool) -> None:
     frame = _frames()[-1]
-    frame.now = frame.saved.pop()
-    _restore(connections[DEFAULT_DB_ALIAS], frame.now, failed)
+    _set(frame, frame.saved.pop(), failed=failed)
 
 
 @contextmanager
@@ -546,7 +558,9 @@ def _job_finished(sender: Any, **kwargs: Any) -> None:
 # --- the middleware ----------------------------------------------------------------------
 
 
-def _scoped_stream(content: Iterable[bytes], values: _Settings, using: str) -> Iterator[bytes]:
+def _scoped_stream(
+    content: Iterable[bytes], values: _Settings | None, using: str
+) -> Iterator[bytes]:
     """A streaming body is read after the middleware has returned: read it inside a
     scoped transaction of its own, under the request's final settings."""
     with _applied(values, using):
@@ -589,8 +603,8 @@ class RowLevelSecurityMiddleware:
         staff = getattr(request.user, "is_staff", False) and access.is_active_user(request.user)
         if getattr(view, "kam_rls_bypass", False) or (admin_site and staff):
             # The admin site shows configuration only, but deleting a user must reach the
-            # rows that name them: it runs as the login role, as the commands do. (Until
-            # the request ends: the frame's settings are undone with it.)
+            # rows that name them: it runs as the login role, as the commands do (until the
+            # request ends, which undoes the frame's settings).
             _enter_bypass()
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
