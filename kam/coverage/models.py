@@ -1,6 +1,7 @@
 """Coverage and visits: the policy (versioned), who covers what, visit plans, visits with
 their reports (走访表), findings and follow-ups."""
 
+import hashlib
 import secrets
 
 from django.conf import settings
@@ -336,16 +337,23 @@ class FollowUp(models.Model):
 
 
 def _feed_token() -> str:
+    """A new feed secret (also the default of the first migration's plain column)."""
     return secrets.token_urlsafe(24)
 
 
+def feed_token_hash(plain: str) -> str:
+    """What is stored of a feed secret: its SHA-256, as of API and survey tokens."""
+    return hashlib.sha256(plain.encode("utf-8")).hexdigest()
+
+
 class FeedToken(models.Model):
-    """The secret in a person's iCalendar feed URL (phones subscribe without a session)."""
+    """The secret in a person's iCalendar feed URL (phones subscribe without a session).
+    Only its hash is stored: the link is shown once, when it is made."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="visit_feed"
     )
-    token = models.CharField(max_length=64, unique=True, default=_feed_token)
+    token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

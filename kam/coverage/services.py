@@ -31,6 +31,8 @@ from .models import (
     Visit,
     VisitPlan,
     VisitReport,
+    _feed_token,
+    feed_token_hash,
 )
 
 # --- who may do what -----------------------------------------------------------------------
@@ -576,9 +578,17 @@ def escalate_overdue(*, today: datetime.date | None = None, email: bool = True) 
 # --- the iCalendar feed -----------------------------------------------------------------------
 
 
-def feed_token_for(user: User, *, renew: bool = False) -> FeedToken:
-    token, created = FeedToken.objects.get_or_create(user=user)
-    if renew and not created:
-        token.delete()
-        token = FeedToken.objects.create(user=user)
-    return token
+@transaction.atomic
+def feed_token_renew(*, user: User) -> tuple[FeedToken, str]:
+    """Make the user's calendar link (anew: an earlier link stops working at once). The
+    secret is returned this once; only its hash is kept, as for API and survey tokens."""
+    FeedToken.objects.filter(user=user).delete()
+    plain = _feed_token()
+    return FeedToken.objects.create(user=user, token_hash=feed_token_hash(plain)), plain
+
+
+def feed_user(plain: str) -> User | None:
+    """The active user whose calendar link carries ``plain``, or ``None``."""
+    feed = FeedToken.objects.select_related("user").filter(token_hash=feed_token_hash(plain))
+    found = feed.first()
+    return found.user if found is not None and found.user.is_active else None

@@ -14,11 +14,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from kam.accounts.models import Account
 from kam.accounts.selectors import account_get_for
-from kam.core import access, panels
+from kam.core import access, panels, rls
 from kam.core.calendar import working_calendar
 from kam.core.errors import ApplicationError
 from kam.core.exports import csv_response
@@ -191,14 +192,15 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
                          "outside": not start <= day < end})  # fmt: skip
             day += datetime.timedelta(days=1)
         weeks.append(week)
-    feed = None
-    if person is not None and person.pk == user.pk:
-        token = services.feed_token_for(user)
-        feed = request.build_absolute_uri(reverse("coverage:ical", args=[token.token]))
+    # One's own calendar offers the phone link: its date when there is one (the link itself
+    # was shown once, when made; only its hash is kept).
+    own = person is not None and person.pk == user.pk
+    feed = FeedToken.objects.filter(user=user).first() if own else None
     return render(request, "coverage/calendar.html", {
         "weeks": weeks, "view": view, "start": start, "end": end - datetime.timedelta(days=1),
         "prev": prev, "next": nxt, "person": person, "people": people, "everyone": everyone,
-        "person_param": person_param or (str(person.pk) if person else "all"), "feed": feed,
+        "person_param": person_param or (str(person.pk) if person else "all"), "own": own,
+        "feed": feed,
         "today": timezone.localdate(), "nav": "coverage", "may_move": True,
     })  # fmt: skip
 
@@ -243,21 +245,30 @@ def visit_move(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def ical_feed(request: HttpRequest, token: str) -> HttpResponse:
     """A person's visits as iCalendar; the secret token in the URL is the authentication."""
-    feed = FeedToken.objects.select_related("user").filter(token=token).first()
-    if feed is None or not feed.user.is_active:
+    user = services.feed_user(token)
+    if user is None:
         raise Http404
-    body = ical.feed(feed.user, today=timezone.localdate())
+    rls.scope_to(user)  # the link authenticated the request after the middleware scoped it
+    body = ical.feed(user, today=timezone.localdate())
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="kam-visits.ics"'
     return response
 
 
+@never_cache
 @login_required
 @require_POST
 def ical_renew(request: HttpRequest) -> HttpResponse:
-    services.feed_token_for(request.user, renew=True)
-    messages.success(request, _("A new calendar link was made; the old one no longer works."))
-    return redirect(reverse("coverage:calendar") + f"?person={request.user.pk}")
+    """Make the calendar link and show it, this once: only its hash is kept, so the answer
+    to this POST is the only place the link appears (no redirect that would need it)."""
+    if not access.sees_customer_data(request.user):
+        raise Http404
+    had_one = FeedToken.objects.filter(user=request.user).exists()
+    _feed, plain = services.feed_token_renew(user=request.user)
+    return render(request, "coverage/ical_link.html", {
+        "link": request.build_absolute_uri(reverse("coverage:ical", args=[plain])),
+        "replaced": had_one, "nav": "coverage",
+    })  # fmt: skip
 
 
 # --- visit reports ----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from icalendar import Calendar
 from kam.accounts.models import Account, Contact
 from kam.core.models import User
 from kam.coverage import services
-from kam.coverage.models import FeedToken, FollowUp, Visit, VisitReport
+from kam.coverage.models import FollowUp, Visit, VisitReport
 from tests.conftest import CSRF_SECRET
 
 pytestmark = pytest.mark.django_db
@@ -177,8 +177,7 @@ def test_calendar_week_and_month_and_moving(visit: Visit, owner: User, departmen
 
 
 def test_ical_feed_without_a_session(visit: Visit, owner: User) -> None:
-    client_for(owner).get("/coverage/calendar/")
-    token = FeedToken.objects.get(user=owner).token
+    _feed, token = services.feed_token_renew(user=owner)
     response = Client().get(f"/coverage/ical/{token}.ics")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
     cal = Calendar.from_ical(response.content)
@@ -189,7 +188,7 @@ def test_ical_feed_without_a_session(visit: Visit, owner: User) -> None:
 
 
 def test_renewing_the_link_kills_the_old_one(owner: User) -> None:
-    old = services.feed_token_for(owner).token
+    _feed, old = services.feed_token_renew(user=owner)
     post(client_for(owner), "/coverage/calendar/renew-link/", {})
     assert Client().get(f"/coverage/ical/{old}.ics").status_code == 404
 
