@@ -199,7 +199,7 @@ def test_check_deploy_reports_no_issue_under_the_documented_environment(tmp_path
 
 
 def test_check_deploy_names_kam_s_own_problems_with_the_trial_defaults(tmp_path: Path) -> None:
-    result = kam("check", "--deploy", env=clean_environment(tmp_path, {"LANGUAGE": "en"}))
+    result = kam("check", "--deploy", env=clean_environment(tmp_path))
 
     for problem in ("kam.W002", "kam.W006", "kam.W007"):  # base URL, two generated keys
         assert problem in result.stderr
