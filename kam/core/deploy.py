@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 
 from kam.core.datadir import OWNER_ONLY_UMASK
 
+#: The values of ``KAM_ENVIRONMENT``; unset means "decided by the address ``kam serve``
+#: listens on" (:func:`in_production`).
 PRODUCTION = "production"
 DEVELOPMENT = "development"
-#: Values of ``KAM_ENVIRONMENT``; unset means "decided by the address ``kam serve`` listens on".
-ENVIRONMENTS = (DEVELOPMENT, PRODUCTION)
 
 
 @dataclass(frozen=True)
