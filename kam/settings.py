@@ -5,11 +5,13 @@ A value that cannot be parsed stops start-up with a message naming the variable
 ``KAM_FIELD_KEY_FILE``, ``KAM_DATABASE_URL_FILE``.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from kam.core.datadir import private_dir
@@ -54,7 +56,7 @@ ALLOWED_HOSTS = env_list("KAM_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"
 CSRF_TRUSTED_ORIGINS = env_list("KAM_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "kam.core.adminapp.KamAdminConfig",  # django.contrib.admin behind the second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -66,6 +68,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "django_tasks",
     "django_tasks_db",
@@ -80,11 +85,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kam.core.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "kam.core.middleware.TwoFactorMiddleware",
+    "kam.core.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -156,14 +165,57 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lockout: after KAM_LOGIN_FAILURE_LIMIT failures a username is locked for KAM_LOGIN_LOCKOUT_MINUTES.
-AXES_FAILURE_LIMIT = env_int("KAM_LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("KAM_LOGIN_LOCKOUT_MINUTES", 30))
-# Lock a user name after repeated failures from anywhere, and an address that tries many names.
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
+# --- Logins (docs/operations.md, "Logins") ---------------------------------------------------
+# The client address: REMOTE_ADDR, unless a reverse proxy in front of KAM sets this header
+# (e.g. X-Forwarded-For); then the entry written by the outermost of KAM_TRUSTED_PROXY_COUNT
+# proxies (the N-th from the right). Never set the header without such a proxy: clients
+# could then claim any address. See kam.core.clients.
+KAM_TRUSTED_PROXY_HEADER = env_str("KAM_TRUSTED_PROXY_HEADER", "").strip()
+if KAM_TRUSTED_PROXY_HEADER and not re.fullmatch(r"[A-Za-z0-9-]+", KAM_TRUSTED_PROXY_HEADER):
+    raise ImproperlyConfigured(
+        f"KAM_TRUSTED_PROXY_HEADER={KAM_TRUSTED_PROXY_HEADER!r} is not a header name "
+        "(letters, digits and dashes, e.g. X-Forwarded-For)"
+    )
+
+
+def _at_least_one(name: str, default: int) -> int:
+    value = env_int(name, default)
+    if value < 1:
+        raise ImproperlyConfigured(f"{name}={value} must be 1 or more")
+    return value
+
+
+KAM_TRUSTED_PROXY_COUNT = _at_least_one("KAM_TRUSTED_PROXY_COUNT", 1)
+# Lockout (kam.core.lockout): failed passwords and second-factor codes within
+# KAM_LOGIN_LOCKOUT_MINUTES, counted three ways, each with its own limit. The address-only
+# limit is high because everyone behind one proxy or office NAT shares an address.
+KAM_LOGIN_FAILURE_LIMIT = _at_least_one("KAM_LOGIN_FAILURE_LIMIT", 5)  # user name + address
+KAM_LOGIN_USERNAME_FAILURE_LIMIT = _at_least_one("KAM_LOGIN_USERNAME_FAILURE_LIMIT", 10)
+KAM_LOGIN_ADDRESS_FAILURE_LIMIT = _at_least_one("KAM_LOGIN_ADDRESS_FAILURE_LIMIT", 50)
+AXES_HANDLER = "kam.core.lockout.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
+AXES_FAILURE_LIMIT = KAM_LOGIN_FAILURE_LIMIT  # the handler applies each rule's own limit
+AXES_COOLOFF_TIME = timedelta(minutes=_at_least_one("KAM_LOGIN_LOCKOUT_MINUTES", 30))
+AXES_CLIENT_IP_CALLABLE = "kam.core.clients.client_address"
+AXES_LOCKOUT_CALLABLE = "kam.core.lockout.lockout_response"
+# Failures during a lockout do not extend it; counters reset only when a login is complete
+# (after the second factor), so a stolen password cannot buy fresh guesses at the code.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False
+AXES_SENSITIVE_PARAMETERS = ["code", "otp_token"]
 AXES_VERBOSE = False
+
+# Two-factor authentication (kam.core.twofactor): required for these roles, optional for
+# the others. Bearer tokens are for programs and are not asked for a second factor.
+KAM_TWO_FACTOR_ROLES = env_list("KAM_TWO_FACTOR_ROLES", ["director", "admin", "department"])
+_ROLES = {"director", "department", "manager", "service", "analyst", "admin"}  # core.models.Role
+if not set(KAM_TWO_FACTOR_ROLES) <= _ROLES:
+    raise ImproperlyConfigured(
+        f"KAM_TWO_FACTOR_ROLES names unknown roles: {', '.join(sorted(set(KAM_TWO_FACTOR_ROLES) - _ROLES))} "
+        f"(roles: {', '.join(sorted(_ROLES))})"
+    )
+OTP_TOTP_ISSUER = env_str("KAM_TWO_FACTOR_ISSUER", "KAM")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin site never shows TOTP keys or codes
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

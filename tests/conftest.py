@@ -23,9 +23,12 @@ import factory.random
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import settings as hypothesis_settings
 
 from kam.accounts.models import Account, Contact, Stage, TeamRole
+from kam.core import twofactor
 from kam.core.models import Role, User
 from kam.core.services import token_create
 from tests.factories import (
@@ -75,17 +78,63 @@ def _seeded_factories() -> None:
     factory.random.reseed_random("kam-tests")
 
 
+@pytest.fixture(autouse=True)
+def _force_login_gives_second_factor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Client.force_login`` means "logged in, nothing owed", as it skips the password.
+
+    Roles that must use two-factor authentication (and users who set it up) get a confirmed
+    authenticator if they have none, and the session is marked verified the way django-otp
+    does (the device's id in the session), so the suite's personas reach every page. The
+    requirement itself is tested through the real pages (tests/core/test_two_factor*.py),
+    which log in with :func:`force_login_password_only` or the login form.
+    """
+    original = Client.force_login
+
+    def force_login(self: Client, user: Any, backend: str | None = None) -> None:
+        original(self, user, backend)
+        if twofactor.asks_second_factor(user):
+            device = twofactor.authenticator(user) or TOTPDevice.objects.create(
+                user=user, name=twofactor.TOTP_NAME, confirmed=True
+            )
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+    monkeypatch.setattr(Client, "force_login_password_only", original, raising=False)
+
+
+def with_authenticator(user: User) -> User:
+    """The user with a confirmed authenticator app, as the personas whose role requires one
+    have (made here rather than at their first ``force_login``, which would otherwise cost
+    one query more than the next and upset query-count tests)."""
+    TOTPDevice.objects.create(user=user, name=twofactor.TOTP_NAME, confirmed=True)
+    return user
+
+
+def force_login_password_only(client: Client, user: Any) -> None:
+    """Logged in with the password alone: the state between the password and the code."""
+    client.force_login_password_only(user)  # type: ignore[attr-defined]
+    session = client.session
+    session[twofactor.PENDING_KEY] = True
+    session.save()
+
+
 # --- personas -----------------------------------------------------------------------------
 
 
 @pytest.fixture
 def director(db: None) -> User:
-    return UserFactory(username="director", display_name="王总监", role=Role.DIRECTOR)
+    return with_authenticator(
+        UserFactory(username="director", display_name="王总监", role=Role.DIRECTOR)
+    )
 
 
 @pytest.fixture
 def department(db: None) -> User:
-    return UserFactory(username="department", display_name="大客户部李", role=Role.DEPARTMENT)
+    return with_authenticator(
+        UserFactory(username="department", display_name="大客户部李", role=Role.DEPARTMENT)
+    )
 
 
 @pytest.fixture
@@ -110,7 +159,9 @@ def analyst(db: None) -> User:
 
 @pytest.fixture
 def admin(db: None) -> User:
-    return UserFactory(username="sysadmin", role=Role.ADMIN, is_staff=True, is_superuser=True)
+    return with_authenticator(
+        UserFactory(username="sysadmin", role=Role.ADMIN, is_staff=True, is_superuser=True)
+    )
 
 
 @pytest.fixture

@@ -62,3 +62,14 @@ def may_import(user: User) -> bool:
 def sees_ledger(user: User) -> bool:
     """Import history and figures of billing codes not yet linked to an account."""
     return user.role in ALL_ACCOUNTS
+
+
+def may_unlock_logins(user: User) -> bool:
+    """See the login lockouts and lift them (the director too: a locked-out company cannot
+    wait for the administrator)."""
+    return user.role in {Role.ADMIN, Role.DIRECTOR}
+
+
+def may_manage_logins(user: User) -> bool:
+    """See any user's sessions and second factor, end them, reset a lost authenticator."""
+    return user.role == Role.ADMIN

@@ -13,7 +13,7 @@ from ninja.security import HttpBearer, SessionAuth
 from pydantic import AfterValidator, BaseModel, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from kam.core import rls
+from kam.core import rls, twofactor
 from kam.core.errors import ApplicationError
 from kam.core.models import User
 from kam.core.services import token_authenticate
@@ -105,6 +105,16 @@ class SessionCsrfAuth(SessionAuth):
             return super()._get_key(request)
         except HttpError:
             raise HttpError(403, _("CSRF check failed: reload the page and try again.")) from None
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        # A session that logged in with the password but still owes its second factor
+        # is not a login for the API either (bearer tokens, tried first, are unaffected).
+        user = super().authenticate(request, key)
+        if user and twofactor.needs_verification(request):
+            raise HttpError(
+                401, _("Finish logging in with your two-factor code in the browser first.")
+            )
+        return user
 
 
 class FieldError(Schema):

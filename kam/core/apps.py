@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.core import checks
 from django.db.models.signals import post_migrate
@@ -20,3 +22,24 @@ class CoreConfig(AppConfig):
         post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="kam-rls")
         checks.register(check_row_level_security)
         checks.register(check_superuser, checks.Tags.security, deploy=True)
+
+        # Every login lists its session and every logout removes it, whichever view or
+        # test helper logged in (Django's own update_last_login hooks in the same way).
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
+
+        user_logged_in.connect(_session_listed, dispatch_uid="kam.core.session_listed")
+        user_logged_out.connect(_session_removed, dispatch_uid="kam.core.session_removed")
+
+
+def _session_listed(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    from kam.core.usersessions import session_record_login
+
+    if request is not None and hasattr(request, "session"):
+        session_record_login(request=request, user=user)
+
+
+def _session_removed(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    from kam.core.usersessions import session_forget
+
+    if request is not None and hasattr(request, "session"):
+        session_forget(request.session.session_key)

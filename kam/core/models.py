@@ -83,6 +83,9 @@ class AccessLog(models.Model):
     account_id = models.BigIntegerField(_("account id"), null=True, db_index=True)
     fields = models.JSONField(_("fields"), default=list)
     path = models.CharField(_("path"), max_length=300, blank=True)
+    # Where the request came from (kam.core.requestcontext); empty on the command line.
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("personal data access")
@@ -166,3 +169,69 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class UserSession(models.Model):
+    """A signed-in browser session, so that its user (or an administrator) can see and end it.
+
+    Written at login and removed at logout (:mod:`kam.core.usersessions`); the session data
+    itself stays in Django's session store, keyed by ``session_key``. Ending a session
+    deletes it from the store, so its next request is logged out."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="login_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("signed in"))
+    last_active_at = models.DateTimeField(_("last active"))
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        ordering = ["-last_active_at", "-id"]
+        indexes = [models.Index(fields=["user", "expires_at"], name="usersession_user_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SecurityEvent(models.Model):
+    """Append-only: changes to how someone logs in (second factor, sessions, lockouts)."""
+
+    class Kind(models.TextChoices):
+        TWO_FACTOR_ENABLED = "2fa_enabled", _("Two-factor authentication set up")
+        TWO_FACTOR_REMOVED = "2fa_removed", _("Two-factor authentication turned off")
+        TWO_FACTOR_RESET = "2fa_reset", _("Two-factor authentication reset by an administrator")
+        RECOVERY_CODES = "recovery_codes", _("New recovery codes")
+        RECOVERY_CODE_USED = "recovery_code_used", _("Logged in with a recovery code")
+        SESSION_ENDED = "session_ended", _("Session ended")
+        UNLOCKED = "unlocked", _("Lockout lifted")
+
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        User, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    actor_name = models.CharField(_("by"), max_length=150, blank=True)
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="security_events",
+    )
+    username = models.CharField(_("user name"), max_length=150, blank=True)
+    kind = models.CharField(_("event"), max_length=30, choices=Kind.choices)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.kind}"

@@ -14,7 +14,7 @@ from django.db.models import Field, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kam.core import crypto
+from kam.core import crypto, requestcontext
 from kam.core.errors import ApplicationError
 from kam.core.fields import EncryptedDateField, EncryptedTextField
 from kam.core.models import AccessLog, ApiToken, Role, User
@@ -100,7 +100,12 @@ def access_log_record(
 ) -> int:
     """Write one access-log row per subject ``(id, label, account_id)``; returns the count.
 
-    ``user=None`` is the system (a scheduled job such as the retention rule)."""
+    ``user=None`` is the system (a scheduled job such as the retention rule). The client
+    address and user agent come from the request being answered (:mod:`kam.core.requestcontext`),
+    and so does the path unless given; outside a request they stay empty."""
+    context = requestcontext.current()
+    if not path and context is not None:
+        path = context.path
     rows = [
         AccessLog(
             user=user,
@@ -113,6 +118,8 @@ def access_log_record(
             account_id=account_id,
             fields=sorted(fields),
             path=path[:300],
+            client_address=context.client_address if context else None,
+            user_agent=context.user_agent if context else "",
         )
         for subject_id, label, account_id in subjects
     ]
