@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
 
-from kam.core import access, creditcode
+from kam.core import access, creditcode, rls
 from kam.core.errors import ApplicationError, ConflictError, PermissionDeniedError
 from kam.core.models import AccessLog, User
 from kam.core.services import access_log_record
@@ -183,7 +183,11 @@ def account_delete(*, by: User, account: Account) -> None:
 def billing_code_add(*, by: User, account: Account, code: str, note: str = "") -> BillingCode:
     _require(account_access(by, account.pk).can_edit)
     code = code.strip().upper()
-    existing = BillingCode.objects.filter(code=code).select_related("account").first()
+    # Codes are unique across the archive, so look across it: on PostgreSQL past the
+    # row-level policies, which hide another team's code (the insert would then fail).
+    # billing_code_taken names the account only if the user sees it.
+    with rls.bypass():
+        existing = BillingCode.objects.filter(code=code).select_related("account").first()
     if existing is not None:
         raise ValidationError(
             {"code": billing_code_taken(by=by, code=code, owner=existing.account)}
