@@ -46,11 +46,11 @@ from django.core import checks
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import ForeignKey, Model
-from django.dispatch import receiver
 from django.http import FileResponse, HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django_tasks.signals import task_finished, task_started
 
 from kam.core import access
+from kam.core.models import User
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +89,9 @@ class Scope(StrEnum):
 
 def scope_for(user: object) -> Scope:
     """The wall's view of ``account_list_for``: the same role facts, as a setting."""
-    if not access.is_active_user(user) or not access.sees_customer_data(user):  # type: ignore[arg-type]
+    if not isinstance(user, User) or not user.is_active or not access.sees_customer_data(user):
         return Scope.NONE
-    return Scope.ALL if access.sees_all_accounts(user) else Scope.TEAM  # type: ignore[arg-type]
+    return Scope.ALL if access.sees_all_accounts(user) else Scope.TEAM
 
 
 def role_name() -> str:
@@ -100,7 +100,7 @@ def role_name() -> str:
 
 def enabled(using: str = DEFAULT_DB_ALIAS) -> bool:
     """The wall exists on PostgreSQL only."""
-    return connections[using].vendor == "postgresql"
+    return bool(connections[using].vendor == "postgresql")
 
 
 # --- which tables ------------------------------------------------------------------------
@@ -135,7 +135,7 @@ def _direct_paths(model: type[Model], account: type[Model]) -> list[Path]:
     paths = []
     if model is account or _history_of(model) is account:
         # The account's own id (a history row keeps it in ``id``, without a foreign key).
-        paths.append(Path(account._meta.pk.column))  # type: ignore[union-attr]
+        paths.append(Path(account._meta.pk.column))
     paths.extend(
         Path(f.column)
         for f in model._meta.concrete_fields
@@ -539,7 +539,6 @@ def unscoped(view: _View) -> _View:
     return view
 
 
-@receiver(task_started)
 def _job_started(sender: Any, **kwargs: Any) -> None:
     """Jobs run under the bypass: one that the immediate backend runs inside a request
     (the tests; ``KAM_TASK_BACKEND`` set to it) as much as one in ``kam worker``."""
@@ -547,12 +546,15 @@ def _job_started(sender: Any, **kwargs: Any) -> None:
         _enter_bypass()
 
 
-@receiver(task_finished)
 def _job_finished(sender: Any, **kwargs: Any) -> None:
     # Raises if the job left the transaction broken: the request fails rather than going
     # on as the login role.
     if active() and _frames()[-1].saved:
         _leave_bypass(failed=False)
+
+
+task_started.connect(_job_started, dispatch_uid="kam-rls-job-started")
+task_finished.connect(_job_finished, dispatch_uid="kam-rls-job-finished")
 
 
 # --- the middleware ----------------------------------------------------------------------
