@@ -7,6 +7,7 @@ session (with CSRF). Every error has one shape: ``{"detail": ..., "errors": [...
 from ninja import NinjaAPI
 
 from kam.accounts.api import router as accounts_router
+from kam.accounts.privacy.api import router as privacy_router
 from kam.core.api import BearerTokenAuth, SessionCsrfAuth, install_error_handlers
 from kam.core.api import router as core_router
 from kam.coverage.api import router as coverage_router
@@ -26,6 +27,7 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/v1/", core_router)
 api.add_router("/v1/", accounts_router)
+api.add_router("/v1/", privacy_router)
 api.add_router("/v1/", ledger_router)
 api.add_router("/v1/", segmentation_router)
 api.add_router("/v1/", coverage_router)

@@ -268,6 +268,13 @@ DEFAULT_FROM_EMAIL = env_str("KAM_EMAIL_FROM", "kam@localhost")
 SEGMENT_AFTER_IMPORT = env_bool("KAM_SEGMENT_AFTER_IMPORT", True)
 # Where users reach KAM (https://kam.example.com), for links in e-mails; empty: paths only.
 KAM_BASE_URL = env_str("KAM_BASE_URL", "")
+# Personal information of contacts with no business for this many years is erased by
+# `kam privacy retention` (kam.accounts.privacy.retention).
+PERSONAL_DATA_RETENTION_YEARS = env_int("KAM_PERSONAL_DATA_RETENTION_YEARS", 3)
+if not 1 <= PERSONAL_DATA_RETENTION_YEARS <= 100:
+    raise ImproperlyConfigured(
+        f"KAM_PERSONAL_DATA_RETENTION_YEARS={PERSONAL_DATA_RETENTION_YEARS} must be 1 to 100"
+    )
 
 SIMPLE_HISTORY_REVERT_DISABLED = True
 

@@ -117,7 +117,6 @@ class ContactFactory(DjangoModelFactory):
     work_duties = "负责全国仓配招标"
     performance = "年度降本目标完成率 92%"
     goals = "三年内把物流成本降到营收的 6%"
-    consent_note = "2026-03-01 书面同意"
 
 
 class ContactTieFactory(DjangoModelFactory):

@@ -498,7 +498,6 @@ class ContactFields(InSchema):
     trust: int | None = Field(None, ge=1, le=5)
     favour: int | None = Field(None, ge=1, le=5)
     last_contacted: date | None = None
-    consent_note: str | None = Field(None, max_length=500)
     phone_mobile: str | None = Field(None, max_length=30)
     phone_office: str | None = Field(None, max_length=30)
     email: str | None = Field(None, max_length=254)
@@ -536,7 +535,6 @@ class ContactOut(Schema):
     trust: int
     favour: int
     last_contacted: date | None
-    consent_note: str
     erased: bool
     phone_mobile: str | None = None
     phone_office: str | None = None
@@ -578,7 +576,7 @@ def _contacts_out(request: HttpRequest, contacts: list[Contact]) -> list[dict[st
             "department": c.department, "reports_to_id": c.reports_to_id,
             "buying_role": c.buying_role, "attitude": c.attitude, "influence": c.influence,
             "closeness": c.closeness, "trust": c.trust, "favour": c.favour,
-            "last_contacted": c.last_contacted, "consent_note": c.consent_note,
+            "last_contacted": c.last_contacted,
             "erased": c.erased_at is not None, "version": c.version,
             "withheld": [f for f in protected if f not in allowed],
         }  # fmt: skip

@@ -31,6 +31,7 @@ from .demo_generator import DemoArchive
 from .models import (
     Account,
     BillingCode,
+    ConsentRecord,
     Contact,
     ContactTie,
     CorporateGroup,
@@ -112,6 +113,7 @@ def load(archive: DemoArchive, progress: Progress) -> dict[str, int]:
         done += len(level)
     _bulk(ContactTie, archive.contact_ties, progress, "ties")
     _bulk(StaffTie, archive.staff_ties, progress, "staff ties")
+    _bulk(ConsentRecord, archive.consent_records, progress, "lawful bases", history=True)
     return {
         "users": len(archive.users),
         "groups": len(groups),
@@ -121,6 +123,7 @@ def load(archive: DemoArchive, progress: Progress) -> dict[str, int]:
         "contacts": len(contacts),
         "contact_ties": len(archive.contact_ties),
         "staff_ties": len(archive.staff_ties),
+        "consent_records": len(archive.consent_records),
     }
 
 
@@ -145,7 +148,10 @@ def demo_wipe(progress: Progress) -> None:
         Account.objects.all().delete,
         lambda: CorporateGroup.objects.update(parent=None),
         CorporateGroup.objects.all().delete,
-        *[m.history.all().delete for m in (Account, Contact, CorporateGroup, TeamMembership)],  # type: ignore[attr-defined]
+        *[
+            m.history.all().delete  # type: ignore[attr-defined]
+            for m in (Account, Contact, CorporateGroup, TeamMembership, ConsentRecord)
+        ],
         demo_users().delete,
     ]
     for i, step in enumerate(steps, start=1):
@@ -172,6 +178,7 @@ def _counts() -> dict[str, int]:
         "contacts": Contact.objects.count(),
         "contact_ties": ContactTie.objects.count(),
         "staff_ties": StaffTie.objects.count(),
+        "consent_records": ConsentRecord.objects.count(),
     }
 
 

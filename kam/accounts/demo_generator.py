@@ -32,11 +32,13 @@ from .models import (
     Attitude,
     BillingCode,
     BuyingRole,
+    ConsentRecord,
     Contact,
     ContactTie,
     CorporateGroup,
     CoverageModel,
     Industry,
+    LawfulBasis,
     ProfitStatus,
     StaffTie,
     Stage,
@@ -105,6 +107,7 @@ class DemoArchive:
     contacts: list[list[Contact]]  # by org-chart depth: managers first
     contact_ties: list[ContactTie]
     staff_ties: list[StaffTie]
+    consent_records: list[ConsentRecord] = field(default_factory=list)
 
 
 @dataclass
@@ -143,6 +146,8 @@ class _Generator:
         self.fake.seed_instance(seed)
         self.n = companies
         self.as_of = as_of
+        self.consents: list[ConsentRecord] = []
+        self.people_made = 0
         known = {i.code: i for i in Industry.objects.filter(code__in=data.INDUSTRIES)}
         if not known:
             raise ApplicationError("No industries found: run `kam migrate` first.")
@@ -264,6 +269,7 @@ class _Generator:
             contacts=levels,
             contact_ties=contact_ties,
             staff_ties=staff_ties,
+            consent_records=self.consents,
         )
 
     def users(self) -> dict[str, User]:
@@ -624,6 +630,8 @@ class _Generator:
             last = self.days_before(120, 540)
         else:
             last = self.days_before(0, 60 if big else 365)
+        consent = self.pick(data.CONSENT)
+        obtained = self.days_before(200, 1500)
         contact = Contact(
             account=c.account,
             name=name,
@@ -637,7 +645,6 @@ class _Generator:
             trust=score(),
             favour=score(),
             last_contacted=last if self.chance(0.9) else None,
-            consent_note=self.pick(data.CONSENT).format(d=self.days_before(200, 1500).isoformat()),
             phone_mobile=self.mobile(),
             phone_office=self.office_phone(c.city) if self.chance(0.6 if full else 0.3) else "",
             email=f"{local}@{domain}" if self.chance(0.85) else "",
@@ -663,6 +670,19 @@ class _Generator:
             if big and self.chance(0.7)
             else "",
         )
+        # Every 40th person has no lawful basis on record, so that the flag shows in the demo
+        # (a counter, not the random generator: the rest of the archive stays as it was).
+        self.people_made += 1
+        if self.people_made % 40:
+            self.consents.append(
+                ConsentRecord(
+                    contact=contact,
+                    basis=LawfulBasis.CONTRACT if "合同" in consent else LawfulBasis.CONSENT,
+                    purpose=data.CONSENT_PURPOSE,
+                    obtained_on=obtained,
+                    evidence=consent.format(d=obtained.isoformat()),
+                )
+            )
         return _Person(contact, c, manager.depth + 1 if manager else 0, dept)
 
     def contact_ties(self, companies: list[_Company]) -> list[ContactTie]:

@@ -156,7 +156,7 @@ class ContactForm(BootstrapMixin, forms.ModelForm):
         model = Contact
         fields = [
             "name", "title", "department", "reports_to", "buying_role", "attitude", "influence",
-            "closeness", "trust", "favour", "last_contacted", "consent_note",
+            "closeness", "trust", "favour", "last_contacted",
             *Contact.DETAIL_FIELDS, *Contact.PERSONAL_FIELDS,
         ]  # fmt: skip
         widgets = {

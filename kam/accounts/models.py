@@ -5,18 +5,21 @@ groups or org charts, valid credit codes and regions) is checked in ``clean()`` 
 enforced by the services, which call ``full_clean()`` before every write.
 """
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from kam.core import creditcode, regions
 from kam.core.fields import BoundedTextField, EncryptedDateField, EncryptedTextField
+from kam.core.models import AccessLog
 
 
 def _localized(zh: str, en: str) -> str:
@@ -408,12 +411,7 @@ class Contact(models.Model):
     trust = models.PositiveSmallIntegerField(_("trust"), default=3, validators=_ONE_TO_FIVE)
     favour = models.PositiveSmallIntegerField(_("favour"), default=3, validators=_ONE_TO_FIVE)
     last_contacted = models.DateField(_("last contacted"), null=True, blank=True)
-    consent_note = models.CharField(
-        _("lawful basis / consent"),
-        max_length=500,
-        blank=True,
-        help_text=_("Why we may keep this person's data, e.g. consent given on 2026-03-01."),
-    )
+    # The lawful basis lives in ConsentRecord (one row per basis and purpose, with history).
     erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -534,3 +532,119 @@ class StaffTie(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.contact}"
+
+
+# --- personal-information rights (PIPL) -------------------------------------------------------
+
+
+class LawfulBasis(models.TextChoices):
+    """The grounds of PIPL Article 13 on which personal information may be processed.
+
+    Item 2 of the article names two grounds (a contract with the person; human-resources
+    management), which are kept apart here.
+    """
+
+    CONSENT = "consent", _("Consent of the person")
+    CONTRACT = "contract", _("Necessary for a contract with the person")
+    HR = "hr", _("Human-resources management")
+    LEGAL_DUTY = "legal_duty", _("Statutory duty or obligation")
+    PUBLIC_HEALTH = "public_health", _("Public health emergency, or protecting life and property")
+    NEWS = "news", _("News reporting or public-opinion supervision in the public interest")
+    MADE_PUBLIC = "made_public", _("Information the person or the law already made public")
+    OTHER_LAW = "other_law", _("Other grounds in laws and administrative regulations")
+
+
+class ConsentRecord(models.Model):
+    """Why we may hold one person's personal information: a lawful basis and its purpose.
+
+    A contact may have several (consent for relationship management, a contract for
+    deliveries...). A record stays when it is withdrawn or ends (``withdrawn_on``); edits
+    and deletions are kept in its history. Who recorded it is the acting user.
+    """
+
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), on_delete=models.CASCADE,
+        related_name="consent_records",
+    )  # fmt: skip
+    basis = models.CharField(_("lawful basis"), max_length=20, choices=LawfulBasis.choices)
+    purpose = models.CharField(
+        _("purpose"), max_length=300,
+        help_text=_("What the information is used for, e.g. maintaining the business relationship."),
+    )  # fmt: skip
+    obtained_on = models.DateField(_("obtained on"))
+    evidence = BoundedTextField(
+        _("evidence"), max_length=1000, blank=True,
+        help_text=_("Where the proof is, e.g. the signed form's number or how consent was given."),
+    )  # fmt: skip
+    withdrawn_on = models.DateField(
+        _("withdrawn or ended on"), null=True, blank=True,
+        help_text=_("For consent: the day the person withdrew it; for another basis: the day it "
+                    "ceased to apply."),
+    )  # fmt: skip
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["version", "updated_at"])
+
+    class Meta:
+        ordering = ["-obtained_on", "-id"]
+        verbose_name = _("lawful basis record")
+        verbose_name_plural = _("lawful basis records")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(withdrawn_on__isnull=True)
+                | models.Q(withdrawn_on__gte=models.F("obtained_on")),
+                name="consent_withdrawn_after_obtained",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_basis_display()} · {self.purpose}"
+
+    def is_active(self, on: datetime.date) -> bool:
+        return self.obtained_on <= on and (self.withdrawn_on is None or self.withdrawn_on > on)
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        today = timezone.localdate()
+        if self.obtained_on and self.obtained_on > today:
+            errors["obtained_on"] = _("The date obtained cannot be in the future.")
+        if self.withdrawn_on:
+            if self.withdrawn_on > today:
+                errors["withdrawn_on"] = _("The withdrawal date cannot be in the future.")
+            elif self.obtained_on and self.withdrawn_on < self.obtained_on:
+                errors["withdrawn_on"] = _(
+                    "The withdrawal date cannot be before the date the basis was obtained."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class RetentionRun(models.Model):
+    """One run of the retention rule (``kam privacy retention``): what it erased, or, in a
+    dry run, what it would have erased. Contacts are named by id only."""
+
+    at = models.DateTimeField(_("run at"), default=timezone.now, db_index=True)
+    as_of = models.DateField(_("as of"))
+    years = models.PositiveSmallIntegerField(_("retention (years)"))
+    cutoff = models.DateField(_("no business since"))
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    count = models.PositiveIntegerField(_("contacts"), default=0)
+    contact_ids = models.JSONField(_("contact ids"), default=list, blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=AccessLog.Channel.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("run by"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("retention run")
+        verbose_name_plural = _("retention runs")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.count}"

@@ -8,7 +8,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model, ProtectedError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
 
@@ -28,6 +27,7 @@ from .models import (
     TeamMembership,
     TeamRole,
 )
+from .privacy import erasure as privacy_erasure
 from .selectors import AccountAccess, account_access, account_list_for
 
 ACCOUNT_FIELDS = (
@@ -39,7 +39,7 @@ ACCOUNT_FIELDS = (
 GROUP_FIELDS = ("name", "name_en", "parent", "notes")
 CONTACT_FIELDS = (
     "name", "title", "department", "reports_to", "buying_role", "attitude", "influence",
-    "closeness", "trust", "favour", "last_contacted", "consent_note",
+    "closeness", "trust", "favour", "last_contacted",
     *Contact.DETAIL_FIELDS, *Contact.PERSONAL_FIELDS,
 )  # fmt: skip
 
@@ -90,7 +90,7 @@ def _apply(instance: Model, data: Mapping[str, Any], allowed: Iterable[str]) -> 
 
 _BLANK_TEXT_FIELDS = {
     "name_en", "legal_representative", "main_products", "province_code", "city_code", "address",
-    "coverage_model", "notes", "title", "department", "consent_note", *Contact.DETAIL_FIELDS,
+    "coverage_model", "notes", "title", "department", *Contact.DETAIL_FIELDS,
     *(set(Contact.PERSONAL_FIELDS) - {"birthday"}),
 }  # fmt: skip
 
@@ -325,8 +325,10 @@ def contact_create(
 @transaction.atomic
 def contact_update(
     *, by: User, contact: Contact, data: Mapping[str, Any], version: int | None,
-    channel: str = "web",
+    channel: str = "web", requested_by_person: bool = False, reason: str = "",
 ) -> Contact:  # fmt: skip
+    """Change a contact. ``requested_by_person``: a correction the person asked for (PIPL
+    Art. 46); it is marked in the contact's history with ``reason``."""
     rights = account_access(by, contact.account_id)
     _require(rights.can_edit and rights.sees_contacts)
     _check_protected(rights, data)
@@ -336,43 +338,29 @@ def contact_update(
     _check_version(locked.version, version)
     _apply(locked, data, CONTACT_FIELDS)
     locked.version += 1
+    if requested_by_person:
+        locked._change_reason = correction_reason(reason)  # type: ignore[attr-defined]
     _save(locked, by)
     _log_personal_edit(by, locked, data, channel)
     return locked
 
 
-@transaction.atomic
-def contact_erase(*, by: User, contact: Contact, channel: str = "web") -> Contact:
-    """Wipe a person's personal data and ties; keep the business record (role, title).
+#: How a correction at the person's request is marked in the contact's history.
+CORRECTION_MARK = "request:"
 
-    The erasure is written to the access log. Personal fields were never copied into
-    the history tables, so nothing of them remains.
-    """
-    rights = account_access(by, contact.account_id)
-    _require(rights.can_edit and rights.sees_personal)
-    locked = Contact.objects.select_for_update().get(pk=contact.pk)
-    if locked.erased_at is not None:
-        raise ApplicationError(_("This contact has already been erased."))
-    old_name = locked.name
-    for field in (*Contact.DETAIL_FIELDS, *Contact.PERSONAL_FIELDS):
-        setattr(locked, field, None if field == "birthday" else "")
-    locked.name = _("Erased contact #%(id)d") % {"id": locked.pk}
-    locked.consent_note = ""
-    locked.last_contacted = None
-    locked.erased_at = timezone.now()
-    locked.version += 1
-    _save(locked, by)
-    locked.ties_out.all().delete()
-    locked.ties_in.all().delete()
-    locked.staff_ties.all().delete()
-    # Older history rows still carry the name; replace it there too.
-    locked.history.update(name=locked.name)
-    access_log_record(
-        user=by, action=AccessLog.Action.ERASE, channel=channel, subject_type="contact",
-        subjects=[(locked.pk, old_name, locked.account_id)],
-        fields=["name", *Contact.DETAIL_FIELDS, *Contact.PERSONAL_FIELDS],
-    )  # fmt: skip
-    return locked
+
+def correction_reason(reason: str) -> str:
+    """The history's change reason (100 characters at most) for a correction the person
+    asked for."""
+    return f"{CORRECTION_MARK} {' '.join(reason.split())}".strip()[:100]
+
+
+def contact_erase(
+    *, by: User | None, contact: Contact, channel: str = "web", path: str = ""
+) -> Contact:
+    """Wipe a person's personal information and name everywhere; keep the business record
+    (role, title) under a pseudonym. See :mod:`kam.accounts.privacy.erasure`."""
+    return privacy_erasure.contact_erase(by=by, contact=contact, channel=channel, path=path)
 
 
 def contacts_reveal(

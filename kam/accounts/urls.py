@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -36,4 +36,5 @@ urlpatterns = [
     path("groups/<int:pk>/edit/", views.group_form, name="group_edit"),
     path("groups/<int:pk>/delete/", views.group_delete, name="group_delete"),
     path("regions/cities", views.region_cities, name="region_cities"),
+    path("", include("kam.accounts.privacy.urls")),
 ]

@@ -36,6 +36,8 @@ from .forms import (
     refuse_on_form,
 )
 from .models import Account, Contact, CorporateGroup, TeamMembership, TeamRole
+from .privacy import selectors as privacy_selectors
+from .privacy.forms import CorrectionForm
 
 PAGE_SIZE = 25
 #: Scripts the account page loads itself; panels that need them too do not repeat them.
@@ -410,6 +412,10 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "ties": ties, "staff_ties": staff_ties, "nav": "accounts",
         "direct_reports": contact.direct_reports.all(),
+        # Lawful basis (PIPL): in force today, and a flag when personal information has none.
+        "bases": (bases := privacy_selectors.active_bases(contact)),
+        "basis_missing": privacy_selectors.holds_personal_information(contact) and not bases,
+        "manages_privacy": rights.sees_personal and rights.can_edit,
         "tie_form": TieForm(contacts=tie_candidates),
         "staff_tie_form": StaffTieForm(users=selectors.users_for_team_choice()),
     })  # fmt: skip
@@ -424,10 +430,15 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return forbidden(request, _("You may not edit this contact."))
     form = ContactForm(request.POST or None, instance=contact, account=account,
                        protected_fields=rights.protected_fields)  # fmt: skip
-    if request.method == "POST" and form.is_valid():
+    correction = CorrectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and correction.is_valid():
         try:
-            services.contact_update(by=request.user, contact=contact, data=form.service_data(),
-                                    version=form.cleaned_data.get("version"))  # fmt: skip
+            services.contact_update(
+                by=request.user, contact=contact, data=form.service_data(),
+                version=form.cleaned_data.get("version"),
+                requested_by_person=correction.cleaned_data["requested"],
+                reason=correction.cleaned_data["reason"],
+            )  # fmt: skip
         except (ValidationError, ApplicationError) as exc:
             refuse_on_form(form, exc)
         else:
@@ -440,6 +451,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         )  # fmt: skip
     return render(request, "accounts/contact_form.html", {
         "form": form, "account": account, "contact": contact, "rights": rights, "nav": "accounts",
+        "correction": correction,
     })  # fmt: skip
 
 
@@ -450,14 +462,16 @@ def contact_erase(request: HttpRequest, pk: int) -> HttpResponse:
     if not (rights.can_edit and rights.sees_personal) or contact.erased_at is not None:
         return forbidden(request, _("You may not erase this contact."))
     if request.method == "POST":
-        services.contact_erase(by=request.user, contact=contact)
+        services.contact_erase(by=request.user, contact=contact, path=request.path)
         messages.success(request, _("The contact's personal data has been erased."))
         return redirect("contact_detail", pk=contact.pk)
     return render(request, "accounts/confirm.html", {
         "title": _("Erase personal data"), "object": contact,
-        "message": _("This wipes the person's name, contact details, personal information and "
-                     "ties. Their role at the account stays as a business record. The erasure "
-                     "is logged and cannot be undone."),
+        "message": _("This wipes the person's contact details, personal information and ties, "
+                     "and replaces their name with a pseudonym everywhere: in this record and "
+                     "its history, in reports, cases, survey answers, notifications and the "
+                     "access log. Their role at the account stays as a business record. The "
+                     "erasure is logged and cannot be undone."),
         "cancel": reverse("contact_detail", args=[contact.pk]), "danger": _("Erase"),
     })  # fmt: skip
 
