@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from kam.core import access
+from kam.core.auth_views import device_label
 from kam.core.errors import ApplicationError
 from kam.core.forms import AccessLogFilterForm
 from kam.core.models import Notification
@@ -55,6 +56,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     for row in page.object_list:
         row.field_labels = [str(FIELD_LABELS.get(f, f)) for f in row.fields]
+        row.device = device_label(row.user_agent) if row.user_agent else ""
     return render(
         request, "core/access_log.html", {"form": form, "page": page, "nav": "access_log"}
     )

@@ -24,7 +24,9 @@ def browser(address: str = "198.51.100.7", *, lang: str = "en", agent: str = "")
 
 
 def post(client: Client, path: str, data: dict[str, Any] | None = None, **extra: Any) -> Any:
-    return client.post(path, {"csrfmiddlewaretoken": CSRF_SECRET, **(data or {})}, **extra)
+    """A form post with the CSRF token of the client's cookie (a login rotates it)."""
+    token = client.cookies["csrftoken"].value
+    return client.post(path, {"csrfmiddlewaretoken": token, **(data or {})}, **extra)
 
 
 def password(client: Client, username: str, secret: str = TEST_PASSWORD) -> Any:
