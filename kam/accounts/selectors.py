@@ -125,11 +125,19 @@ def contact_get_for(user: User, pk: int) -> Contact:
 
 
 def contact_ties_for(user: User) -> QuerySet[ContactTie]:
-    """Ties whose both ends the user can see."""
-    contacts = contact_list_for(user)
-    return ContactTie.objects.filter(
-        from_contact__in=contacts, to_contact__in=contacts
-    ).select_related("from_contact", "to_contact")
+    """Ties whose both ends the user can see.
+
+    One pass over the ties, each end's account checked against the user's accounts. (As
+    ``from_contact_id IN contacts AND to_contact_id IN contacts``, SQLite probed the
+    (from, to) index for every pair of visible contacts: 10 s for a director.)
+    """
+    if not access.is_active_user(user) or not access.sees_contacts(user):
+        return ContactTie.objects.none()
+    ties = ContactTie.objects.select_related("from_contact", "to_contact")
+    if not access.sees_all_accounts(user):
+        accounts = account_list_for(user).values("pk")
+        ties = ties.filter(from_contact__account__in=accounts, to_contact__account__in=accounts)
+    return ties
 
 
 def staff_ties_for(user: User) -> QuerySet[StaffTie]:

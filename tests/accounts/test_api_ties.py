@@ -32,7 +32,7 @@ def test_the_owner_records_lists_and_deletes_a_tie(
     assert (tie.from_contact, tie.to_contact) == (contact_a, deputy)
 
     listed = client.get("/ties", {"contact_id": deputy.pk}).json()
-    assert [t["id"] for t in listed] == [tie.pk]
+    assert [t["id"] for t in listed["items"]] == [tie.pk] and listed["count"] == 1
 
     assert client.delete(f"/ties/{tie.pk}").status_code == 204
     assert not ContactTie.objects.exists()
@@ -72,7 +72,8 @@ def test_ties_of_contacts_outside_reach_are_answered_404(
 ) -> None:
     tie = ContactTieFactory(from_contact=contact_a, to_contact=deputy)
     client = api_as(request.getfixturevalue(persona))
-    assert client.get("/ties", {"contact_id": contact_a.pk}).json() == []
+    listed = client.get("/ties", {"contact_id": contact_a.pk}).json()
+    assert (listed["count"], listed["items"]) == (0, [])
     assert_error(client.delete(f"/ties/{tie.pk}"), 404)
     response = client.post(
         "/ties", {"from_contact_id": contact_a.pk, "to_contact_id": deputy.pk, "kind": "friend"}
@@ -144,6 +145,61 @@ def test_staff_ties_outside_reach_are_answered_404(
         client.post("/staff-ties", {"contact_id": contact_a.pk, "username": "outsider"}), 404
     )
     assert list(StaffTie.objects.all()) == [tie]
+
+
+# --- the list: pages, and only ties whose both ends the user sees ---------------------------
+
+
+@pytest.fixture
+def web(account_a: Account, contact_a: Contact, deputy: Contact, contact_b: Contact) -> dict:
+    """Ties inside account A, inside account B, and across the two accounts."""
+    other_b = ContactFactory(account=contact_b.account, name="远航采购")
+    inside_a = [ContactTieFactory(from_contact=contact_a, to_contact=deputy, kind=kind)
+                for kind in ("friend", "former_colleague", "family")]  # fmt: skip
+    inside_b = ContactTieFactory(from_contact=contact_b, to_contact=other_b)
+    across = [ContactTieFactory(from_contact=contact_a, to_contact=contact_b),
+              ContactTieFactory(from_contact=other_b, to_contact=deputy)]  # fmt: skip
+    return {"a": inside_a, "b": [inside_b], "across": across}
+
+
+def _ids(body: dict) -> list[int]:
+    return [t["id"] for t in body["items"]]
+
+
+def test_ties_are_listed_in_pages(web: dict, director: User, api_as: Callable) -> None:
+    client = api_as(director)
+    every = sorted(t.pk for group in web.values() for t in group)
+    first = client.get("/ties", {"page_size": 4}).json()
+    assert (first["count"], first["page"], first["page_size"]) == (6, 1, 4)
+    second = client.get("/ties", {"page_size": 4, "page": 2}).json()
+    assert _ids(first) + _ids(second) == every
+    assert client.get("/ties", {"page": 3, "page_size": 4}).json()["items"] == []
+    assert client.get("/ties").json()["page_size"] == 50
+    assert_error(client.get("/ties", {"page_size": 501}), 422, "page_size")
+    assert_error(client.get("/ties", {"page": 0}), 422, "page")
+
+
+def test_a_manager_lists_only_ties_whose_both_ends_they_see(
+    web: dict, owner: User, colleague: User, account_b: Account, api_as: Callable
+) -> None:
+    assert _ids(api_as(owner).get("/ties").json()) == [t.pk for t in web["a"]]
+    assert _ids(api_as(colleague).get("/ties").json()) == [t.pk for t in web["b"]]
+    # Filters narrow what the user sees; they never widen it.
+    assert api_as(owner).get("/ties", {"account_id": account_b.pk}).json()["count"] == 0
+
+
+def test_listing_ties_takes_the_same_queries_however_many(
+    web: dict, director: User, owner: User, api_as: Callable, django_assert_max_num_queries: Any
+) -> None:
+    for user in (director, owner):
+        client = api_as(user)
+        client.get("/ties")  # the session and token lookups are warm
+        with django_assert_max_num_queries(8) as before:
+            client.get("/ties")
+        for _ in range(20):
+            ContactTieFactory()
+        with django_assert_max_num_queries(len(before.captured_queries)):
+            client.get("/ties")
 
 
 def test_unauthenticated_tie_requests_are_answered_401(anon: JsonClient) -> None:
