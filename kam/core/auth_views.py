@@ -300,7 +300,7 @@ def lockouts(request: HttpRequest) -> HttpResponse:
         raise Http404
     return render(request, "core/lockouts.html", {
         "nav": "lockouts", "locks": lockout.lockouts_current(), "rules": lockout.rules(),
-        "minutes": int(lockout._cooloff().total_seconds() // 60),
+        "minutes": int(lockout.cooloff().total_seconds() // 60),
     })  # fmt: skip
 
 

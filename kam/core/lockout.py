@@ -23,7 +23,6 @@ Axes compares one number with one limit (``AXES_FAILURE_LIMIT``), so
 ``count * base // limit`` reaches ``base`` exactly when ``count`` reaches the rule's limit.
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -72,7 +71,7 @@ def rule(key: str) -> Rule:
     raise KeyError(key)
 
 
-def _cooloff() -> timedelta:
+def cooloff() -> timedelta:
     return settings.AXES_COOLOFF_TIME  # type: ignore[no-any-return]
 
 
@@ -88,7 +87,7 @@ class Lockout:
 
     @property
     def until(self) -> datetime:
-        return self.last_failure + _cooloff()
+        return self.last_failure + cooloff()
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ def failure_counts(
     username: str | None, address: str | None, *, now: datetime | None = None
 ) -> Counts:
     """Recent failures per rule for this user name and address, in one query."""
-    since = (now or timezone.now()) - _cooloff()
+    since = (now or timezone.now()) - cooloff()
     filters = _filters(username, address)
     aggregates: dict[str, Any] = {}
     for key, condition in filters.items():
@@ -145,9 +144,9 @@ def lockout_for(
 
 def lockouts_current(*, now: datetime | None = None) -> list[Lockout]:
     """Every lock in force, the one that lasts longest first (for the administrators' page)."""
-    since = (now or timezone.now()) - _cooloff()
+    since = (now or timezone.now()) - cooloff()
     recent = AccessAttempt.objects.filter(attempt_time__gte=since)
-    found = []
+    found: list[Lockout] = []
     for r in rules():
         groups = (
             recent.values(*r.fields)
@@ -172,7 +171,7 @@ def lockout_release(
     if any(value in (None, "") for value in condition.values()):
         raise ValueError(f"the rule {r.key} needs {', '.join(r.fields)}")
     with transaction.atomic():
-        removed, _ = AccessAttempt.objects.filter(**condition).delete()
+        removed = int(AccessAttempt.objects.filter(**condition).delete()[0])
         subject = " · ".join(str(v) for v in condition.values())
         security_event_record(
             by=by,
@@ -195,8 +194,7 @@ def unlock(*, by: User | None, username: str | None = None, address: str | None 
 def failures_forget(username: str) -> int:
     """A login completed (password and, where asked, the second factor): this user name's
     failures no longer count. Other names' failures from the same address still do."""
-    removed, _ = AccessAttempt.objects.filter(username=username).delete()
-    return removed
+    return int(AccessAttempt.objects.filter(username=username).delete()[0])
 
 
 def failure_record(request: HttpRequest, username: str) -> None:
@@ -213,8 +211,8 @@ class LockoutHandler(AxesDatabaseHandler):  # type: ignore[misc]
 
     def get_failures(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
         username = get_client_username(request, credentials)
-        counts = failure_counts(username, request.axes_ip_address, now=request.axes_attempt_time)  # type: ignore[attr-defined]
-        base = settings.AXES_FAILURE_LIMIT
+        counts = failure_counts(username, request.axes_ip_address, now=request.axes_attempt_time)
+        base = int(settings.AXES_FAILURE_LIMIT)
         return max(counts.failures[r.key] * base // r.limit for r in rules())
 
     def reset_user_attempts(
@@ -235,7 +233,3 @@ def lockout_response(
     return render(
         request, "core/locked_out.html", {"until": lock.until if lock else None}, status=429
     )
-
-
-def lock_labels(locks: Iterable[Lockout]) -> list[tuple[Lockout, str]]:
-    return [(lock, str(lock.rule.label)) for lock in locks]

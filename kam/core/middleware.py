@@ -54,9 +54,9 @@ class TwoFactorMiddleware:
     @staticmethod
     def _to_gate(request: HttpRequest) -> HttpResponse:
         user = request.user
-        if twofactor.is_enrolled(user):  # type: ignore[arg-type]
+        if twofactor.is_enrolled(user):
             target = reverse("two_factor_verify")
-        elif twofactor.required(user):  # type: ignore[arg-type]
+        elif twofactor.required(user):
             target = reverse("two_factor_enrol")
         else:  # pending, but the authenticator was removed meanwhile: nothing is owed
             request.session.pop(twofactor.PENDING_KEY, None)

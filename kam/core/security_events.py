@@ -1,5 +1,7 @@
 """The log of changes to how people log in: second factors, sessions ended, locks lifted."""
 
+from typing import Any
+
 from django.db.models import QuerySet
 
 from kam.core import requestcontext
@@ -7,8 +9,9 @@ from kam.core.models import SecurityEvent, User
 
 
 def security_event_record(
-    *, by: User | None, user: User | None, kind: str, detail: str = "", username: str = ""
+    *, by: User | None, user: User | None, kind: Any, detail: str = "", username: str = ""
 ) -> SecurityEvent:
+    # ``kind``: a SecurityEvent.Kind (Any: without django-stubs mypy sees a choice as a tuple).
     """One row; the client address and user agent come from the current request, if any."""
     context = requestcontext.current()
     event = SecurityEvent(

@@ -58,11 +58,11 @@ def recovery_device(user: User) -> StaticDevice | None:
 
 
 def is_enrolled(user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 def recovery_codes_left(user: User) -> int:
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    return int(StaticToken.objects.filter(device__user=user, device__confirmed=True).count())
 
 
 def asks_second_factor(user: User) -> bool:
@@ -78,9 +78,9 @@ def needs_verification(request: HttpRequest) -> bool:
     user = request.user
     if not user.is_authenticated:
         return False
-    if user.is_verified():  # type: ignore[union-attr]
+    if user.is_verified():
         return False
-    return bool(request.session.get(PENDING_KEY)) or required(user)  # type: ignore[arg-type]
+    return bool(request.session.get(PENDING_KEY)) or required(user)
 
 
 # --- enrolment ----------------------------------------------------------------------------
@@ -106,7 +106,7 @@ def qr_data_uri(device: TOTPDevice) -> str:
     """The ``otpauth://`` URI as an SVG QR code in a ``data:`` URI (the CSP allows
     ``img-src data:``; no script draws it)."""
     qr = segno.make_qr(device.config_url, error="m")
-    return qr.svg_data_uri(scale=5, border=2, dark="#0b3d6e")  # type: ignore[no-any-return]
+    return str(qr.svg_data_uri(scale=5, border=2, dark="#0b3d6e"))
 
 
 def enrolment_confirm(
@@ -232,8 +232,10 @@ def two_factor_remove(*, user: User, by: User) -> int:
     where it is optional: the view checks) or an administrator (a lost phone: the user sets
     it up again at the next login). Returns the devices removed."""
     with transaction.atomic():
-        removed = TOTPDevice.objects.filter(user=user).delete()[0]
-        removed += StaticDevice.objects.filter(user=user).delete()[0]
+        removed = int(TOTPDevice.objects.filter(user=user).count())
+        removed += int(StaticDevice.objects.filter(user=user).count())
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()  # and its codes
         kind = (
             SecurityEvent.Kind.TWO_FACTOR_REMOVED
             if by.pk == user.pk

@@ -30,7 +30,8 @@ TOUCHED_KEY = "kam_touched"
 
 def _store(session_key: str) -> SessionBase:
     engine = import_module(settings.SESSION_ENGINE)
-    return engine.SessionStore(session_key=session_key)  # type: ignore[no-any-return]
+    store: SessionBase = engine.SessionStore(session_key=session_key)
+    return store
 
 
 def session_record_login(*, request: HttpRequest, user: User) -> UserSession | None:
@@ -45,7 +46,7 @@ def session_record_login(*, request: HttpRequest, user: User) -> UserSession | N
     session[TOUCHED_KEY] = now.timestamp()
     if session.session_key is None:
         session.save()
-    row, _ = UserSession.objects.update_or_create(
+    row: UserSession = UserSession.objects.update_or_create(
         session_key=session.session_key,
         defaults={
             "user": user,
@@ -55,7 +56,7 @@ def session_record_login(*, request: HttpRequest, user: User) -> UserSession | N
             "last_active_at": now,
             "expires_at": expires,
         },
-    )
+    )[0]
     return row
 
 
