@@ -569,6 +569,17 @@ def _scoped_stream(
         yield from content
 
 
+def _requester(request: HttpRequest) -> object:
+    """The user the request acts for; nobody while the session still owes its second
+    factor (the gate lets such a session reach the API, which refuses it)."""
+    from kam.core import twofactor
+
+    user = request.user
+    if user.is_authenticated and twofactor.needs_verification(request):
+        return None
+    return user
+
+
 class RowLevelSecurityMiddleware:
     """One transaction per request under the user's scope (PostgreSQL; a no-op elsewhere).
 
@@ -584,7 +595,7 @@ class RowLevelSecurityMiddleware:
         using = DEFAULT_DB_ALIAS
         if not enabled(using):
             return self.get_response(request)
-        with _applied(_settings_for(request.user), using) as frame:
+        with _applied(_settings_for(_requester(request)), using) as frame:
             response = self.get_response(request)
             if response.status_code >= 500 and frame.owns_transaction:
                 transaction.set_rollback(True, using=using)

@@ -17,7 +17,7 @@ from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.test import Client, RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
-from django.urls import ResolverMatch, path
+from django.urls import ResolverMatch, include, path
 from django_tasks import task
 
 from kam.accounts.models import Account, BillingCode, Contact, ContactTie, StaffTie
@@ -290,9 +290,11 @@ def failing_write(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("leaky/", leaky_contacts),
+    path("api/leaky/", leaky_contacts),  # past the second-factor gate, as the API is
     path("leaky/stream/", leaky_stream),
     path("public/", public_link),
     path("failing/", failing_write),
+    path("", include("kam.urls")),  # the login and second-factor pages that middleware names
 ]
 
 in_this_urlconf = pytest.mark.urls(__name__)
@@ -313,6 +315,15 @@ def test_a_view_that_forgets_the_selector_leaks_nothing(world, owner, colleague)
     client.force_login(colleague)
     names = client.get("/leaky/").json()["names"]
     assert ("林志强" in names) is (not POSTGRES)
+
+
+@in_this_urlconf
+def test_a_session_that_owes_its_second_factor_reads_nothing(world, department):
+    client = Client()
+    client.force_login_password_only(department)  # a role that must give a second factor
+    assert len(client.get("/api/leaky/").json()["names"]) == (0 if POSTGRES else 4)
+    client.force_login(department)  # now verified
+    assert len(client.get("/api/leaky/").json()["names"]) == 4
 
 
 @in_this_urlconf
