@@ -11,7 +11,14 @@ from django.test import Client
 from django.utils import translation
 
 from kam.accounts import services
-from kam.accounts.models import Account, ConsentRecord, Contact, ContactTie, StaffTie
+from kam.accounts.models import (
+    Account,
+    ConsentRecord,
+    Contact,
+    ContactTie,
+    StaffTie,
+    TeamRole,
+)
 from kam.accounts.privacy import erasure
 from kam.core.errors import PermissionDeniedError
 from kam.core.models import AccessLog, Notification, User
@@ -20,7 +27,13 @@ from kam.coverage.models import Finding, VisitReport
 from kam.service.models import Case, CaseEvent, Response
 from tests.accounts import privacy_world
 from tests.accounts.privacy_world import NAME
-from tests.factories import AccountFactory, ContactFactory, GroupFactory
+from tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    ContactTieFactory,
+    GroupFactory,
+    TeamMembershipFactory,
+)
 
 
 @pytest.fixture
@@ -194,3 +207,26 @@ def test_erasure_through_the_page_for_the_owner_and_404_for_an_outsider(
     contact_a.refresh_from_db()
     assert contact_a.erased_at is not None
     assert privacy_world.tables_holding("林志强") == {}
+
+
+def test_a_manager_s_erasure_reaches_rows_of_accounts_they_cannot_read(
+    owner: User, colleague: User, account_a: Account
+) -> None:
+    """Through the page, so that on PostgreSQL the request runs under row-level security:
+    a tie from someone at the group's other account (not the owner's) is deleted and that
+    person's notes lose the name all the same."""
+    group = GroupFactory()
+    account_a.group = group
+    account_a.save()
+    sister = AccountFactory(group=group)
+    TeamMembershipFactory(account=sister, user=colleague, role=TeamRole.OWNER)
+    person = ContactFactory(account=account_a, name="慕容复")
+    there = ContactFactory(account=sister, name="段誉", social_ties="与慕容复相识多年")
+    ContactTieFactory(from_contact=there, to_contact=person, note="慕容复的朋友")
+    client = Client()
+    client.force_login(owner)
+    assert client.post(f"/contacts/{person.pk}/erase/").status_code == 302
+    there.refresh_from_db()
+    assert there.social_ties == f"与{erasure.pseudonym(person.pk)}相识多年"
+    assert not ContactTie.objects.filter(to_contact=person).exists()
+    assert privacy_world.tables_holding("慕容复") == {}
