@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from kam.accounts.models import Account, Contact
 from kam.accounts.privacy import relations
+from kam.core import rls
 from kam.core.models import AccessLog, User
 from tests.accounts import privacy_world
 from tests.accounts.privacy_world import NAME
@@ -206,6 +207,7 @@ def later_app_model(transactional_db: None) -> Iterator[type[models.Model]]:
     relations.account_path.cache_clear()
     with connection.schema_editor() as editor:
         editor.create_model(Meeting)
+    rls.install()  # what `kam migrate` does after an app's migration (PostgreSQL only)
     try:
         yield Meeting
     finally:
