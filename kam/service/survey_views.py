@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kam.core import access
+from kam.core import access, rls
 from kam.core.errors import ApplicationError
 from kam.core.views import forbidden
 
@@ -168,6 +168,7 @@ def _answer_context(invitation: Invitation | None, state: str, token: str) -> di
     return context
 
 
+@rls.unscoped  # no user to scope to: the link names its one invitation (PostgreSQL's wall)
 @never_cache
 @csrf_protect
 @require_http_methods(["GET", "POST"])
