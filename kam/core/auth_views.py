@@ -7,11 +7,11 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordChangeView
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -20,8 +20,8 @@ from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kam.core import access, lockout, twofactor, useragent, usersessions
-from kam.core.models import Role, User, UserSession
-from kam.core.security_events import security_events_of
+from kam.core.models import Role, SecurityEvent, User, UserSession
+from kam.core.security_events import security_event_record, security_events_of
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -87,6 +87,27 @@ def _query_next(target: str) -> str:
     from urllib.parse import urlencode
 
     return urlencode({"next": target})
+
+
+class KamPasswordChangeView(PasswordChangeView):
+    """Django's password change; this session stays logged in (under a new key), every other
+    session of the user ends (Django would refuse them at their next request anyway)."""
+
+    template_name = "core/password_change.html"
+    success_url = reverse_lazy("security")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        old_key = self.request.session.session_key
+        response = super().form_valid(form)
+        user: User = self.request.user  # type: ignore[assignment]
+        usersessions.session_rekeyed(request=self.request, old_key=old_key)
+        usersessions.sessions_end_all(user=user, by=user, keep=self.request.session.session_key)
+        security_event_record(by=user, user=user, kind=SecurityEvent.Kind.PASSWORD_CHANGED)
+        messages.success(self.request, _("Your password is changed; your other sessions ended."))
+        return response
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "nav": "security"}
 
 
 # --- the second factor ----------------------------------------------------------------------

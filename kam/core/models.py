@@ -208,6 +208,7 @@ class SecurityEvent(models.Model):
         RECOVERY_CODES = "recovery_codes", _("New recovery codes")
         RECOVERY_CODE_USED = "recovery_code_used", _("Logged in with a recovery code")
         SESSION_ENDED = "session_ended", _("Session ended")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
         UNLOCKED = "unlocked", _("Lockout lifted")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("login/recovery-codes/", logins.recovery_codes, name="recovery_codes"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("me/security/", logins.security, name="security"),
+    path("me/security/password/", logins.KamPasswordChangeView.as_view(), name="password_change"),
     path("me/security/recovery-codes/", logins.recovery_codes_renew, name="recovery_codes_renew"),
     path("me/security/two-factor/remove/", logins.two_factor_remove, name="two_factor_remove"),
     path("me/sessions/<int:pk>/end/", logins.session_end, name="session_end"),

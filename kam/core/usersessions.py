@@ -91,6 +91,13 @@ def session_touch(request: HttpRequest) -> bool:
     return True
 
 
+def session_rekeyed(*, request: HttpRequest, old_key: str | None) -> None:
+    """The session got a new key (Django cycles it when the password changes): its row follows."""
+    new_key = request.session.session_key
+    if old_key and new_key and old_key != new_key:
+        UserSession.objects.filter(session_key=old_key).update(session_key=new_key)
+
+
 def session_forget(session_key: str | None) -> None:
     """The session was logged out: its row goes."""
     if session_key:

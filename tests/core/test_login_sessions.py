@@ -146,3 +146,21 @@ def test_the_users_list_costs_the_same_queries_for_few_or_many_users(
     client.get("/security/users/")
     with django_assert_max_num_queries(6):  # session, user, device, list, notifications
         assert client.get("/security/users/").status_code == 200
+
+
+def test_changing_the_password_keeps_this_session_and_ends_the_others(owner: User) -> None:
+    mine, other = _logged_in(owner), _logged_in(owner, agent=PHONE)
+    assert 'id="change-password"' in mine.get("/me/security/").content.decode()
+    wrong = post(mine, "/me/security/password/", {"old_password": "nope", "new_password1": "x",
+                                                 "new_password2": "y"})  # fmt: skip
+    assert wrong.status_code == 200 and "Your old password was entered incorrectly" in text(wrong)
+    response = post(mine, "/me/security/password/", {
+        "old_password": "correct horse battery staple",
+        "new_password1": "Another-long-secret-42", "new_password2": "Another-long-secret-42",
+    }, follow=True)  # fmt: skip
+    assert "Your password is changed; your other sessions ended." in text(response)
+    rows = list(sessions_of(owner))
+    assert [r.session_key for r in rows] == [mine.session.session_key]
+    assert "this session" in text(mine.get("/me/security/"))
+    assert other.get("/notifications/").status_code == 302
+    assert SecurityEvent.objects.filter(user=owner, kind="password_changed").exists()

@@ -48,6 +48,7 @@ class Migration(migrations.Migration):
                             ("recovery_codes", "New recovery codes"),
                             ("recovery_code_used", "Logged in with a recovery code"),
                             ("session_ended", "Session ended"),
+                            ("password_changed", "Password changed"),
                             ("unlocked", "Lockout lifted"),
                         ],
                         max_length=30,
