@@ -164,3 +164,12 @@ def test_changing_the_password_keeps_this_session_and_ends_the_others(owner: Use
     assert "this session" in text(mine.get("/me/security/"))
     assert other.get("/notifications/").status_code == 302
     assert SecurityEvent.objects.filter(user=owner, kind="password_changed").exists()
+
+
+def test_password_rules_are_explained_in_chinese(owner: User) -> None:
+    client = _logged_in(owner)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    page = text(post(client, "/me/security/password/", {
+        "old_password": "correct horse battery staple", "new_password1": "1234", "new_password2": "1234",
+    }))  # fmt: skip
+    assert "密码太短。密码必须包含至少 8 个字符。" in page and "too short" not in page
