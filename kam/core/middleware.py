@@ -63,7 +63,8 @@ class TwoFactorMiddleware:
             return HttpResponseRedirect(request.get_full_path())
         if request.method == "GET":
             target += "?" + urlencode({"next": request.get_full_path()})
-        if getattr(request, "htmx", False):
+        if request.headers.get("HX-Request") == "true":  # HtmxMiddleware runs later
+            # A fragment request would swap the code page into part of the page: reload instead.
             response = HttpResponse(status=204)
             response["HX-Redirect"] = target
             return response

@@ -399,3 +399,11 @@ def test_the_admin_login_page_is_kams(db: None, admin: User) -> None:
     client = browser()
     client.force_login(analyst)  # verified, but not staff
     assert client.get("/admin/login/").status_code == 403
+
+
+def test_an_htmx_request_of_a_session_that_owes_the_code_reloads_the_page(director: User) -> None:
+    client = browser()
+    force_login_password_only(client, director)
+    response = client.get("/notifications/", headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith("/login/code/")
