@@ -584,8 +584,10 @@ class RowLevelSecurityMiddleware:
     """One transaction per request under the user's scope (PostgreSQL; a no-op elsewhere).
 
     Placed after the authentication middleware. The admin site and views marked
-    :func:`unscoped` switch to the bypass; an error (an exception or a 5xx answer) rolls
-    the whole request back, as Django's ``ATOMIC_REQUESTS`` would.
+    :func:`unscoped` switch to the bypass. A server error (an exception turned into a 5xx
+    answer) rolls the whole request back, as Django's ``ATOMIC_REQUESTS`` would; the
+    decision waits for the answer, because the error pages themselves read the database
+    (a 404 page's navigation), which a transaction already marked for rollback refuses.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
@@ -619,10 +621,6 @@ class RowLevelSecurityMiddleware:
             # rows that name them: it runs as the login role, as the commands do (until the
             # request ends, which undoes the frame's settings).
             _enter_bypass()
-
-    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
-        if active() and _frames()[-1].owns_transaction:
-            transaction.set_rollback(True)
 
 
 # --- checks ------------------------------------------------------------------------------

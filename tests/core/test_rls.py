@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from django.db import DatabaseError, connection, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.test import Client, RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import ResolverMatch, include, path
@@ -283,6 +283,10 @@ def public_link(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"contacts": Contact.objects.count()})
 
 
+def not_found(request: HttpRequest) -> HttpResponse:
+    raise Http404
+
+
 def failing_write(request: HttpRequest) -> HttpResponse:
     Contact.objects.filter(name="林志强").update(title="写了一半")
     raise RuntimeError("after a write")
@@ -294,6 +298,7 @@ urlpatterns = [
     path("leaky/stream/", leaky_stream),
     path("public/", public_link),
     path("failing/", failing_write),
+    path("missing/", not_found),
     path("", include("kam.urls")),  # the login and second-factor pages that middleware names
 ]
 
@@ -386,6 +391,8 @@ def test_a_request_is_one_transaction_that_an_error_rolls_back(owner, account_a,
     contact_a.refresh_from_db()
     assert contact_a.title == ("供应链副总裁" if POSTGRES else "写了一半")
     assert client.get("/leaky/").json()["names"]  # the connection is fine afterwards
+    # The 404 page (which reads the database for its navigation) renders.
+    assert client.get("/missing/").status_code == 404
     if POSTGRES:
         with connection.cursor() as cursor:
             # Nothing of the request's scope stays on the (pooled) connection.
