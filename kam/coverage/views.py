@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from kam.accounts.models import Account
-from kam.accounts.selectors import account_get_for
+from kam.accounts.selectors import account_get_for, contact_list_for
 from kam.core import access, panels, rls
 from kam.core.calendar import working_calendar
 from kam.core.errors import ApplicationError
@@ -339,7 +339,9 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "coverage/report_detail.html", {
         "report": report, "findings": report.findings.all(),
         "follow_ups": report.follow_ups.select_related("owner"),
-        "contacts": report.contacts.all(), "staff": report.staff.all(),
+        # Through the user's selector: analysts see reports but no contacts.
+        "contacts": contact_list_for(request.user).filter(pk__in=report.contacts.values("pk")),
+        "staff": report.staff.all(),
         "can_review": services.may_review(request.user), "nav": "coverage",
     })  # fmt: skip
 

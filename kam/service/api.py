@@ -103,7 +103,7 @@ class CaseFilter(Schema):
 
 @router.get("/service/cases", response={200: CasePage, **ERRORS}, summary="List cases")
 def case_list(request: HttpRequest, filters: Query[CaseFilter]) -> dict[str, Any]:
-    cases = selectors.case_list_for(request.user).prefetch_related("contacts")
+    cases = selectors.with_contacts_for(request.user, selectors.case_list_for(request.user))
     if filters.scope == "mine":
         cases = cases.filter(assignee=request.user)
     if filters.status == "open":
@@ -155,7 +155,8 @@ def case_create(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, A
 
 @router.get("/service/cases/{case_id}", response={200: CaseOut, **ERRORS}, summary="One case")
 def case_get(request: HttpRequest, case_id: Id) -> dict[str, Any]:
-    return case_out(selectors.case_get_for(request.user, case_id))
+    cases = selectors.with_contacts_for(request.user, selectors.case_list_for(request.user))
+    return case_out(cases.get(pk=case_id))
 
 
 class TransitionIn(InSchema):

@@ -7,10 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from kam.accounts.models import Account, TeamMembership, TeamRole
-from kam.accounts.selectors import account_list_for
+from kam.accounts.selectors import account_list_for, contact_list_for
 from kam.core import access
 from kam.core.models import User
 
@@ -30,6 +30,12 @@ def case_list_for(user: User) -> QuerySet[Case]:
 
 def case_get_for(user: User, pk: int) -> Case:
     return case_list_for(user).get(pk=pk)
+
+
+def with_contacts_for(user: User, cases: QuerySet[Case]) -> QuerySet[Case]:
+    """``case.contacts.all()`` holds only the contacts the user may see (analysts see
+    cases but no contacts at all)."""
+    return cases.prefetch_related(Prefetch("contacts", queryset=contact_list_for(user)))
 
 
 def queue_for(user: User, *, scope: str = "mine") -> QuerySet[Case]:

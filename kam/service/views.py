@@ -237,7 +237,9 @@ def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
     may_work = services.may_work_cases(request.user)
     return {
         "case": case, "figures": figures, "events": case.events.select_related("actor"),
-        "claims": case.claims.all(), "contacts": case.contacts.all(), "nav": "service",
+        "claims": case.claims.all(), "nav": "service",
+        # Through the user's selector: analysts see cases but no contacts.
+        "contacts": contact_list_for(request.user).filter(pk__in=case.contacts.values("pk")),
         "allowed": allowed if may_work else set(), "may_work": may_work,
         "transition_form": extra.pop("transition_form", None) or TransitionForm(
             initial={"version": case.version}),
