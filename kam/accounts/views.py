@@ -248,7 +248,12 @@ def account_delete(request: HttpRequest, pk: int) -> HttpResponse:
         return forbidden(request, _("Only directors may delete accounts."))
     if request.method == "POST":
         name = str(account)
-        services.account_delete(by=request.user, account=account)
+        try:
+            services.account_delete(by=request.user, account=account)
+        except ApplicationError as exc:
+            # Other apps keep records of it (cases, visits...): say so on its page.
+            refusal_messages(request, exc)
+            return redirect("account_detail", pk=account.pk)
         messages.success(request, _("Account “%(name)s” deleted.") % {"name": name})
         return redirect("account_list")
     return render(request, "accounts/confirm.html", {

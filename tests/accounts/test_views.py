@@ -228,6 +228,21 @@ def test_only_a_director_deletes_and_only_after_confirming(director, owner, acco
     assert not Account.objects.filter(pk=account_a.pk).exists()
 
 
+def test_deleting_an_account_other_apps_keep_records_of_says_why_on_its_page(
+    director, owner, account_a
+):
+    from kam.service import services as service
+
+    service.case_open(by=owner, account=account_a, kind="inquiry", channel="phone",
+                      severity="low", subject="运费查询")  # fmt: skip
+    client = page_client(director)
+    response = post(client, f"/accounts/{account_a.pk}/delete/", {})
+    assert response.status_code == 302 and response.url == f"/accounts/{account_a.pk}/"
+    page = client.get(response.url)
+    assert "service cases" in page.content.decode()
+    assert Account.objects.filter(pk=account_a.pk).exists()
+
+
 def test_posting_without_the_csrf_token_is_refused(owner, account_a):
     client = page_client(owner)
     response = client.post(f"/accounts/{account_a.pk}/edit/", account_form_data(account_a, tier=5))
