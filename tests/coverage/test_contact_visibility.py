@@ -5,7 +5,6 @@ import pytest
 from django.test import Client
 
 from kam.accounts.models import Contact
-from kam.core.models import User
 from kam.coverage.models import VisitReport
 
 pytestmark = pytest.mark.django_db
