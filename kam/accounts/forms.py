@@ -162,6 +162,8 @@ class ContactForm(BootstrapMixin, forms.ModelForm):
         widgets = {
             "last_contacted": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "birthday": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            # Encrypted fields are text columns; contact details are one line each.
+            **{f: forms.TextInput() for f in Contact.DETAIL_FIELDS},
             **{
                 f: forms.Textarea(attrs={"rows": 2})
                 for f in Contact.PERSONAL_FIELDS

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
 from kam.accounts import services
 from kam.accounts.models import (
@@ -88,6 +88,9 @@ def test_erasure_keeps_the_business_record_under_the_pseudonym(
     # The lawful basis stays (it shows the processing was lawful), without the name.
     record = ConsentRecord.objects.get(contact=person)
     assert record.evidence == f"{label}签署的同意书 2026-01"
+    # ... and ends with the processing: withdrawn today, in its history as an erasure.
+    assert record.withdrawn_on == timezone.localdate() and record.version == 2
+    assert record.history.latest().history_change_reason == "erased"
     # Ties are gone; the colleague's encrypted social ties no longer name the person.
     assert not ContactTie.objects.filter(from_contact=person).exists()
     assert not StaffTie.objects.filter(contact=person).exists()

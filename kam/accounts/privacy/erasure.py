@@ -211,6 +211,15 @@ def contact_erase(
     locked.full_clean()
     locked._history_user = by  # type: ignore[attr-defined]  # read by simple-history
     locked.save()
+    # The processing ends today: bases in force end with it (the records stay as proof).
+    today = timezone.localdate()
+    in_force = Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=today)
+    for record in locked.consent_records.filter(in_force, obtained_on__lte=today):
+        record.withdrawn_on = today
+        record.version += 1
+        record._history_user = by  # type: ignore[attr-defined]
+        record._change_reason = "erased"  # type: ignore[attr-defined]
+        record.save()
     # Row-level security (PostgreSQL) would hide the rows of accounts the eraser cannot
     # read: a tie from someone at another account, the group's other accounts. Erasure
     # owes the person all of them; it writes only the pseudonym and shows nothing back.

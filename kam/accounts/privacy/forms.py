@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ..forms import BootstrapMixin
-from ..models import ConsentRecord
+from ..models import ConsentRecord, LawfulBasis
 
 _DATE = {"type": "date"}
 
@@ -27,6 +27,7 @@ class ConsentForm(BootstrapMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+        self.fields["basis"].choices = [("", _("Choose a basis…")), *LawfulBasis.choices]
         self._style()
 
     def service_data(self) -> dict[str, Any]:
