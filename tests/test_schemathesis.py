@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from kam.accounts.models import Account, TeamRole
+from kam.accounts.models import Account, ConsentRecord, TeamRole
 from kam.core.models import User
 from kam.core.services import token_create
 from kam.ledger.models import ImportBatch
@@ -87,6 +87,9 @@ def archive(
     tie = ContactTieFactory(from_contact=boss, to_contact=deputy)
     staff_tie = StaffTieFactory(contact=boss, user=owner)
     billing = BillingCodeFactory(account=account_a, code="YJ-ST-1")
+    basis = ConsentRecord.objects.create(
+        contact=boss, basis="consent", purpose="schemathesis", obtained_on=datetime.date(2025, 1, 2)
+    )
     batch = _import_a_small_file(tmp_path)
     from kam.service.services import case_open
 
@@ -113,6 +116,7 @@ def archive(
         "import_id": [batch.pk],
         "case_id": [case.pk],
         "run_id": [run.pk],
+        "consent_id": [basis.pk],
     }
 
 
@@ -137,7 +141,7 @@ ID_FIELDS = {
     "group": "group_id", "parent_id": "group_id", "reports_to_id": "contact_id",
     "from_contact_id": "contact_id", "to_contact_id": "contact_id", "username": "username",
     "version": "version", "import_id": "import_id", "case_id": "case_id",
-    "run_id": "run_id", "other_id": "run_id",
+    "run_id": "run_id", "other_id": "run_id", "consent_id": "consent_id",
 }  # fmt: skip
 #: Reads a persona can never make succeed: import history, segmentation runs and their
 #: rules, and the coverage measures are for the department's roles.
