@@ -282,7 +282,10 @@ def team_member_remove(*, by: User | None, membership: TeamMembership) -> None:
     if by is not None:
         _require(account_access(by, membership.account_id).can_manage_team)
     membership._history_user = by  # type: ignore[attr-defined]
-    membership.delete()
+    # Past the row-level policies (PostgreSQL): whoever takes themselves off the team no
+    # longer sees the account once the row is gone, and its history row is written after.
+    with rls.bypass():
+        membership.delete()
 
 
 # --- contacts ----------------------------------------------------------------------------

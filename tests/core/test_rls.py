@@ -200,6 +200,16 @@ def test_unset_or_odd_settings_read_nothing(world):
             transaction.set_rollback(True)
 
 
+def test_an_owner_may_take_themselves_off_the_team(account_a, owner, session_client):
+    # The history row of the removal is written after the user lost sight of the account.
+    membership = account_a.team.get(user=owner)
+    client = session_client(owner)
+    assert client.delete(f"/accounts/{account_a.pk}/team/{membership.pk}").status_code == 204
+    assert not account_a.team.filter(user=owner).exists()
+    assert account_a.team.model.history.filter(id=membership.pk, history_type="-").exists()
+    assert client.get(f"/accounts/{account_a.pk}").status_code == 404
+
+
 # --- the bypass -----------------------------------------------------------------------------
 
 
