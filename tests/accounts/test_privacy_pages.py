@@ -1,15 +1,20 @@
 """The contact's personal-information page: what is held, corrections at the person's
 request, who read the data; and the links to it."""
 
+import datetime
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-from kam.accounts.models import Account, Contact
+from kam.accounts import services
+from kam.accounts.models import Account, ConsentRecord, Contact, RetentionRun
 from kam.core.models import AccessLog, User
 from tests.accounts import privacy_world
 from tests.accounts.privacy_world import NAME
+from tests.factories import ContactFactory, ContactTieFactory
 
 
 def _web(user: User) -> Client:
@@ -92,8 +97,6 @@ def test_the_contact_page_links_the_privacy_page_for_those_who_may(
 
 
 def test_an_erased_contact_s_page_offers_exports_only(contact_a: Contact, owner: User) -> None:
-    from kam.accounts import services
-
     services.contact_erase(by=owner, contact=contact_a)
     page = _web(owner).get(f"/contacts/{contact_a.pk}/privacy/").content.decode()
     assert (
@@ -104,3 +107,42 @@ def test_an_erased_contact_s_page_offers_exports_only(contact_a: Contact, owner:
 def test_directors_find_the_retention_page_in_their_menu(director: User, owner: User) -> None:
     assert "/privacy/retention/" in _web(director).get("/").content.decode()
     assert "/privacy/retention/" not in _web(owner).get("/").content.decode()
+
+
+def _queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_retention_list_takes_as_many_queries_for_3_runs_as_for_30(director: User) -> None:
+    def runs(n: int) -> None:
+        RetentionRun.objects.bulk_create(
+            RetentionRun(as_of=datetime.date(2026, 6, 30), years=3, cutoff=datetime.date(2023, 6, 30),
+                         channel="cli", by=director if i % 2 else None, contact_ids=[i])
+            for i in range(n)
+        )  # fmt: skip
+
+    client = _web(director)
+    runs(3)
+    few = _queries(client, "/privacy/retention/")
+    runs(27)
+    assert _queries(client, "/privacy/retention/") == few
+
+
+def test_the_privacy_page_takes_as_many_queries_for_many_records_as_for_one(
+    contact_a: Contact, owner: User
+) -> None:
+    def more(n: int) -> None:
+        for i in range(n):
+            ConsentRecord.objects.create(contact=contact_a, basis="consent", purpose=f"p{i}",
+                                         obtained_on=datetime.date(2025, 1, 1), recorded_by=owner)  # fmt: skip
+            ContactTieFactory(
+                from_contact=contact_a, to_contact=ContactFactory(account=contact_a.account)
+            )
+
+    client = _web(owner)
+    more(1)
+    one = _queries(client, f"/contacts/{contact_a.pk}/privacy/")
+    more(10)
+    assert _queries(client, f"/contacts/{contact_a.pk}/privacy/") == one
