@@ -615,7 +615,8 @@ class RowLevelSecurityMiddleware:
             return
         match = request.resolver_match
         admin_site = match is not None and match.namespace == "admin"
-        staff = getattr(request.user, "is_staff", False) and access.is_active_user(request.user)
+        user = _requester(request)
+        staff = access.is_active_user(user) and getattr(user, "is_staff", False)
         if getattr(view, "kam_rls_bypass", False) or (admin_site and staff):
             # The admin site shows configuration only, but deleting a user must reach the
             # rows that name them: it runs as the login role, as the commands do (until the

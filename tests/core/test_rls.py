@@ -251,12 +251,14 @@ def test_a_bearer_token_narrows_an_anonymous_request_to_its_user(world, owner):
         assert Contact.objects.count() == (2 if POSTGRES else 4)
 
 
-def test_the_admin_site_runs_under_the_bypass_for_staff_only(world, admin, owner):
+def test_the_admin_site_runs_under_the_bypass_for_verified_staff_only(world, admin, owner):
     middleware = rls.RowLevelSecurityMiddleware(lambda request: HttpResponse())
 
-    def view_as(user: User, namespace: str) -> int:
+    def view_as(user: User, namespace: str, *, verified: bool = True) -> int:
         request = RequestFactory().get("/admin/")
+        request.session = {}
         request.user = user
+        user.is_verified = lambda: verified  # what django-otp's middleware adds
         request.resolver_match = ResolverMatch(lambda r: None, (), {}, namespaces=[namespace])
         with rls.scoped(user):
             middleware.process_view(request, lambda r: None, (), {})
@@ -266,6 +268,7 @@ def test_the_admin_site_runs_under_the_bypass_for_staff_only(world, admin, owner
     if POSTGRES:
         assert view_as(admin, "coverage") == 0  # elsewhere an administrator sees no customer
         assert view_as(owner, "admin") == 2  # not staff: the admin site refuses them anyway
+        assert view_as(admin, "admin", verified=False) == 0  # owes the second factor
 
 
 # --- the middleware, through the client -------------------------------------------------------
