@@ -47,6 +47,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import ForeignKey, Model
 from django.http import FileResponse, HttpRequest, HttpResponseBase, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from django_tasks.signals import task_finished, task_started
 
 from kam.core import access
@@ -353,11 +354,19 @@ def install_after_migrate(sender: Any, using: str = DEFAULT_DB_ALIAS, **kwargs: 
     for problem in report.problems:
         log.error("row-level security: %s", problem)
     if verbosity >= 1 and (report.policies_created or report.policies_dropped or report.problems):
-        print(
-            f"  Row-level security: {len(report.policies_created)} policies (re)created, "
-            f"{len(report.policies_kept)} unchanged, {len(report.policies_dropped)} dropped"
-            + (f", {len(report.problems)} problems (see kam check)" if report.problems else "")
-        )
+        line = _(
+            "Row-level security policies: %(created)d (re)created, %(kept)d unchanged, "
+            "%(dropped)d dropped."
+        ) % {
+            "created": len(report.policies_created),
+            "kept": len(report.policies_kept),
+            "dropped": len(report.policies_dropped),
+        }
+        if report.problems:
+            line += " " + _("Problems: %(count)d (see `kam check`).") % {
+                "count": len(report.problems)
+            }
+        print("  " + line)
 
 
 # --- the scoped transaction --------------------------------------------------------------
@@ -636,24 +645,33 @@ def _migrations_pending(connection: BaseDatabaseWrapper) -> bool:
 
 def _wall_problems(connection: BaseDatabaseWrapper, role: str) -> list[tuple[str, str, str]]:
     """(id, message, hint) for each way the wall is not up."""
-    hint = (
-        f"As a database administrator: CREATE ROLE {role} NOLOGIN; GRANT {role} TO "
-        "<KAM's login role>; then run `kam migrate` (docs/operations.md, Databases)."
-    )
+    login = _("<KAM's login role>")
+    hint = _(
+        "As a database administrator: CREATE ROLE %(role)s NOLOGIN; GRANT %(role)s TO "
+        "%(login)s; then run `kam migrate` (docs/operations.md, Databases)."
+    ) % {"role": role, "login": login}
     with connection.cursor() as cursor:
         cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s", [role])
         row = cursor.fetchone()
         if row is None:
             return [
-                ("E102", f"The database role {role!r} for row-level security does not exist.", hint)
+                (
+                    "E102",
+                    _("The database role %(role)s for row-level security does not exist.")
+                    % {"role": role},
+                    hint,
+                )
             ]
         problems = []
         if row[0] or row[1]:
             problems.append(
                 (
                     "E103",
-                    f"The database role {role!r} is a superuser or has BYPASSRLS: "
-                    "policies would not apply to it.",
+                    _(
+                        "The database role %(role)s is a superuser or has BYPASSRLS: "
+                        "the policies would not apply to it."
+                    )
+                    % {"role": role},
                     f"ALTER ROLE {role} NOSUPERUSER NOBYPASSRLS;",
                 )
             )
@@ -662,8 +680,9 @@ def _wall_problems(connection: BaseDatabaseWrapper, role: str) -> list[tuple[str
             problems.append(
                 (
                     "E104",
-                    f"KAM's login role cannot switch to {role!r}: {switch_error}",
-                    f"GRANT {role} TO <KAM's login role>;",
+                    _("KAM's login role cannot switch to %(role)s: %(error)s")
+                    % {"role": role, "error": switch_error},
+                    f"GRANT {role} TO {login};",
                 )
             )
         cursor.execute(
@@ -681,8 +700,9 @@ def _wall_problems(connection: BaseDatabaseWrapper, role: str) -> list[tuple[str
         problems.append(
             (
                 "E106",
-                f"Tables without their row-level security policy: {', '.join(missing)}.",
-                "Run `kam migrate`, which installs the policies.",
+                _("Tables without their row-level security policy: %(tables)s.")
+                % {"tables": ", ".join(missing)},
+                _("Run `kam migrate`, which installs the policies."),
             )
         )
     return problems
@@ -703,18 +723,27 @@ def check_row_level_security(app_configs: Any = None, **kwargs: Any) -> list[che
     if not _IDENTIFIER.match(role):
         return [
             checks.Error(
-                f"KAM_RLS_ROLE={role!r} is not a plain lower-case identifier.", id="kam.E101"
+                _("KAM_RLS_ROLE=%(value)s is not a plain lower-case identifier.")
+                % {"value": repr(role)},
+                id="kam.E101",
             )
         ]
     try:
         problems = _wall_problems(connection, role)
         pending = bool(problems) and _migrations_pending(connection)
     except DatabaseError as exc:
-        return [checks.Warning(f"Row-level security could not be checked: {exc}", id="kam.W105")]
+        return [
+            checks.Warning(
+                _("Row-level security could not be checked: %(error)s") % {"error": exc},
+                id="kam.W105",
+            )
+        ]
     if pending:
         return [
             checks.Warning(
-                f"{message} `kam migrate` will set it up.", hint=hint, id=f"kam.W{n[1:]}"
+                _("%(problem)s `kam migrate` will set it up.") % {"problem": message},
+                hint=hint,
+                id=f"kam.W{n[1:]}",
             )
             for n, message, hint in problems
         ]
@@ -735,8 +764,8 @@ def check_superuser(app_configs: Any = None, **kwargs: Any) -> list[checks.Check
     if row and row[0]:
         return [
             checks.Warning(
-                "KAM connects to PostgreSQL as a superuser.",
-                hint="Connect as the role that owns KAM's tables, without SUPERUSER.",
+                _("KAM connects to PostgreSQL as a superuser."),
+                hint=_("Connect as the role that owns KAM's tables, without SUPERUSER."),
                 id="kam.W107",
             )
         ]
