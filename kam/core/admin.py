@@ -1,10 +1,13 @@
 """The administration site is for system administrators: users, tokens, configuration.
 Customer data is not registered here (administrators do not see it)."""
 
+from collections import Counter
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import NestedObjects
 from django.contrib.auth.admin import UserAdmin
+from django.db import router
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +23,21 @@ class KamUserAdmin(UserAdmin):
         *UserAdmin.fieldsets,
         (_("KAM"), {"fields": ("role", "display_name", "phone", "manager")}),
     )
+
+    def get_deleted_objects(self, objs: Any, request: Any) -> tuple[Any, Any, Any, Any]:
+        """What goes with a user, by kind and number only: the rows themselves (team
+        memberships, ties, notifications, visits) name the customers the user served,
+        and administrators see no customer data."""
+        _to_delete, counts, perms_needed, _protected = super().get_deleted_objects(objs, request)
+        collector = NestedObjects(using=router.db_for_write(self.model))
+        collector.collect(list(objs))
+        protected = Counter(str(o._meta.verbose_name_plural) for o in collector.protected)
+        return (
+            [str(o) for o in objs],
+            counts,
+            perms_needed,
+            [f"{name}: {n}" for name, n in sorted(protected.items())],
+        )
 
 
 @admin.register(ApiToken)
