@@ -60,7 +60,13 @@ def _pinyin_key(*names: str) -> str:
 
 def _save(instance: Model, by: User | None) -> None:
     """Validate and save, naming the acting user in the field history."""
-    instance.full_clean()
+    instance.full_clean(validate_unique=False, validate_constraints=False)
+    # A unique value (a credit code) may be held by an account the user cannot read; on
+    # PostgreSQL the check looks past the row-level policies so that it is refused as
+    # taken, with Django's message, which names the field, never the other record.
+    with rls.bypass():
+        instance.validate_unique()
+        instance.validate_constraints()
     if by is not None:
         instance._history_user = by  # type: ignore[attr-defined]  # read by simple-history
     try:

@@ -430,3 +430,23 @@ def test_an_inactive_users_session_is_answered_401(
     user.is_active = False
     user.save()
     assert_error(client.get(f"/accounts/{account_a.pk}"), 401)
+
+
+def test_a_credit_code_another_team_holds_is_refused_as_taken_without_naming_the_account(
+    api_as: Any, owner: User, account_a: Account, account_b: Account
+) -> None:
+    """On PostgreSQL the owner cannot read account B: the uniqueness check must still see
+    it (not fail later as a 'someone saved a moment ago' conflict), and say nothing of B."""
+    from tests.factories import credit_code
+
+    account_b.credit_code = credit_code(4401)
+    account_b.save()
+    response = api_as(owner).patch(
+        f"/accounts/{account_a.pk}",
+        {"credit_code": account_b.credit_code, "version": account_a.version},
+    )
+    body = assert_error(response, 422, "credit_code")
+    assert account_b.name not in response.content.decode()
+    assert "already exists" in body["errors"][0]["message"]
+    account_a.refresh_from_db()
+    assert account_a.credit_code == "91350100M000100Y43"
