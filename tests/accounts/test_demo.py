@@ -95,6 +95,11 @@ def test_demo_loads_the_archive_and_prints_the_logins(loaded: str) -> None:
     assert demo.DEMO_PASSWORD in loaded
     for username in demo.DEMO_USERNAMES:
         assert re.search(rf"^\s*{username}\s", loaded, re.MULTILINE), username
+    # Whose login asks for an authenticator app, and how a trial turns that off.
+    director_line = next(line for line in loaded.splitlines() if " director " in line)
+    manager_line = next(line for line in loaded.splitlines() if " manager " in line)
+    assert "authenticator app" in director_line and "authenticator app" not in manager_line
+    assert "KAM_TWO_FACTOR_ROLES" in loaded
 
 
 def test_every_role_has_a_demo_login_with_the_demo_password(loaded: str) -> None:

@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
@@ -176,12 +177,20 @@ class Command(BaseCommand):
 
     def write_logins(self, logins: list[tuple[str, str, str]], password: str) -> None:
         self.stdout.write(f"\nDemo logins (the password of every one is {password}):")
-        rows = [("USERNAME", "ROLE", "NAME", "PASSWORD")]
-        rows += [(u, r, n, password) for u, r, n in logins]
-        widths = [max(_width(row[i]) for row in rows) for i in range(4)]
+        required = set(settings.KAM_TWO_FACTOR_ROLES)
+        rows = [("USERNAME", "ROLE", "NAME", "PASSWORD", "SECOND FACTOR")]
+        rows += [(u, r, n, password, "authenticator app" if r in required else "-")
+                 for u, r, n in logins]  # fmt: skip
+        widths = [max(_width(row[i]) for row in rows) for i in range(5)]
         for row in rows:
             cells = [cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True)]
             self.stdout.write("  " + "  ".join(cells).rstrip())
+        if required & {r for _u, r, _n in logins}:
+            self.stdout.write(
+                "Roles marked 'authenticator app' set up a TOTP app (any authenticator on a "
+                "phone) at their first login and give its code at each one (KAM_TWO_FACTOR_ROLES; "
+                "an empty value turns the requirement off for a trial)."
+            )
 
 
 def _waybills_json(result: ledger_demo.WaybillResult | None) -> dict[str, Any] | None:
