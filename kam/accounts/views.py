@@ -256,8 +256,8 @@ def account_delete(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("account_detail", pk=account.pk)
         messages.success(request, _("Account “%(name)s” deleted.") % {"name": name})
         return redirect("account_list")
-    return render(request, "accounts/confirm.html", {
-        "title": _("Delete account"), "object": account,
+    return render(request, "core/confirm.html", {
+        "title": _("Delete account"), "subject": account,
         "message": _("This deletes the account with its contacts, ties, team and billing codes. "
                      "It cannot be undone."),
         "cancel": reverse("account_detail", args=[account.pk]), "danger": _("Delete"),
@@ -470,8 +470,8 @@ def contact_erase(request: HttpRequest, pk: int) -> HttpResponse:
         services.contact_erase(by=request.user, contact=contact, path=request.path)
         messages.success(request, _("The contact's personal data has been erased."))
         return redirect("contact_detail", pk=contact.pk)
-    return render(request, "accounts/confirm.html", {
-        "title": _("Erase personal data"), "object": contact,
+    return render(request, "core/confirm.html", {
+        "title": _("Erase personal data"), "subject": contact,
         "message": _("This wipes the person's contact details, personal information and ties, "
                      "and replaces their name with a pseudonym everywhere: in this record and "
                      "its history, in reports, cases, survey answers, notifications and the "
@@ -619,8 +619,8 @@ def group_delete(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("group_detail", pk=group.pk)
         messages.success(request, _("Corporate group deleted."))
         return redirect("group_list")
-    return render(request, "accounts/confirm.html", {
-        "title": _("Delete corporate group"), "object": group,
+    return render(request, "core/confirm.html", {
+        "title": _("Delete corporate group"), "subject": group,
         "message": _("Only an empty group can be deleted."),
         "cancel": reverse("group_detail", args=[group.pk]), "danger": _("Delete"),
     })  # fmt: skip

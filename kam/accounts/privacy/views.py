@@ -153,8 +153,8 @@ def consent_delete(request: HttpRequest, pk: int, record_id: int) -> HttpRespons
         else:
             messages.success(request, _("Lawful basis record deleted; its history is kept."))
         return _back(contact)
-    return render(request, "accounts/confirm.html", {
-        "title": _("Delete lawful basis record"), "object": record,
+    return render(request, "core/confirm.html", {
+        "title": _("Delete lawful basis record"), "subject": record,
         "message": _("Delete a record only when it was entered by mistake. When the person "
                      "withdraws consent or a basis ends, enter the date instead. The history "
                      "keeps the deleted record."),
