@@ -245,7 +245,6 @@ class Texts:
 
     account: str
     account_en: str
-    credit_code: str
     code: str
     group: str
     group_en: str
@@ -273,7 +272,6 @@ TEXTS = {
     "a": Texts(
         account="明达甲方电子有限公司",
         account_en="Mingda Alpha Electronics Co Ltd",
-        credit_code="91350100M000100Y43",
         code="YJALPHA0591",
         group="明达甲方集团",
         group_en="Mingda Alpha Group",
@@ -299,7 +297,6 @@ TEXTS = {
     "b": Texts(
         account="远航乙方服饰有限公司",
         account_en="Yuanhang Beta Apparel Co Ltd",
-        credit_code="91440101MA5ABCDE1X",
         code="YJBETA9731",
         group="远航乙方集团",
         group_en="Yuanhang Beta Group",
