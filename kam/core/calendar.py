@@ -10,6 +10,7 @@ import datetime
 import functools
 
 from django.db import transaction
+from django.utils.translation import gettext, ngettext
 
 from kam.core.models import CalendarDay, Festival
 from kam.core.workcal import WorkingCalendar, weekday_rule
@@ -74,3 +75,47 @@ def _calendar_of(days: frozenset[tuple[datetime.date, bool]]) -> WorkingCalendar
     the same rows give the same, immutable calendar (an SLA clock asks for it per case)."""
     exceptions = dict(days)
     return WorkingCalendar(exceptions=exceptions, known_years=frozenset(d.year for d in exceptions))
+
+
+def unconfirmed_years(
+    start: datetime.date, end: datetime.date, calendar: WorkingCalendar | None = None
+) -> list[int]:
+    """The years from ``start`` to ``end`` (both included; a ``datetime`` counts by its own
+    date) whose official holidays have not been entered, in order. There, the calendar
+    falls back to the weekday rule: a public holiday counts as a working day.
+
+    ``end`` before ``start`` is read as the same span. ``calendar`` defaults to the
+    product's (one query); pass it when you already hold it."""
+    if end < start:
+        start, end = end, start
+    cal = calendar if calendar is not None else working_calendar()
+    return [y for y in range(start.year, end.year + 1) if y not in cal.known_years]
+
+
+def unconfirmed_years_message(years: list[int]) -> str:
+    """One sentence, in the active language, saying which years are unknown and how an
+    administrator enters them; empty when ``years`` is empty."""
+    if not years:
+        return ""
+    text = ", ".join(str(y) for y in sorted(years))
+    return ngettext(
+        "The official holidays of %(years)s have not been entered: its public holidays "
+        "count as working days (only weekends are off). An administrator enters them in "
+        "the administration site (Working calendar, /admin/core/calendarday/), or upgrades "
+        "the chinese-calendar package and runs `kam calendar seed`.",
+        "The official holidays of %(years)s have not been entered: their public holidays "
+        "count as working days (only weekends are off). An administrator enters them in "
+        "the administration site (Working calendar, /admin/core/calendarday/), or upgrades "
+        "the chinese-calendar package and runs `kam calendar seed`.",
+        len(years),
+    ) % {"years": text}
+
+
+def unconfirmed_years_short(years: list[int]) -> str:
+    """A short label for a badge or a table cell (the full sentence is
+    :func:`unconfirmed_years_message`)."""
+    if not years:
+        return ""
+    return gettext("Holidays not entered: %(years)s") % {
+        "years": ", ".join(str(y) for y in sorted(years))
+    }
