@@ -188,7 +188,7 @@ class Visit(models.Model):
         related_name="visits",
     )  # fmt: skip
     day = models.DateField(_("date"), db_index=True)
-    due = models.DateField(_("due"), null=True, blank=True)
+    due = models.DateField(pgettext_lazy("visit", "due"), null=True, blank=True)
     city_code = models.CharField(_("city"), max_length=6, blank=True)
     executive = models.BooleanField(_("executive level"), default=False)
     priority = models.BooleanField(_("open alerts or complaints"), default=False)

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -124,7 +125,7 @@ def plan_unserved_csv(request: HttpRequest) -> HttpResponse:
     rows = ((u["name"], u["due"], reasons.get(u["reason"], u["reason"]), u["value"])
             for u in selectors.plan_view_for(request.user, latest).unserved)  # fmt: skip
     return csv_response(f"unserved-{latest.start}.csv",
-                        [_("Account"), _("Due"), _("Reason"), _("Value (CNY, 12 months)")], rows)  # fmt: skip
+                        [_("Account"), pgettext("visit", "Due"), _("Reason"), _("Value (CNY, 12 months)")], rows)  # fmt: skip
 
 
 # --- calendar -------------------------------------------------------------------------------
