@@ -21,7 +21,7 @@ class KamUserAdmin(UserAdmin):
     search_fields = ("username", "display_name", "email")
     fieldsets = (
         *UserAdmin.fieldsets,
-        (_("KAM"), {"fields": ("role", "display_name", "phone", "manager")}),
+        (_("KAM"), {"fields": ("role", "display_name", "phone", "manager", "base_city_code")}),
     )
 
     def get_deleted_objects(self, objs: Any, request: Any) -> tuple[Any, Any, Any, Any]:

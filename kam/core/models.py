@@ -26,6 +26,14 @@ class User(AbstractUser):
         blank=True,
         related_name="reports",
     )
+    #: Where the person works from (GB/T 2260 city code): account assignment puts a
+    #: manager's accounts in this territory and visit plans start their days here.
+    base_city_code = models.CharField(
+        _("base city"),
+        max_length=6,
+        blank=True,
+        help_text=_("The city this person works from (GB/T 2260 code, e.g. 440300)."),
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
