@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,7 +35,7 @@ from .forms import (
     TieForm,
     refuse_on_form,
 )
-from .models import Account, Contact, CorporateGroup, TeamMembership, TeamRole
+from .models import Account, Contact, CorporateGroup, TeamRole
 from .privacy import selectors as privacy_selectors
 from .privacy.forms import CorrectionForm
 
@@ -63,24 +63,18 @@ def _contact(request: HttpRequest, pk: int) -> Contact:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """“My accounts”: the accounts whose team the user is on, biggest first."""
+    """The home page (工作台): what waits for the user today, by role. The sections come
+    from the apps (``kam/<app>/home.py``, registered with :mod:`kam.core.panels`); each
+    counts and lists only what the user's access selectors return."""
     user = request.user
-    memberships = list(
-        TeamMembership.objects.filter(user=user)
-        .select_related("account", "account__industry")
-        .order_by("account__tier", "account__name")
+    sections = panels.render("home", request, user)
+    mine = (
+        selectors.account_list_for(user).count()
+        if access.sees_customer_data(user) and not access.sees_all_accounts(user)
+        else None
     )
-    visible = selectors.account_list_for(user)
-    tiers = dict(visible.values_list("tier").annotate(n=Count("id")).order_by())
-    stats = {
-        "accounts": sum(tiers.values()),
-        "key": sum(n for t, n in tiers.items() if t in (1, 2)),
-        "mine": len(memberships),
-        "owned": sum(1 for m in memberships if m.role == TeamRole.OWNER),
-    }
-    tier_rows = [(t, tiers.get(t, 0)) for t in (1, 2, 3, 4, 5)]
     return render(request, "accounts/home.html", {
-        "memberships": memberships, "stats": stats, "tier_rows": tier_rows, "nav": "home",
+        "sections": sections, "nav": "home", "mine": mine,
         "sees_all": access.sees_all_accounts(user),
     })  # fmt: skip
 

@@ -5,6 +5,11 @@ built on it, yet its pages show their figures (shipments, tiers, visits...). So 
 registers a panel here in its ``AppConfig.ready()``, and the archive's views ask this
 registry for the rendered panels of a page.
 
+The home page (工作台) works the same way: each app registers its sections of the ``"home"``
+page in ``kam/<app>/home.py``; there ``obj`` is the signed-in user, and a section returns
+``None`` for roles it does not serve. Every count and list in a section comes from the
+user's access selectors.
+
 A panel is a callable ``(request, obj) -> HTML | Content | None``; ``obj`` is the account
 or group the page shows, which the view has already fetched through the user's access
 rules, so a panel only narrows further (``None`` renders nothing). A panel that needs
@@ -18,7 +23,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from django.utils.safestring import SafeString, mark_safe
 
-Page = Literal["account", "group"]
+Page = Literal["account", "group", "home"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ class Rendered:
         return bool(self.html)
 
 
-_PANELS: dict[Page, dict[str, Panel]] = {"account": {}, "group": {}}
+_PANELS: dict[Page, dict[str, Panel]] = {"account": {}, "group": {}, "home": {}}
 
 
 def register(page: Page, key: str, render: Render, *, order: int = 100) -> None:

@@ -11,7 +11,9 @@ class CoverageConfig(AppConfig):
     def ready(self) -> None:
         from kam.core import panels
 
-        from . import views
+        from . import home, views
+
+        home.register()  # the home page's sections (kam/coverage/home.py)
 
         # The account page's timeline shows the account's visits and follow-ups.
         panels.register("account", "coverage.visits", views.account_visits_panel, order=30)

@@ -11,7 +11,9 @@ class LedgerConfig(AppConfig):
     def ready(self) -> None:
         from kam.core import panels
 
-        from . import views
+        from . import home, views
+
+        home.register()  # the home page's sections (kam/ledger/home.py)
 
         # The account and group pages show shipments; accounts may not import the ledger.
         panels.register("account", "ledger.shipments", views.account_shipments_panel, order=10)

@@ -278,3 +278,88 @@ def code_account(code: str) -> Account | None:
     """The archive account that holds billing code ``code``, if any (callers check access)."""
     linked = BillingCode.objects.select_related("account").filter(code=code).first()
     return linked.account if linked else None
+
+
+# --- the home page: a manager's book of business ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookOfBusiness:
+    """Revenue of a set of accounts over the twelve complete months before ``as_of``'s
+    month (``start`` – ``end``), against the twelve months before those."""
+
+    start: date  # first day of the first month of the trailing twelve
+    end: date  # first day of the last month of the trailing twelve
+    accounts: int
+    revenue: Decimal
+    revenue_prev: Decimal
+    tiers: list[tuple[int | None, int]]  # (tier, accounts), tier 1 first, untiered last
+    movers_up: list[dict[str, Any]]
+    movers_down: list[dict[str, Any]]
+
+    @property
+    def growth(self) -> float | None:
+        if not self.revenue_prev:
+            return None
+        return float((self.revenue - self.revenue_prev) / self.revenue_prev)
+
+
+def book_of_business(
+    accounts: QuerySet[Account], *, as_of: date, movers: int = 3
+) -> BookOfBusiness:
+    """Trailing-12-month revenue, growth on the 12 months before, tier mix and top movers of
+    ``accounts`` (a queryset from the access gate). Two queries whatever the number of
+    accounts: the accounts, and one grouped query over the facts (per account and period)."""
+    from django.db.models import Case, IntegerField, OuterRef, Subquery, Value, When
+
+    end, _ = month_range(as_of, 2)  # the month before as_of's
+    start, _ = month_range(end, 12)
+    prev_start, _ = month_range(end, 24)
+    rows = list(accounts.order_by().values_list("pk", "name", "tier"))
+    account_of_code = BillingCode.objects.filter(code=OuterRef("billing_code")).values(
+        "account_id"
+    )[:1]
+    sums = (
+        AccountMonth.objects.filter(
+            billing_code__in=BillingCode.objects.filter(account__in=accounts.order_by()).values(
+                "code"
+            ),
+            month__gte=prev_start,
+            month__lte=end,
+        )
+        .annotate(
+            account=Subquery(account_of_code),
+            current=Case(
+                When(month__gte=start, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+        )  # fmt: skip
+        .values("account", "current")
+        .annotate(revenue=Sum("revenue"))
+        .order_by()
+    )
+    now: dict[int, Decimal] = {}
+    before: dict[int, Decimal] = {}
+    for row in sums:
+        target = now if row["current"] else before
+        target[row["account"]] = target.get(row["account"], Decimal(0)) + (
+            row["revenue"] or Decimal(0)
+        )
+    tier_counts: dict[int | None, int] = {}
+    changes = []
+    for pk, name, tier in rows:
+        tier_counts[tier] = tier_counts.get(tier, 0) + 1
+        cur, prev = now.get(pk, Decimal(0)), before.get(pk, Decimal(0))
+        if cur != prev:
+            changes.append({"pk": pk, "name": name, "tier": tier, "revenue": cur,
+                            "revenue_prev": prev, "change": cur - prev})  # fmt: skip
+    changes.sort(key=lambda c: (c["change"], c["pk"]))
+    down = [c for c in changes if c["change"] < 0][:movers]
+    up = [c for c in reversed(changes) if c["change"] > 0][:movers]
+    tiers = sorted(tier_counts.items(), key=lambda t: (t[0] is None, t[0] or 0))
+    return BookOfBusiness(
+        start=start, end=end, accounts=len(rows),
+        revenue=sum(now.values(), Decimal(0)), revenue_prev=sum(before.values(), Decimal(0)),
+        tiers=tiers, movers_up=up, movers_down=down,
+    )  # fmt: skip

@@ -11,7 +11,9 @@ class SegmentationConfig(AppConfig):
     def ready(self) -> None:
         from kam.core import panels
 
-        from . import views
+        from . import home, views
+
+        home.register()  # the home page's sections (kam/segmentation/home.py)
 
         # After the shipments panel (order 10): value, tier, forecast, reasons.
         panels.register("account", "segmentation.value", views.account_value_panel, order=20)

@@ -47,9 +47,12 @@ FIELD_LABELS = {
 
 
 def money(value: Any) -> str:
+    """As the templates' ``money`` filter (−¥872.07 for a loss); "—" for None."""
+    from kam.core.templatetags.kam import money as money_filter
+
     if value is None:
         return "—"
-    return f"¥{float(value):,.2f}"
+    return money_filter(float(value))
 
 
 def pct(value: Any) -> str:

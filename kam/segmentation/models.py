@@ -25,8 +25,20 @@ class RuleSet(models.Model):
         verbose_name = _("rule set")
         verbose_name_plural = _("rule sets")
 
+    #: The note stored with version 1, the built-in defaults (a marker, shown translated).
+    DEFAULTS_NOTE = "defaults"
+
     def __str__(self) -> str:
         return f"v{self.version}"
+
+    @property
+    def note_display(self) -> str:
+        """The note as pages show it: the built-in defaults' marker in the reader's language."""
+        from django.utils.translation import pgettext
+
+        if self.note == self.DEFAULTS_NOTE:
+            return pgettext("rule set note", "Built-in default rules")
+        return self.note
 
 
 class Run(models.Model):

@@ -50,7 +50,7 @@ def rule_set_current() -> RuleSet:
     if current is None:
         with transaction.atomic():
             current, _created = RuleSet.objects.get_or_create(
-                version=1, defaults={"rules": Rules().to_dict(), "note": "defaults"}
+                version=1, defaults={"rules": Rules().to_dict(), "note": RuleSet.DEFAULTS_NOTE}
             )
     return current
 

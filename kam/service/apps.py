@@ -11,6 +11,8 @@ class ServiceConfig(AppConfig):
     def ready(self) -> None:
         from kam.core import panels
 
-        from . import views
+        from . import home, views
+
+        home.register()  # the home page's sections (kam/service/home.py)
 
         panels.register("account", "service.cases", views.account_service_panel, order=40)

@@ -82,9 +82,9 @@ def test_the_list_shows_only_the_managers_accounts(owner, account_a, account_b):
     assert account_b.name not in body
 
 
-def test_my_accounts_lists_the_teams_the_user_is_on(owner, account_a, account_b):
+def test_the_home_page_counts_the_teams_the_user_is_on(owner, account_a, account_b):
     body = page_client(owner).get("/").content.decode()
-    assert account_a.name in body
+    assert "1 account on my teams" in body
     assert account_b.name not in body
 
 

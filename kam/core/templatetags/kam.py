@@ -30,7 +30,8 @@ def tier_badge(tier: int | None) -> str:
 @register.filter
 def money(value: Any) -> str:
     """CNY with thousands separators and two decimals, from a number or a decimal string;
-    empty for None."""
+    empty for None. A negative amount carries a minus sign (U+2212) before the currency
+    sign: −¥872.07, not ¥-872.07."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
@@ -38,7 +39,11 @@ def money(value: Any) -> str:
             value = Decimal(value)
         except InvalidOperation:
             return value
-    return f"¥{value:,.2f}"
+    text = f"{value:,.2f}"
+    if text.startswith("-"):
+        # "-0.00" (a tiny negative rounded away) is no loss: no sign.
+        return f"¥{text[1:]}" if text == "-0.00" else f"\u2212¥{text[1:]}"
+    return f"¥{text}"
 
 
 @register.filter
