@@ -16,8 +16,30 @@ size, so the plan also places as many visits as the capacity allows, and what ca
 placed is the least valuable. A pass afterwards swaps visits between days to put visits to
 the same city on the same day for the same person.
 
-:func:`plan_first_come` is the baseline of the benchmark: accounts in the order they
-come, each visit on the first day with room, nothing ever moved.
+That planner knows cities only by their codes: it put 锦州, 金华, 烟台 and 邵阳 on one
+person's day. Given a :class:`~kam.coverage.geo.Travel` (city coordinates, each person's
+base city, a road model), :func:`plan_visits` plans days a person can drive instead:
+
+- every day starts and ends in the person's base city; its road time (the shortest tour
+  from the base through the day's cities and back) takes visits off the day's capacity,
+  one visit per ``workday_minutes / capacity`` minutes of road or part of it;
+- the cities of one day are at most ``hop_minutes`` of road from each other;
+- a city too far for a day trip (the road alone fills the day) is reported as unserved
+  (``too_far``) rather than planned on a day nobody can drive;
+- a city without coordinates gets days of its own and no road time (listed in
+  :attr:`Plan.unknown_cities`).
+
+The value order stays (urgent first, then value); each visit goes to the day of its window
+that adds the least road (a day already in its city adds none), and when no day can take
+it, visits already placed move within their windows to make room (Kuhn's augmenting
+paths, each move checked against the road and the capacity, at most
+:data:`AUGMENT_DEPTH` deep). With travel the problem is no longer a matroid, so this is a
+heuristic: ``bench/coverage`` compares it with the planner without travel on the same
+accounts (visits placed, km driven).
+
+Without a ``Travel`` :func:`plan_visits` is the planner without geography (kept as the
+benchmark's reference), and :func:`plan_first_come` the older baseline: accounts in the
+order they come, each visit on the first day with room, nothing ever moved.
 """
 
 from __future__ import annotations
@@ -27,12 +49,19 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from math import ceil
+
+from .geo import Travel
 
 #: Why a due visit was not planned.
 NO_PERSON = "no_person"  # nobody covers the account
 NO_CAPACITY = "no_capacity"  # the person's days in the window are full
 NO_WORKING_DAY = "no_working_day"  # the window holds no working day (holidays)
 NO_CAPACITY_SET = "no_capacity_set"  # the person has no visits per day
+TOO_FAR = "too_far"  # the road from the person's base and back fills the whole day
+
+#: How many visits, at most, move one after another to make room for one more.
+AUGMENT_DEPTH = 3
 
 #: Working days within which a visit to an account with open alerts or complaints is
 #: planned first (it "comes earlier").
@@ -73,15 +102,33 @@ class Unserved:
     value: float
 
 
+@dataclass(frozen=True)
+class Route:
+    """One person's day: the cities visited, in the order driven, and the road it takes."""
+
+    person: int
+    day: datetime.date
+    cities: tuple[str, ...]
+    visits: int
+    km: float
+    minutes: float
+
+
 @dataclass
 class Plan:
     visits: list[Visit] = field(default_factory=list)
     unserved: list[Unserved] = field(default_factory=list)  # lowest value first
     due: int = 0
+    routes: list[Route] = field(default_factory=list)  # with a Travel only
+    unknown_cities: list[str] = field(default_factory=list)  # cities without coordinates
 
     @property
     def placed_share(self) -> float:
         return len(self.visits) / self.due if self.due else 1.0
+
+    @property
+    def km(self) -> float:
+        return sum(r.km for r in self.routes)
 
 
 @dataclass
@@ -246,8 +293,12 @@ def plan_visits(
     start: datetime.date,
     weeks: int,
     is_working: Callable[[datetime.date], bool],
+    travel: Travel | None = None,
 ) -> Plan:
-    """Plan ``weeks`` weeks from ``start``. ``capacity`` maps a person to visits per day."""
+    """Plan ``weeks`` weeks from ``start``. ``capacity`` maps a person to visits per day.
+    With ``travel``, days are routes a person can drive (see the module's docstring)."""
+    if travel is not None:
+        return _plan_travel(accounts, capacity, start, weeks, is_working, travel)
     return _plan(accounts, capacity, start, weeks, is_working, greedy=True)
 
 
@@ -327,3 +378,246 @@ def check_capacity(plan: Plan, capacity: dict[int, int]) -> bool:
     for visit in plan.visits:
         load[visit.person, visit.day] += 1
     return all(n <= capacity.get(person, 0) for (person, _), n in load.items())
+
+
+# --- days a person can drive ------------------------------------------------------------------
+
+
+class _Roads:
+    """One person's road arithmetic, with the tours of the city sets it has met cached."""
+
+    def __init__(self, travel: Travel, base: str | None, capacity: int) -> None:
+        self.travel = travel
+        self.base = base if base is not None and travel.known(base) else None
+        self.capacity = capacity
+        self.per_visit = travel.workday_minutes / capacity
+        self._tours: dict[frozenset[str], float] = {}
+        self._hops: dict[tuple[str, str], bool] = {}
+
+    def tour_km(self, cities: frozenset[str]) -> float:
+        km = self._tours.get(cities)
+        if km is None:
+            km = self._tours[cities] = self.travel.tour_km(self.base, cities)
+        return km
+
+    def lost(self, cities: frozenset[str]) -> int:
+        """Visits the day's road takes off its capacity."""
+        minutes = self.travel.minutes(self.tour_km(cities))
+        return ceil(minutes / self.per_visit - 1e-9)
+
+    def near(self, a: str, b: str) -> bool:
+        if a == b:
+            return True
+        key = (a, b) if a < b else (b, a)
+        ok = self._hops.get(key)
+        if ok is None:
+            known = self.travel.known(a) and self.travel.known(b)
+            ok = known and (
+                self.travel.minutes(self.travel.road_km(a, b)) <= self.travel.hop_minutes
+            )
+            self._hops[key] = ok
+        return ok
+
+    def reachable(self, city: str) -> bool:
+        """A day in ``city`` alone leaves room for at least one visit."""
+        return self.lost(frozenset([city])) < self.capacity
+
+
+class _RouteDay:
+    __slots__ = ("cities", "tasks")
+
+    def __init__(self) -> None:
+        self.tasks: list[_Task] = []
+        self.cities: dict[str, int] = defaultdict(int)
+
+    def city_set(self) -> frozenset[str]:
+        return frozenset(c for c, n in self.cities.items() if n)
+
+
+class _Driver:
+    """One person's days under the road model."""
+
+    def __init__(self, roads: _Roads, n_days: int) -> None:
+        self.roads = roads
+        self.days = [_RouteDay() for _ in range(n_days)]
+
+    def cost(self, day: int, task: _Task, without: _Task | None = None) -> float | None:
+        """The road km ``task`` adds to ``day`` (after taking ``without`` off it), or
+        ``None`` when the day cannot take it."""
+        d = self.days[day]
+        roads = self.roads
+        city = task.account.city
+        cities = dict(d.cities)
+        n = len(d.tasks)
+        if without is not None:
+            cities[without.account.city] -= 1
+            n -= 1
+        present = {c for c, k in cities.items() if k > 0}
+        if n + 1 > roads.capacity:
+            return None
+        if city not in present:
+            for other in present:
+                if not roads.near(city, other):
+                    return None
+        after = frozenset(present | {city})
+        if n + 1 + roads.lost(after) > roads.capacity:
+            return None
+        return roads.tour_km(after) - roads.tour_km(frozenset(present))
+
+    def put(self, task: _Task, day: int) -> None:
+        task.day = day
+        self.days[day].tasks.append(task)
+        self.days[day].cities[task.account.city] += 1
+
+    def take(self, task: _Task) -> None:
+        d = self.days[task.day]
+        d.tasks.remove(task)
+        d.cities[task.account.city] -= 1
+        task.day = -1
+
+    def place(self, task: _Task) -> bool:
+        best: tuple[float, int] | None = None
+        for day in task.window:
+            extra = self.cost(day, task)
+            if extra is not None and (best is None or extra < best[0] - 1e-9):
+                best = (extra, day)
+        if best is not None:
+            self.put(task, best[1])
+            return True
+        path = self._augment(task, set(), AUGMENT_DEPTH)
+        if path is None:
+            return False
+        for moved, day in path:
+            if moved.day >= 0:
+                self.take(moved)
+            self.put(moved, day)
+        return True
+
+    def _augment(self, task: _Task, seen: set[int], depth: int) -> list[tuple[_Task, int]] | None:
+        """Moves that make room for ``task``, deepest first (Kuhn's search, each move
+        checked against the road and the capacity; each day changes once per search)."""
+        for day in task.window:
+            if day not in seen and self.cost(day, task) is not None:
+                return [(task, day)]
+        if depth == 0:
+            return None
+        for day in task.window:
+            if day in seen:
+                continue
+            seen.add(day)
+            for other in list(self.days[day].tasks):
+                if other.account.priority and not task.account.priority:
+                    continue
+                if self.cost(day, task, without=other) is None:
+                    continue
+                rest = self._augment(other, seen, depth - 1)
+                if rest is not None:
+                    return [*rest, (task, day)]
+        return None
+
+
+def _plan_travel(
+    accounts: Iterable[AccountIn],
+    capacity: dict[int, int],
+    start: datetime.date,
+    weeks: int,
+    is_working: Callable[[datetime.date], bool],
+    travel: Travel,
+) -> Plan:
+    if weeks < 1:
+        raise ValueError("weeks must be at least 1")
+    accounts = list(accounts)
+    days = horizon_days(start, weeks, is_working)
+    end = start + datetime.timedelta(weeks=weeks)
+    tasks, unserved = _tasks(accounts, start, end, days)
+    due = len(tasks) + len(unserved)
+    bases = base_cities(accounts, travel)
+    drivers: dict[int, _Driver] = {}
+    for task in sorted(tasks, key=_order_key):
+        person_id = task.account.person
+        assert person_id is not None  # noqa: S101 - tasks without a person were set aside
+        cap = capacity.get(person_id, 0)
+        reason = None
+        if cap < 1:
+            reason = NO_CAPACITY_SET
+        else:
+            driver = drivers.get(person_id)
+            if driver is None:
+                roads = _Roads(travel, bases.get(person_id), cap)
+                driver = drivers[person_id] = _Driver(roads, len(days))
+            if not driver.roads.reachable(task.account.city):
+                reason = TOO_FAR
+            elif not driver.place(task):
+                reason = NO_CAPACITY
+        if reason is not None:
+            unserved.append(Unserved(task.account.id, person_id, task.due, reason,
+                                     task.account.value))  # fmt: skip
+    visits = [
+        Visit(
+            t.account.id,
+            t.account.person,
+            days[t.day],
+            t.due,
+            t.account.city,
+            t.executive,
+            t.account.priority,
+        )  # fmt: skip
+        for t in tasks
+        if t.day >= 0 and t.account.person is not None
+    ]
+    visits.sort(key=lambda v: (v.person, v.day, v.city, v.account))
+    unserved.sort(key=lambda u: (u.value, u.account, u.due))
+    unknown = sorted(
+        {a.city for a in accounts if a.person is not None and not travel.known(a.city)}
+    )
+    return Plan(visits=visits, unserved=unserved, due=due, routes=routes(visits, travel, bases),
+                unknown_cities=unknown)  # fmt: skip
+
+
+def base_cities(accounts: Iterable[AccountIn], travel: Travel) -> dict[int, str]:
+    """Each person's base city: the one ``travel`` names, else the known city most of their
+    accounts are in (ties: the smallest code)."""
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for a in accounts:
+        if a.person is not None and travel.known(a.city):
+            counts[a.person][a.city] += 1
+    out = {p: min(c, key=lambda city: (-c[city], city)) for p, c in counts.items()}
+    out.update({p: city for p, city in travel.base.items() if travel.known(city)})
+    return out
+
+
+def routes(visits: Iterable[Visit], travel: Travel, bases: dict[int, str]) -> list[Route]:
+    """The road of each person's day, for any plan (the benchmark measures both planners'
+    plans with it)."""
+    cells: dict[tuple[int, datetime.date], list[str]] = defaultdict(list)
+    for v in visits:
+        cells[v.person, v.day].append(v.city)
+    out = []
+    for (person, day), cities in sorted(cells.items()):
+        km = travel.tour_km(bases.get(person), cities)
+        cities_set = tuple(sorted(set(cities)))
+        out.append(Route(person, day, cities_set, len(cities), km, travel.minutes(km)))
+    return out
+
+
+def check_travel(plan: Plan, capacity: dict[int, int], travel: Travel,
+                 bases: dict[int, str]) -> list[str]:  # fmt: skip
+    """What is wrong with a plan's days under ``travel``: a day mixing cities more than
+    ``hop_minutes`` apart, or one whose visits and road do not fit its capacity. Empty
+    when every day can be driven."""
+    problems = []
+    for route in routes(plan.visits, travel, bases):
+        cap = capacity.get(route.person, 0)
+        cities = route.cities
+        for i, a in enumerate(cities):
+            for b in cities[i + 1 :]:
+                if not (travel.known(a) and travel.known(b)):
+                    problems.append(f"{route.person} {route.day}: {a} with unknown {b}")
+                elif travel.minutes(travel.road_km(a, b)) > travel.hop_minutes + 1e-6:
+                    problems.append(f"{route.person} {route.day}: {a}-{b} too far apart")
+        per_visit = travel.workday_minutes / cap if cap else float("inf")
+        lost = ceil(route.minutes / per_visit - 1e-6) if cap else 0
+        if route.visits + lost > cap:
+            problems.append(f"{route.person} {route.day}: {route.visits} visits and "
+                            f"{route.minutes:.0f} min of road over capacity {cap}")  # fmt: skip
+    return problems
