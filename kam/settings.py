@@ -317,3 +317,11 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 KAM_PRODUCT_NAME = _("Key Account Management")
+
+# Visit plans (docs/coverage.md, "Days a person can drive"): the road model's average
+# door-to-door speed, and how far apart (minutes of road) the cities of one day may be.
+KAM_VISIT_SPEED_KMH = _at_least_one("KAM_VISIT_SPEED_KMH", 70)
+KAM_VISIT_HOP_MINUTES = _at_least_one("KAM_VISIT_HOP_MINUTES", 90)
+# After this many planned visits to one account missed in a row (their day passed without a
+# report), the person, their manager and the key-account department are told, once.
+KAM_MISSED_VISITS_ALERT = _at_least_one("KAM_MISSED_VISITS_ALERT", 2)
