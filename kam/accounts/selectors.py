@@ -146,13 +146,57 @@ def staff_ties_for(user: User) -> QuerySet[StaffTie]:
     )
 
 
-def account_people_graph(user: User, account: Account) -> dict[str, list[dict[str, object]]]:
+def account_people_graph(
+    user: User, account: Account, contacts: list[Contact] | None = None
+) -> dict[str, list[dict[str, object]]]:
     """Nodes and edges of the people around one account: its contacts, the people they
-    know elsewhere (when visible), and our staff who know them."""
-    contacts = list(contact_list_for(user).filter(account=account))
+    know elsewhere (when visible), and our staff who know them.
+
+    ``account`` is one the user can already see (the page fetched it through
+    :func:`account_get_for`); ``contacts`` are its contacts when the caller has them. Three
+    bounded queries at most, whatever the size of the archive: the ties of these contacts
+    (by the two indexed ends), the accounts of their other ends that the user may see (only
+    for users who do not see every account), and the staff ties of these contacts. (Through
+    :func:`contact_ties_for` / :func:`staff_ties_for`, which re-check every visible contact,
+    a director's graph on PostgreSQL planned a join over all contacts.)
+    """
+    if not access.is_active_user(user) or not access.sees_contacts(user):
+        return {"nodes": [], "edges": []}
+    if contacts is None:
+        contacts = list(Contact.objects.filter(account=account).order_by("name"))
     ids = {c.pk for c in contacts}
-    ties = list(contact_ties_for(user).filter(Q(from_contact__in=ids) | Q(to_contact__in=ids)))
-    staff = list(staff_ties_for(user).filter(contact__in=ids))
+    ties: list[ContactTie] = []
+    staff: list[StaffTie] = []
+    if ids:
+        ties = list(
+            ContactTie.objects.filter(Q(from_contact_id__in=ids) | Q(to_contact_id__in=ids))
+            .select_related("from_contact", "to_contact")
+            .order_by("id")
+        )
+        if not access.sees_all_accounts(user):
+            elsewhere = {
+                c.account_id
+                for t in ties
+                for c in (t.from_contact, t.to_contact)
+                if c.account_id != account.pk
+            }
+            # One query checks this account too: a caller that skipped the access check
+            # gets an empty graph, not someone else's people.
+            visible = set(
+                account_list_for(user)
+                .filter(pk__in=elsewhere | {account.pk})
+                .values_list("pk", flat=True)
+            )
+            if account.pk not in visible:
+                return {"nodes": [], "edges": []}
+            ties = [
+                t
+                for t in ties
+                if t.from_contact.account_id in visible and t.to_contact.account_id in visible
+            ]
+        staff = list(
+            StaffTie.objects.filter(contact_id__in=ids).select_related("user").order_by("id")
+        )
     nodes: dict[str, dict[str, object]] = {}
     for c in contacts:
         nodes[f"c{c.pk}"] = {

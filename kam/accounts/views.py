@@ -184,7 +184,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         chart = {
             "root": str(account),
             "org": selectors.org_chart([c for c in contacts if c.erased_at is None]),
-            "graph": selectors.account_people_graph(request.user, account),
+            "graph": selectors.account_people_graph(request.user, account, contacts),
             "labels": {"contact": _("Contact here"), "external": _("Contact elsewhere"),
                        "staff": _("Our staff")},
         }  # fmt: skip
