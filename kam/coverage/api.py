@@ -102,8 +102,18 @@ class CoverageUnservedOut(Schema):
     name: str
     person: int | None
     due: str
-    reason: Literal["no_person", "no_capacity", "no_working_day", "no_capacity_set"]
+    reason: Literal["no_person", "no_capacity", "no_working_day", "no_capacity_set", "too_far"]
     value: str
+
+
+class CoveragePlanWarningOut(Schema):
+    code: Literal["calendar_unconfirmed", "unknown_cities"] = Field(
+        description="calendar_unconfirmed: the plan reaches a year whose official holidays "
+        "have not been entered (years); unknown_cities: cities without coordinates (cities)"
+    )
+    message: str = Field(description="in the caller's language; says how to put it right")
+    years: list[int]
+    cities: list[str]
 
 
 class CoveragePlanOut(Schema):
@@ -113,7 +123,9 @@ class CoveragePlanOut(Schema):
     policy_version: int
     due: int
     placed: int
+    km: int = Field(description="road km of every planned day (the whole plan)")
     unserved: list[CoverageUnservedOut]
+    warnings: list[CoveragePlanWarningOut]
 
 
 def _plan_out(plan: Any, user: User) -> dict[str, Any]:
@@ -121,7 +133,7 @@ def _plan_out(plan: Any, user: User) -> dict[str, Any]:
     return {
         "id": plan.pk, "start": plan.start, "weeks": plan.weeks,
         "policy_version": plan.policy.number, "due": view.due, "placed": view.placed,
-        "unserved": view.unserved,
+        "km": plan.km, "unserved": view.unserved, "warnings": selectors.plan_warnings(plan),
     }  # fmt: skip
 
 
@@ -155,7 +167,10 @@ class CoverageVisitOut(Schema):
     city_code: str
     executive: bool
     priority: bool
-    status: str
+    status: str = Field(
+        description="planned, done, cancelled or missed (a planned visit "
+        "whose day passed without a report reads as missed)"
+    )
     version: int
     report: int | None
 
@@ -164,7 +179,7 @@ def _visit_out(v: Visit) -> dict[str, Any]:
     return {
         "id": v.pk, "account": v.account_id, "account_name": v.account.name,
         "person": v.person_id, "day": v.day, "due": v.due, "city_code": v.city_code,
-        "executive": v.executive, "priority": v.priority, "status": v.status,
+        "executive": v.executive, "priority": v.priority, "status": v.shown_status,
         "version": v.version, "report": getattr(getattr(v, "report", None), "pk", None),
     }  # fmt: skip
 
@@ -317,13 +332,19 @@ class CoverageFollowUpQuery(Schema):
     status: Literal["open", "in_progress", "done", "cancelled"] | None = None
     owner: Id | None = None
     overdue: bool = False
+    page: int = Field(1, ge=1, le=1_000_000)
 
 
-@router.get("/coverage/follow-ups", response={200: list[CoverageFollowUpOut], **ERRORS},
-            summary="Follow-ups of the accounts you see")  # fmt: skip
-def follow_up_list(
-    request: HttpRequest, params: Query[CoverageFollowUpQuery]
-) -> list[dict[str, Any]]:
+class CoverageFollowUpPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[CoverageFollowUpOut]
+
+
+@router.get("/coverage/follow-ups", response={200: CoverageFollowUpPage, **ERRORS},
+            summary="Follow-ups of the accounts you see, by due date, a page at a time")  # fmt: skip
+def follow_up_list(request: HttpRequest, params: Query[CoverageFollowUpQuery]) -> dict[str, Any]:
     _customer_data(request)
     rows = selectors.follow_ups_for(request.user)
     if params.status:
@@ -332,7 +353,10 @@ def follow_up_list(
         rows = rows.filter(owner_id=params.owner)
     if params.overdue:
         rows = rows.filter(status__in=FollowUp.OPEN_STATUSES, due_date__lt=timezone.localdate())
-    return [_follow_up_out(f) for f in rows.order_by("due_date", "id")[:1000]]
+    rows = rows.order_by("due_date", "id")
+    offset = (params.page - 1) * PAGE_SIZE
+    return {"count": rows.count(), "page": params.page, "page_size": PAGE_SIZE,
+            "items": [_follow_up_out(f) for f in rows[offset: offset + PAGE_SIZE]]}  # fmt: skip
 
 
 class CoverageFollowUpPatch(InSchema):
@@ -371,6 +395,9 @@ class CoverageMeasureRow(Schema):
     done: int
     due: int
     rate: float | None
+    missed: int = Field(
+        0, description="visits planned in the period whose day passed without a report (per person)"
+    )
 
 
 class CoverageMeasuresOut(Schema):
@@ -379,6 +406,7 @@ class CoverageMeasuresOut(Schema):
     compliance: float | None
     done: int
     due: int
+    missed: int
     by_tier: list[CoverageMeasureRow]
     by_person: list[CoverageMeasureRow]
     by_province: list[CoverageMeasureRow]

@@ -1,12 +1,14 @@
 """Coverage and visits: the policy (versioned), who covers what, visit plans, visits with
 their reports (走访表), findings and follow-ups."""
 
+import datetime
 import hashlib
 import secrets
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
@@ -151,6 +153,10 @@ class VisitPlan(models.Model):
     )
     due = models.PositiveIntegerField(_("due visits"), default=0)
     placed = models.PositiveIntegerField(_("planned visits"), default=0)
+    #: Road km of every planned day (from each person's base city and back).
+    km = models.PositiveIntegerField(_("km by road"), default=0)
+    #: City codes of covered accounts that have no coordinates (their road is not counted).
+    unknown_cities = models.JSONField(default=list, blank=True)
     #: [{"account": id, "name": ..., "person": id|None, "due": "YYYY-MM-DD", "reason": ...,
     #:   "value": "123.45"}], lowest value first.
     unserved = models.JSONField(default=list, blank=True)
@@ -178,6 +184,9 @@ class Visit(models.Model):
         PLANNED = "planned", pgettext_lazy("visit status", "Planned")
         DONE = "done", pgettext_lazy("visit status", "Done")
         CANCELLED = "cancelled", pgettext_lazy("visit status", "Cancelled")
+        #: Its day passed without a report (set by ``kam coverage missed``; selectors also
+        #: read a planned visit in the past as missed, so none shows as planned).
+        MISSED = "missed", pgettext_lazy("visit status", "Missed")
 
     account = models.ForeignKey(
         "accounts.Account", verbose_name=_("account"), on_delete=models.CASCADE,
@@ -201,7 +210,9 @@ class Visit(models.Model):
     )  # fmt: skip
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords(excluded_fields=["version"])
+    #: This missed visit completed a run of missed visits that was alerted.
+    missed_alert = models.BooleanField(default=False)
+    history = HistoricalRecords(excluded_fields=["version", "missed_alert"])
 
     class Meta:
         ordering = ["day", "person_id", "city_code", "id"]
@@ -211,6 +222,22 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.account}"
+
+    def status_on(self, today: datetime.date) -> str:
+        """The status as of ``today``: a planned visit whose day has passed without a report
+        is missed, even before ``kam coverage missed`` has written it."""
+        if self.status == self.Status.PLANNED and self.day < today:
+            return self.Status.MISSED
+        return str(self.status)
+
+    @property
+    def shown_status(self) -> str:
+        """:meth:`status_on` the local date (Asia/Shanghai), for pages and the API."""
+        return self.status_on(timezone.localdate())
+
+    @property
+    def shown_status_label(self) -> str:
+        return str(self.Status(self.shown_status).label)
 
 
 class VisitReport(models.Model):

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kam.accounts.models import (
     Account,
@@ -164,19 +165,80 @@ def staff_choices() -> QuerySet[User]:
     ).order_by("username")
 
 
-def queue(user: User) -> dict[str, Any]:
-    """The department's queue: reports awaiting review and open follow-ups."""
+#: How the queue's reports may be sorted: the key in the URL -> the ordering (oldest first
+#: by default; a "-" in the URL reverses it).
+REPORT_SORTS = {
+    "submitted": ("submitted_at", "id"),
+    "visited": ("visit__day", "id"),
+    "account": ("visit__account__name", "id"),
+    "person": ("submitted_by__username", "submitted_at", "id"),
+}
+#: How the queue's follow-ups may be sorted (due date first by default).
+FOLLOW_UP_SORTS = {
+    "due": ("due_date", "id"),
+    "account": ("account__name", "due_date", "id"),
+    "owner": ("owner__username", "due_date", "id"),
+    "created": ("created_at", "id"),
+}
+
+
+def sort_order(
+    sorts: dict[str, tuple[str, ...]], key: str | None, default: str
+) -> tuple[str, list[str]]:
+    """The normalised sort key (``name`` or ``-name``) and its ``order_by`` fields; an
+    unknown key falls back to ``default``."""
+    key = key or default
+    name = key.lstrip("-")
+    if name not in sorts:
+        key, name = default, default.lstrip("-")
+    fields = list(sorts[name])
+    if key.startswith("-"):
+        fields = [f[1:] if f.startswith("-") else f"-{f}" for f in fields]
+    return key, fields
+
+
+def queue(
+    user: User, *, report_sort: str | None = None, follow_up_sort: str | None = None
+) -> dict[str, Any]:
+    """The department's queue: every report awaiting review and every open follow-up (the
+    view pages both), each sorted as asked, with their counts."""
     today = timezone.localdate()
     reports = reports_for(user).filter(status=VisitReport.Status.SUBMITTED).annotate(
         open_follow_ups=Count("follow_ups", filter=Q(follow_ups__status__in=FollowUp.OPEN_STATUSES))
     )  # fmt: skip
     follow_ups = follow_ups_for(user).filter(status__in=FollowUp.OPEN_STATUSES)
+    report_key, report_order = sort_order(REPORT_SORTS, report_sort, "submitted")
+    follow_key, follow_order = sort_order(FOLLOW_UP_SORTS, follow_up_sort, "due")
     return {
-        "reports": reports.order_by("submitted_at"),
-        "follow_ups": follow_ups.order_by("due_date", "id"),
+        "reports": reports.order_by(*report_order),
+        "report_sort": report_key,
+        "follow_ups": follow_ups.order_by(*follow_order),
+        "follow_up_sort": follow_key,
         "overdue": follow_ups.filter(due_date__lt=today).count(),
         "today": today,
     }
+
+
+# --- missed visits ---------------------------------------------------------------------------
+
+
+def missed_q(today: datetime.date) -> Q:
+    """Missed visits: marked so, or still planned on a day before ``today`` without a
+    report (the daily job has not run yet): none shows as planned in the past."""
+    return Q(status=Visit.Status.MISSED) | Q(
+        status=Visit.Status.PLANNED, day__lt=today, report__isnull=True
+    )
+
+
+def missed_visits_for(user: User, *, today: datetime.date | None = None) -> QuerySet[Visit]:
+    """The visits ``user`` was to make whose day passed without a report, newest first.
+    A manager gets their own; the department and directors every person's on the
+    accounts they see. ``today`` is the local date (Asia/Shanghai) unless given."""
+    today = today or timezone.localdate()
+    rows = visits_for(user).filter(missed_q(today))
+    if not may_plan(user):
+        rows = rows.filter(person=user)
+    return rows.order_by("-day", "-id")
 
 
 # --- the team page: who covers what, and the workload ------------------------------------------
@@ -246,6 +308,34 @@ def latest_plan() -> VisitPlan | None:
     return VisitPlan.objects.select_related("created_by", "policy").first()
 
 
+def plan_warnings(plan: VisitPlan) -> list[dict[str, Any]]:
+    """What the user must know about a plan, evaluated now (an administrator who enters a
+    year's holidays clears its warning): ``[{"code", "message", "years"|"cities"}]``.
+
+    - ``calendar_unconfirmed``: the plan reaches a year whose official holidays have not
+      been entered; there only weekends were off, so visits may sit on public holidays.
+    - ``unknown_cities``: accounts in cities without coordinates; their road is not counted.
+    """
+    from kam.core.calendar import unconfirmed_years, unconfirmed_years_message  # noqa: PLC0415
+
+    out: list[dict[str, Any]] = []
+    end = plan.start + datetime.timedelta(weeks=plan.weeks, days=-1)
+    years = unconfirmed_years(plan.start, end)
+    if years:
+        out.append({"code": "calendar_unconfirmed", "message": unconfirmed_years_message(years),
+                    "years": years, "cities": []})  # fmt: skip
+    if plan.unknown_cities:
+        from kam.core import regions  # noqa: PLC0415
+
+        labels = [regions.label(c) or c or "—" for c in plan.unknown_cities]
+        out.append({
+            "code": "unknown_cities", "years": [], "cities": list(plan.unknown_cities),
+            "message": _("The road to these cities is not counted (no coordinates): %(cities)s. "
+                         "Their visits get days of their own.") % {"cities": ", ".join(labels)},
+        })  # fmt: skip
+    return out
+
+
 @dataclass(frozen=True)
 class PlanView:
     """A plan as one user may see it: its figures and unserved visits cover only the
@@ -270,7 +360,7 @@ def plan_view_for(user: User, plan: VisitPlan) -> PlanView:
         due = placed + len(unserved)
     people = list(
         visits.values("person__username", "person__display_name")
-        .annotate(n=Count("id")).order_by("-n", "person__username")[:40]
+        .annotate(n=Count("id")).order_by("-n", "person__username")
     )  # fmt: skip
     return PlanView(plan=plan, due=due, placed=placed, unserved=unserved, people=people)
 
@@ -332,10 +422,27 @@ def measures(user: User, *, start: datetime.date, end: datetime.date) -> dict[st
         for f in closed
     ]
 
-    def rows(bucket: dict[Any, list[float]]) -> list[dict[str, Any]]:
+    # Missed visits (their day passed without a report) in the period, per person: they are
+    # the part of the gap that was planned and not made.
+    missed_by_person: dict[str, int] = defaultdict(int)
+    missed_rows = (
+        Visit.objects.filter(missed_q(today), day__gte=start, day__lte=end,
+                             account_id__in=[a.pk for a in accounts])
+        .values("person__display_name", "person__username").annotate(n=Count("id")).order_by()
+    )  # fmt: skip
+    for row in missed_rows:
+        name = row["person__display_name"] or row["person__username"] or "—"
+        missed_by_person[name] += row["n"]
+    for name in missed_by_person:
+        by_person.setdefault(name, [0.0, 0.0])
+
+    def rows(
+        bucket: dict[Any, list[float]], missed: dict[Any, int] | None = None
+    ) -> list[dict[str, Any]]:
         return [
             {"key": k, "done": int(v[0]), "due": int(v[1]),
-             "rate": round(100 * v[0] / v[1], 1) if v[1] else None}
+             "rate": round(100 * v[0] / v[1], 1) if v[1] else None,
+             "missed": (missed or {}).get(k, 0)}
             for k, v in bucket.items()
         ]  # fmt: skip
 
@@ -349,7 +456,10 @@ def measures(user: User, *, start: datetime.date, end: datetime.date) -> dict[st
         "done": int(total_done),
         "due": int(total_due),
         "by_tier": sorted(rows(by_tier), key=lambda r: r["key"]),
-        "by_person": sorted(rows(by_person), key=lambda r: (r["rate"] or 0, r["key"])),
+        "by_person": sorted(
+            rows(by_person, missed_by_person), key=lambda r: (r["rate"] or 0, r["key"])
+        ),  # fmt: skip
+        "missed": sum(missed_by_person.values()),
         "by_province": sorted(rows(by_province), key=lambda r: -r["due"])[:15],
         "overdue_follow_ups": follow_ups.filter(
             status__in=FollowUp.OPEN_STATUSES, due_date__lt=today

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -19,7 +20,7 @@ from kam.core.calendar import working_calendar
 from kam.core.errors import ApplicationError, ConflictError, PermissionDeniedError
 from kam.core.models import Role, User
 
-from . import planner, rules
+from . import geo, planner, rules
 from .models import (
     Assignment,
     Capacity,
@@ -260,6 +261,22 @@ def plan_inputs(
     return inputs, capacity, accounts
 
 
+def plan_travel(inputs: Sequence[planner.AccountIn]) -> geo.Travel:
+    """The road model for a plan: city coordinates (the ``cpca`` package), each person's
+    base city (their own, else where most of their accounts are: the planner's fallback),
+    and the speed and hop limit of the settings."""
+    people = {a.person for a in inputs if a.person is not None}
+    base = {
+        pk: code
+        for pk, code in User.objects.filter(pk__in=people).exclude(base_city_code="")
+        .values_list("pk", "base_city_code")
+    }  # fmt: skip
+    return geo.Travel(
+        geo.city_coordinates(), base=base, speed_kmh=float(settings.KAM_VISIT_SPEED_KMH),
+        hop_minutes=float(settings.KAM_VISIT_HOP_MINUTES),
+    )  # fmt: skip
+
+
 @transaction.atomic
 def plan_generate(*, by: User | None, start: datetime.date, weeks: int) -> VisitPlan:
     """Plan ``weeks`` weeks from ``start``: planned visits of earlier plans from ``start`` on
@@ -273,7 +290,8 @@ def plan_generate(*, by: User | None, start: datetime.date, weeks: int) -> Visit
     policy = policy_current()
     calendar = working_calendar()
     inputs, capacity, accounts = plan_inputs(start=start, policy=policy)
-    result = planner.plan_visits(inputs, capacity, start, weeks, calendar.is_working)
+    travel = plan_travel(inputs)
+    result = planner.plan_visits(inputs, capacity, start, weeks, calendar.is_working, travel)
     end = start + datetime.timedelta(weeks=weeks)
     Visit.objects.filter(
         status=Visit.Status.PLANNED, plan__isnull=False, day__gte=start, day__lt=end,
@@ -281,6 +299,7 @@ def plan_generate(*, by: User | None, start: datetime.date, weeks: int) -> Visit
     ).delete()  # fmt: skip
     plan = VisitPlan.objects.create(
         start=start, weeks=weeks, policy=policy, due=result.due, placed=len(result.visits),
+        km=round(result.km), unknown_cities=result.unknown_cities,
         unserved=[
             {"account": u.account, "name": accounts[u.account].name, "person": u.person,
              "due": u.due.isoformat(), "reason": u.reason, "value": f"{u.value:.2f}"}
@@ -313,17 +332,66 @@ def visit_move(*, by: User, visit: Visit, day: datetime.date, version: int | Non
     _require(_may_handle_visit(by, visit))
     if version is not None and version != visit.version:
         raise ConflictError(_("This visit was changed meanwhile; reload and try again."))
-    if visit.status != Visit.Status.PLANNED:
-        raise ApplicationError(_("Only a planned visit can be moved."), field="day")
+    if visit.status not in (Visit.Status.PLANNED, Visit.Status.MISSED):
+        raise ApplicationError(_("Only a planned or missed visit can be moved."), field="day")
     if not working_calendar().is_working(day):
         raise ValidationError(
             {"day": _("%(day)s is not a working day.") % {"day": day.isoformat()}}
         )
     visit.day = day
+    visit.status = Visit.Status.PLANNED  # a missed visit moved to another day is planned again
     visit.version += 1
     visit._history_user = by  # type: ignore[attr-defined]  # simple-history's acting user
-    visit.save(update_fields=["day", "version"])
+    visit.save(update_fields=["day", "status", "version"])
     return visit
+
+
+def visits_mark_missed(*, today: datetime.date, email: bool = True) -> dict[str, int]:
+    """Planned visits whose day is before ``today`` and that have no report become missed.
+    An account whose last ``KAM_MISSED_VISITS_ALERT`` planned visits were all missed (no
+    visit done since) is then alerted, once per run of misses: the person who was to visit,
+    their manager and the key-account department are notified.
+
+    Idempotent; a scheduler runs it daily (``kam coverage missed``). Returns counts."""
+    from kam.core.notify import notify  # noqa: PLC0415
+
+    limit = settings.KAM_MISSED_VISITS_ALERT
+    with transaction.atomic():
+        stale = Visit.objects.filter(
+            status=Visit.Status.PLANNED, day__lt=today, report__isnull=True
+        ).select_for_update()
+        touched = set(stale.values_list("account_id", flat=True))
+        marked = stale.update(status=Visit.Status.MISSED)
+    alerted = 0
+    department = list(User.objects.filter(role=Role.DEPARTMENT, is_active=True))
+    for account_id in sorted(touched):
+        with transaction.atomic():
+            last_done = (
+                Visit.objects.filter(account_id=account_id, status=Visit.Status.DONE)
+                .aggregate(d=Max("day"))["d"]
+            )  # fmt: skip
+            run = Visit.objects.filter(account_id=account_id, status=Visit.Status.MISSED)
+            if last_done is not None:
+                run = run.filter(day__gt=last_done)
+            rows = list(run.select_related("account", "person", "person__manager")
+                        .order_by("day", "id"))  # fmt: skip
+            if len(rows) < limit or any(v.missed_alert for v in rows):
+                continue
+            latest = rows[-1]
+            notify(
+                [latest.person, latest.person.manager, *department],
+                kind="coverage.visits_missed", url=f"/accounts/{account_id}/", email=email,
+                subject=gettext_lazy("%(n)d visits to %(account)s missed in a row")
+                % {"n": len(rows), "account": latest.account.name},
+                body=gettext_lazy("The visits planned for %(days)s passed without a report "
+                                  "(planned for %(person)s). Visit the account, file the "
+                                  "report late, or move the visit.")
+                % {"days": ", ".join(v.day.isoformat() for v in rows),
+                   "person": str(latest.person)},
+            )  # fmt: skip
+            Visit.objects.filter(pk=latest.pk).update(missed_alert=True)
+            alerted += 1
+    return {"missed": marked, "alerted": alerted}
 
 
 # --- reports --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import calendar as month_calendar
 import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kam.accounts.models import Account
 from kam.accounts.selectors import account_get_for, contact_list_for
 from kam.core import access, panels, rls
-from kam.core.calendar import working_calendar
+from kam.core.calendar import unconfirmed_years, unconfirmed_years_message, working_calendar
 from kam.core.errors import ApplicationError
 from kam.core.exports import csv_response
 from kam.core.models import User
@@ -43,7 +44,7 @@ from .forms import (
     clamp,
 )
 from .models import Assignment, FeedToken, FollowUp, Visit, VisitReport
-from .planner import NO_CAPACITY, NO_CAPACITY_SET, NO_PERSON, NO_WORKING_DAY
+from .planner import NO_CAPACITY, NO_CAPACITY_SET, NO_PERSON, NO_WORKING_DAY, TOO_FAR
 
 PAGE_SIZE = 25
 
@@ -54,6 +55,10 @@ def _reasons() -> dict[str, str]:
         NO_CAPACITY: _("The person's days in the visit's window are fully booked."),
         NO_WORKING_DAY: _("No working day in the visit's window (public holidays)."),
         NO_CAPACITY_SET: _("The person has no visit capacity."),
+        TOO_FAR: _(
+            "Too far for a day's trip from the person's base city: the road alone "
+            "fills the day. Give the account a manager nearer to it."
+        ),
     }
 
 
@@ -96,6 +101,8 @@ def plan(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Plan generated: %(placed)s of %(due)s due visits "
                                             "planned.") % {"placed": f"{result.placed:,}",
                                                            "due": f"{result.due:,}"})  # fmt: skip
+                for warning in selectors.plan_warnings(result):
+                    messages.warning(request, warning["message"])
                 return redirect("coverage:plan")
     latest = selectors.latest_plan()
     # Only the accounts the user sees: a manager's view of the department's plan.
@@ -110,6 +117,8 @@ def plan(request: HttpRequest) -> HttpResponse:
     return render(request, "coverage/plan.html", {
         "form": form, "can_plan": can_plan, "plan": latest, "view": view, "page": page,
         "rows": rows, "people": view.people if view else [], "nav": "coverage",
+        "warnings": selectors.plan_warnings(latest) if latest else [],
+        "speed": settings.KAM_VISIT_SPEED_KMH, "hop": settings.KAM_VISIT_HOP_MINUTES,
     })  # fmt: skip
 
 
@@ -155,10 +164,11 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
     elif not everyone:
         person = user
     view = "month" if request.GET.get("view") == "month" else "week"
+    today = timezone.localdate()  # Asia/Shanghai (settings.TIME_ZONE)
     try:
         anchor = datetime.date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
-        anchor = timezone.localdate()
+        anchor = today
     anchor = clamp(anchor)
     if view == "week":
         start = _week_start(anchor)
@@ -174,13 +184,14 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
         selectors.visits_for(user)
         .filter(day__gte=start, day__lt=end)
         .exclude(status=Visit.Status.CANCELLED)
+        .select_related("report")
     )
     if person is not None:
         visits = visits.filter(person=person)
     elif not everyone:
         visits = visits.filter(person=user)
     by_day: dict[datetime.date, list[Visit]] = {}
-    for visit in visits.order_by("day", "person__username", "city_code", "account__name")[:3000]:
+    for visit in visits.order_by("day", "person__username", "city_code", "account__name"):
         by_day.setdefault(visit.day, []).append(visit)
     cal = working_calendar()
     grid_start = _week_start(start)
@@ -197,12 +208,19 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
     # was shown once, when made; only its hash is kept).
     own = person is not None and person.pk == user.pk
     feed = FeedToken.objects.filter(user=user).first() if own else None
+    last_day = end - datetime.timedelta(days=1)
+    years = unconfirmed_years(start, last_day, cal)
     return render(request, "coverage/calendar.html", {
-        "weeks": weeks, "view": view, "start": start, "end": end - datetime.timedelta(days=1),
+        "weeks": weeks, "view": view, "start": start, "end": last_day,
         "prev": prev, "next": nxt, "person": person, "people": people, "everyone": everyone,
         "person_param": person_param or (str(person.pk) if person else "all"), "own": own,
         "feed": feed,
-        "today": timezone.localdate(), "nav": "coverage", "may_move": True,
+        # Switching between week and month keeps the day looked at: today when it is shown
+        # (a week that starts in the previous month must not open that month), else the
+        # anchor.
+        "anchor": today if start <= today < end else anchor,
+        "calendar_warning": unconfirmed_years_message(years),
+        "today": today, "nav": "coverage", "may_move": True,
     })  # fmt: skip
 
 
@@ -368,16 +386,21 @@ def report_review(request: HttpRequest, pk: int) -> HttpResponse:
 def queue(request: HttpRequest) -> HttpResponse:
     if not services.may_review(request.user):
         raise Http404
-    data = selectors.queue(request.user)
+    data = selectors.queue(request.user, report_sort=request.GET.get("rsort"),
+                           follow_up_sort=request.GET.get("sort"))  # fmt: skip
     follow_ups = data["follow_ups"]
     if request.GET.get("overdue") == "1":
         follow_ups = follow_ups.filter(due_date__lt=data["today"])
     owner = request.GET.get("owner", "")
     if owner.isdigit():
         follow_ups = follow_ups.filter(owner_id=int(owner))
+    # Both lists page (every report and follow-up is reachable); each keeps the other's
+    # page, sort and filters in its links.
     page = Paginator(follow_ups, PAGE_SIZE).get_page(request.GET.get("page"))
+    reports = Paginator(data["reports"], PAGE_SIZE).get_page(request.GET.get("rpage"))
     return render(request, "coverage/queue.html", {
-        "reports": data["reports"][:50], "page": page, "overdue": data["overdue"],
+        "reports": reports, "page": page, "overdue": data["overdue"],
+        "report_sort": data["report_sort"], "follow_up_sort": data["follow_up_sort"],
         "today": data["today"], "owners": selectors.staff_choices(), "owner": owner,
         "only_overdue": request.GET.get("overdue") == "1", "nav": "coverage",
     })  # fmt: skip

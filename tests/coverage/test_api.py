@@ -93,9 +93,11 @@ def test_report_and_its_bad_inputs(
 
 def test_follow_up_api(api_as: Callable, follow_up: FollowUp, owner: User, department: User,
                        colleague: User) -> None:  # fmt: skip
-    rows = api_as(department).get("/coverage/follow-ups", {"status": "open"}).json()
-    assert [r["id"] for r in rows] == [follow_up.pk]
-    assert api_as(colleague).get("/coverage/follow-ups").json() == []
+    body = api_as(department).get("/coverage/follow-ups", {"status": "open"}).json()
+    assert [r["id"] for r in body["items"]] == [follow_up.pk]
+    assert (body["count"], body["page"]) == (1, 1)
+    assert api_as(colleague).get("/coverage/follow-ups").json()["items"] == []
+    assert api_as(department).get("/coverage/follow-ups", {"page": 2}).json()["items"] == []
     assert_error(api_as(department).patch(f"/coverage/follow-ups/{follow_up.pk}",
                                           {"status": "cancelled"}), 422, "cancel_reason")  # fmt: skip
     assert_error(api_as(owner).patch(f"/coverage/follow-ups/{follow_up.pk}",

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone, translation
 
 from kam.core.calendar import working_calendar
-from kam.coverage import services
+from kam.coverage import selectors, services
 from kam.coverage.views import _reasons
 
 
@@ -48,16 +48,22 @@ class Command(BaseCommand):
                 plan = services.plan_generate(by=None, start=start, weeks=options["weeks"])
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
+        with translation.override("en"):
+            warnings = selectors.plan_warnings(plan)
         if options["json"]:
             self.stdout.write(json.dumps({
                 "id": plan.pk, "start": plan.start.isoformat(), "weeks": plan.weeks,
-                "due": plan.due, "placed": plan.placed, "unserved": plan.unserved,
+                "due": plan.due, "placed": plan.placed, "km": plan.km,
+                "unserved": plan.unserved, "warnings": warnings,
             }, ensure_ascii=False))  # fmt: skip
             return
         self.stdout.write(
             f"Planned {plan.placed:,} of {plan.due:,} due visits ({plan.placed_share:.1%}) "
-            f"from {plan.start} for {plan.weeks} weeks; {len(plan.unserved):,} unserved."
+            f"from {plan.start} for {plan.weeks} weeks, {plan.km:,} km by road; "
+            f"{len(plan.unserved):,} unserved."
         )
+        for warning in warnings:
+            self.stderr.write(self.style.WARNING(f"Warning: {warning['message']}"))
         with translation.override("en"):
             reasons = _reasons()
         for row in plan.unserved[:20]:

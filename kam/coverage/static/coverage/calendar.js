@@ -8,6 +8,13 @@
   const csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
   let dragged = null;
 
+  // On a phone the grid is one long list of days: open it at today (when today is shown),
+  // not at the first day of the month. A desktop grid shows the whole month at once.
+  const today = grid.querySelector(".kam-cal-today");
+  if (today && window.matchMedia("(max-width: 767.98px)").matches && !window.location.hash) {
+    today.scrollIntoView({ block: "start" });
+  }
+
   grid.addEventListener("dragstart", function (event) {
     const visit = event.target.closest(".kam-visit[draggable=true]");
     if (!visit) return;
