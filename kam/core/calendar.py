@@ -9,10 +9,14 @@ calendar"), and a re-seed never overwrites those rows.
 import datetime
 import functools
 
-from django.db import transaction
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext
 
-from kam.core.models import CalendarDay, Festival
+from kam.core.models import CalendarDay, Festival, Notification, Role, User
+from kam.core.notify import notify
 from kam.core.workcal import WorkingCalendar, weekday_rule
 
 _FESTIVALS = {f.value for f in Festival}
@@ -119,3 +123,44 @@ def unconfirmed_years_short(years: list[int]) -> str:
     return gettext("Holidays not entered: %(years)s") % {
         "years": ", ".join(str(y) for y in sorted(years))
     }
+
+
+UNCONFIRMED_KIND = "calendar.unconfirmed"
+#: A notice about the same year goes to an administrator at most once in this many days
+#: (and not while the last one is unread).
+NOTICE_EVERY_DAYS = 7
+
+
+def notify_unconfirmed_years(years: list[int], *, where: str | Promise = "") -> int:
+    """Tell the active administrators that ``years`` have no official holidays entered and
+    how to enter them; at most one notice per administrator and year while the last is
+    unread or younger than a week. ``where`` says what reached the year, naming no
+    customer record (administrators see none). Returns how many notifications were written."""
+    if not years:
+        return 0
+    admins = list(User.objects.filter(role=Role.ADMIN, is_active=True))
+    recent = timezone.now() - datetime.timedelta(days=NOTICE_EVERY_DAYS)
+    written = 0
+    for year in sorted(set(years)):
+        kind = f"{UNCONFIRMED_KIND}.{year}"
+        told = set(
+            Notification.objects.filter(kind=kind, user__in=admins)
+            .filter(models.Q(read_at__isnull=True) | models.Q(created_at__gte=recent))
+            .values_list("user_id", flat=True)
+        )
+        people = [a for a in admins if a.pk not in told]
+        if not people:
+            continue
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = gettext("Working calendar: the holidays of %(year)s are missing") % {
+                "year": year
+            }
+            body = unconfirmed_years_message([year])
+            if where:
+                body = f"{where}\n\n{body}"
+        written += len(
+            notify(
+                people, subject=subject, body=body, url="/admin/core/calendarday/", kind=kind
+            )  # fmt: skip
+        )
+    return written

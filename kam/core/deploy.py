@@ -8,6 +8,7 @@ the variable that fixes it (docs/operations.md, "Production start").
 """
 
 import ipaddress
+import socket
 import stat
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,18 @@ def in_production(environment: str, host: str) -> bool:
     return not is_loopback(host)
 
 
+def local_base_url(host: str, port: int) -> str:
+    """The address a local ``kam serve`` answers at, for links in e-mails when
+    ``KAM_BASE_URL`` is unset outside production: a wildcard address (0.0.0.0, ::) becomes
+    this machine's name."""
+    name = host.strip().strip("[]")
+    if name in {"", "0.0.0.0", "::"}:  # noqa: S104 - naming the wildcard, not binding it
+        name = socket.getfqdn() or "localhost"
+    if ":" in name:
+        name = f"[{name}]"
+    return f"http://{name}" if port == 80 else f"http://{name}:{port}"
+
+
 def _base_url_problems() -> list[Problem]:
     base_url = settings.KAM_BASE_URL
     if not base_url:
@@ -67,7 +80,8 @@ def _base_url_problems() -> list[Problem]:
                 "kam.W002",
                 _(
                     "KAM_BASE_URL is not set: set it to the HTTPS address users open KAM at, "
-                    "e.g. KAM_BASE_URL=https://kam.example.com."
+                    "e.g. KAM_BASE_URL=https://kam.example.com. Without it e-mails carry "
+                    "relative links, and survey e-mails are not sent at all."
                 ),
             )
         ]

@@ -17,9 +17,10 @@ from ninja import Field, Query, Router, Schema
 from kam.accounts.selectors import account_get_for, contact_list_for
 from kam.core import access, rls
 from kam.core.api import ErrorOut, Id, InSchema
-from kam.core.calendar import working_calendar
+from kam.core.calendar import unconfirmed_years_message, working_calendar
 from kam.core.errors import ApplicationError, PermissionDeniedError
 from kam.core.models import User
+from kam.core.workcal import WorkingCalendar
 
 from . import selectors, services, surveys
 from .models import Case, RootCause, SlaPolicy, Status
@@ -64,13 +65,25 @@ class CaseOut(Schema):
     closed_at: datetime | None
     response: ClockOut | None
     resolution: ClockOut | None
+    calendar_unconfirmed_years: list[int] = Field(
+        description="Years a business-hours clock runs through whose official holidays have "
+        "not been entered (there, public holidays count as working days)."
+    )
+    calendar_notice: str = Field(
+        description="What that means and how to enter a year; empty if none."
+    )
     version: int
 
 
-def case_out(case: Case, *, figures: dict[str, Any] | None = None) -> dict[str, Any]:
-    figures = figures if figures is not None else services.clock_figures(
-        case, working_calendar(), timezone.now())  # fmt: skip
+def case_out(case: Case, *, figures: dict[str, Any] | None = None,
+             calendar: WorkingCalendar | None = None, now: datetime | None = None) -> dict[str, Any]:  # fmt: skip
+    calendar = calendar or working_calendar()
+    now = now or timezone.now()
+    figures = figures if figures is not None else services.clock_figures(case, calendar, now)
+    unknown = services.clock_unconfirmed_years(case, figures, calendar, now)
     return {
+        "calendar_unconfirmed_years": unknown,
+        "calendar_notice": unconfirmed_years_message(unknown),
         "id": case.pk, "number": case.number, "account_id": case.account_id,
         "account": case.account.name, "type": case.kind, "channel": case.channel,
         "severity": case.severity, "subject": case.subject, "description": case.description,
@@ -119,7 +132,8 @@ def case_list(request: HttpRequest, filters: Query[CaseFilter]) -> dict[str, Any
     rows = list(cases[start : start + filters.page_size])
     calendar, now = working_calendar(), timezone.now()
     return {"count": cases.count(), "page": filters.page, "page_size": filters.page_size,
-            "items": [case_out(c, figures=services.clock_figures(c, calendar, now)) for c in rows]}  # fmt: skip
+            "items": [case_out(c, figures=services.clock_figures(c, calendar, now), calendar=calendar,
+                               now=now) for c in rows]}  # fmt: skip
 
 
 class CaseIn(InSchema):
@@ -182,6 +196,7 @@ def case_transition(request: HttpRequest, case_id: Id, payload: TransitionIn) ->
 
 class AssignIn(InSchema):
     assignee_id: Id
+    reason: str = Field("", max_length=200)
 
 
 @router.post("/service/cases/{case_id}/assign", response={200: CaseOut, **ERRORS},
@@ -191,7 +206,7 @@ def case_assign(request: HttpRequest, case_id: Id, payload: AssignIn) -> dict[st
     assignee = User.objects.filter(pk=payload.assignee_id).first()
     if assignee is None:
         raise ValidationError({"assignee_id": "Unknown user."})
-    services.case_assign(by=request.user, case=case, assignee=assignee)
+    services.case_assign(by=request.user, case=case, assignee=assignee, reason=payload.reason)
     return case_out(selectors.case_get_for(request.user, case.pk))
 
 

@@ -23,6 +23,7 @@ from kam.core.models import Notification, Role, User
 from . import services, surveys
 from .models import (
     Action,
+    AssignmentTurn,
     Campaign,
     Case,
     CaseType,
@@ -120,7 +121,7 @@ def _open(rng: random.Random, account: Account, worker: User, at: datetime.datet
         by=worker, account=account, kind=kind, severity=severity,
         channel=rng.choice([Channel.PHONE, Channel.WECHAT, Channel.EMAIL, Channel.VISIT]),
         subject=rng.choice(SUBJECTS[kind]), description="客户来电反映问题，需尽快跟进处理。",
-        contacts=contacts[: rng.randint(0, len(contacts))], assignee=worker,
+        contacts=contacts[: rng.randint(0, len(contacts))],  # assigned by rule
         claim_amount=Decimal(rng.randrange(200, 20000)) if kind == CaseType.CLAIM else None, now=at,
     )  # fmt: skip
 
@@ -255,6 +256,7 @@ def demo_wipe(progress: Any) -> None:
         Invitation.objects.all().delete()
         Campaign.objects.all().delete()
         Case.objects.all().delete()
+        AssignmentTurn.objects.all().delete()
         SurveyTemplate.objects.all().delete()
         SlaPolicy.objects.all().delete()
         RootCause.objects.all().delete()

@@ -43,8 +43,11 @@ class CaseForm(forms.Form):
         label=_("Contacts involved"), queryset=Contact.objects.none(), required=False,
         widget=forms.CheckboxSelectMultiple,
     )  # fmt: skip
-    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=User.objects.none(),
-                                      widget=forms.Select(attrs=_SELECT))  # fmt: skip
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=User.objects.none(), required=False,
+        empty_label=_("By rule: the account's service rep, else next in turn"),
+        widget=forms.Select(attrs=_SELECT),
+    )  # fmt: skip
     claim_amount = forms.DecimalField(
         label=_("Claimed amount (CNY)"), required=False, max_digits=14, decimal_places=2,
         min_value=0.01, widget=forms.NumberInput(attrs={**_INPUT, "step": "0.01"}),
@@ -71,6 +74,8 @@ class TransitionForm(forms.Form):
 class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=User.objects.none(),
                                       widget=forms.Select(attrs=_SELECT))  # fmt: skip
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=200,
+                             widget=forms.TextInput(attrs={**_INPUT, "placeholder": _("Optional")}))  # fmt: skip
 
     def __init__(self, *args: Any, assignees: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -93,6 +98,7 @@ class QueueForm(forms.Form):
                                widget=forms.Select(attrs={"class": "form-select form-select-sm"}))  # fmt: skip
     kind = forms.ChoiceField(required=False, choices=[("", _("All types")), *CaseType.choices],
                              widget=forms.Select(attrs={"class": "form-select form-select-sm"}))  # fmt: skip
+    account = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     q = forms.CharField(required=False, max_length=100,
                         widget=forms.TextInput(attrs={"class": "form-control form-control-sm",
                                                       "placeholder": _("Search")}))  # fmt: skip

@@ -224,6 +224,21 @@ class Case(models.Model):
         return self.status in OPEN_STATUSES
 
 
+class AssignmentTurn(models.Model):
+    """Whose turn it is in a round robin (one row per rotation, e.g. ``service``): the
+    rotation locks this row, so two cases opened at the same instant go to two people."""
+
+    name = models.CharField(max_length=40, unique=True)
+    last_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    turns = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last_user_id}"
+
+
 class Claim(models.Model):
     """A claim (理赔) on a case; a case with an open claim cannot be closed."""
 

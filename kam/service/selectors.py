@@ -70,6 +70,12 @@ def _rate(flags: list[bool]) -> float | None:
     return round(100 * sum(flags) / len(flags), 1) if flags else None
 
 
+#: The dashboard lists this many accounts with repeat complaints (and says how many there are).
+REPEAT_SHOWN = 20
+#: Survey results list this many accounts, lowest average first (and say how many there are).
+RESULTS_ACCOUNTS_SHOWN = 50
+
+
 def measures(cases: QuerySet[Case], *, since: datetime.datetime | None = None) -> dict[str, Any]:
     """First-response and resolution times (median, 90th percentile, in clock minutes),
     SLA attainment overall and by tier, type, root cause and assignee, and repeat
@@ -124,13 +130,18 @@ def measures(cases: QuerySet[Case], *, since: datetime.datetime | None = None) -
         "resolution_attainment": _rate(
             [r["resolution_met"] for r in rows if r["resolution_met"] is not None]
         ),  # fmt: skip
-        "by_tier": group(lambda r: f"{r['account__tier']}" if r["account__tier"] else None),
+        # Tiers in their own order (1, 2, 3 ...; no tier last), not by how many cases.
+        "by_tier": sorted(
+            group(lambda r: f"{r['account__tier']}" if r["account__tier"] else None),
+            key=lambda g: (g["label"] == "—", int(g["label"]) if g["label"].isdigit() else 0),
+        ),
         "by_type": group(lambda r: kinds.get(r["kind"], r["kind"])),
         "by_root_cause": group(
             lambda r: r["root_cause__name_en"] if english else r["root_cause__name_zh"]
         ),  # fmt: skip
         "by_assignee": group(lambda r: r["assignee__display_name"] or r["assignee__username"]),
-        "repeat_complaints": repeat[:20],
+        "repeat_complaints": repeat[:REPEAT_SHOWN],
+        "repeat_complaints_total": len(repeat),
     }
 
 
@@ -222,7 +233,8 @@ def survey_results(user: User, *, campaign: Campaign | None = None) -> dict[str,
         "answers": len(rows),
         "average": _avg([r["average"] for r in rows if r["average"] is not None]),
         "nps": nps(r["nps"] for r in rows if r["nps"] is not None),
-        "by_account": group(lambda r: r["account__name"])[:50],
+        "by_account": group(lambda r: r["account__name"])[:RESULTS_ACCOUNTS_SHOWN],
+        "accounts_total": len({r["account_id"] for r in rows}),
         "by_tier": group(lambda r: r["account__tier"]),
         "by_industry": group(
             lambda r: (
@@ -234,15 +246,19 @@ def survey_results(user: User, *, campaign: Campaign | None = None) -> dict[str,
     }
 
 
+#: The account page's panel lists this many open cases; the rest are a link to the queue.
+PANEL_OPEN_SHOWN = 10
+
+
 def account_figures(account: Account) -> dict[str, Any]:
     """The account page's panel: its cases, SLA figures and survey scores."""
     cases = Case.objects.filter(account=account).select_related("assignee", "root_cause")
     responses = list(Response.objects.filter(account=account).values("average", "nps",
                                                                        "submitted_at"))  # fmt: skip
+    open_cases = cases.filter(status__in=OPEN_STATUSES)
     return {
-        "open_cases": list(
-            cases.filter(status__in=OPEN_STATUSES).order_by("resolution_due")[:10]
-        ),  # fmt: skip
+        "open_cases": list(open_cases.order_by("resolution_due")[:PANEL_OPEN_SHOWN]),
+        "open_total": open_cases.count(),
         "recent_closed": list(cases.filter(status__in=[Status.RESOLVED, Status.CLOSED])[:5]),
         "measures": measures(cases),
         "survey_answers": len(responses),

@@ -17,11 +17,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kam.accounts.models import Account, Contact, TeamMembership, TeamRole
 from kam.accounts.selectors import account_list_for
 from kam.core import access
-from kam.core.calendar import working_calendar
+from kam.core.calendar import notify_unconfirmed_years, unconfirmed_years, working_calendar
 from kam.core.errors import ApplicationError, ConflictError, PermissionDeniedError
 from kam.core.models import Role, User
 from kam.core.notify import notify
@@ -31,6 +32,7 @@ from . import clock as clk
 from .models import (
     OPEN_STATUSES,
     Action,
+    AssignmentTurn,
     Case,
     CaseEvent,
     CasePause,
@@ -138,6 +140,24 @@ def clock_figures(case: Case, calendar: WorkingCalendar, now: datetime.datetime)
             "running": running,
         }
     return out
+
+
+def clock_unconfirmed_years(case: Case, figures: dict[str, Any], calendar: WorkingCalendar,
+                            now: datetime.datetime) -> list[int]:  # fmt: skip
+    """The years a business-hours clock of ``case`` runs through (opening to its due times,
+    or to now / its end) whose official holidays have not been entered: there the clock
+    counts public holidays as working days. Calendar-hours clocks know no holidays."""
+    if case.clock != SlaPolicy.ClockKind.BUSINESS or not figures:
+        return []
+    end = case.closed_at or case.resolved_at or now
+    instants = [case.opened_at, end, *(f["due"] for f in figures.values() if f.get("due"))]
+    days = [timezone.localtime(t).date() for t in instants]
+    return unconfirmed_years(min(days), max(days), calendar)
+
+
+CLOCK_NOTICE = gettext_lazy(
+    "An SLA clock of an open service case runs into a year whose holidays are not entered."
+)
 
 
 def _refresh_dues(case: Case, calendar: WorkingCalendar) -> None:
@@ -253,13 +273,17 @@ def clocks_tick(*, now: datetime.datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     calendar = working_calendar()
     cases = fired = 0
+    unknown: set[int] = set()
     for pk in Case.objects.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True):
         with transaction.atomic():
             case = Case.objects.select_for_update(of=("self",)).select_related(
                 "account", "assignee", "assignee__manager", "policy").get(pk=pk)  # fmt: skip
             fired += clocks_advance(case, now=now, calendar=calendar)
+            unknown.update(clock_unconfirmed_years(
+                case, clock_figures(case, calendar, now), calendar, now))  # fmt: skip
             cases += 1
-    return {"cases": cases, "fired": fired}
+    notices = notify_unconfirmed_years(sorted(unknown), where=CLOCK_NOTICE) if unknown else 0
+    return {"cases": cases, "fired": fired, "calendar_notices": notices}
 
 
 # --- policies ------------------------------------------------------------------------------------
@@ -375,11 +399,76 @@ def _contacts_clean(account: Account, contacts: Iterable[Contact]) -> list[Conta
 
 
 def _assignee_clean(account: Account, assignee: User) -> None:
-    if (
-        not may_work_cases(assignee)
-        or not account_list_for(assignee).filter(pk=account.pk).exists()
-    ):
-        raise ValidationError({"assignee": _("The assignee must be able to work on this account.")})
+    """Cases go to people whose role works on cases and who see the account: directors and
+    the department, or a manager or service rep on the account's team."""
+    if not may_work_cases(assignee):
+        raise ValidationError({"assignee": _(
+            "%(user)s cannot take service cases: cases go to directors, the key-account "
+            "department, account managers and service reps.") % {"user": assignee}})  # fmt: skip
+    if not account_list_for(assignee).filter(pk=account.pk).exists():
+        raise ValidationError({"assignee": _(
+            "%(user)s is not on this account's team: put them on the team first (account "
+            "page, Team), or choose someone on it.") % {"user": assignee}})  # fmt: skip
+
+
+SERVICE_ROTATION = "service"
+
+
+def account_service_reps(account: Account) -> list[User]:
+    """The account's service reps who can take cases, in the order they joined the team."""
+    rows = (
+        TeamMembership.objects.filter(account=account, role=TeamRole.SERVICE_REP,
+                                      user__is_active=True)
+        .select_related("user").order_by("created_at", "pk")
+    )  # fmt: skip
+    return [m.user for m in rows if may_work_cases(m.user)]
+
+
+def _next_in_rotation() -> User | None:
+    """The service team's next person in turn (active service reps by id, after the one
+    who had the last turn; wrapping). The rotation's row is locked until the transaction
+    ends, so concurrent openings take successive turns."""
+    team = list(User.objects.filter(role=Role.SERVICE, is_active=True).order_by("pk"))
+    if not team:
+        return None
+    AssignmentTurn.objects.get_or_create(name=SERVICE_ROTATION)
+    turn = AssignmentTurn.objects.select_for_update().get(name=SERVICE_ROTATION)
+    # Taking the write lock now (SQLite serialises writers; PostgreSQL has the row lock).
+    AssignmentTurn.objects.filter(pk=turn.pk).update(turns=turn.turns + 1)
+    last = turn.last_user_id or 0
+    chosen = next((u for u in team if u.pk > last), team[0])
+    AssignmentTurn.objects.filter(pk=turn.pk).update(last_user=chosen)
+    return chosen
+
+
+#: Why a case went to its first assignee (``CaseEvent.data["rule"]``), and the words for it.
+ASSIGN_RULES = {
+    "service_rep": gettext_lazy("the account's service rep"),
+    "rotation": gettext_lazy("next in turn in the service team"),
+    "owner": gettext_lazy("the account's owner (no service rep in the team)"),
+}
+
+
+def assignee_by_rule(account: Account) -> tuple[User | None, str]:
+    """Who a new case of ``account`` goes to, and the rule's key (:data:`ASSIGN_RULES`):
+    the account's service rep; else the
+    service team's next in turn, who joins the account's team as its service rep (so the
+    account's next cases go to the same person); else the account's owner. Call inside a
+    transaction (the rotation's turn is taken for good)."""
+    from kam.accounts.services import team_member_add  # noqa: PLC0415 - write on the team
+
+    reps = account_service_reps(account)
+    if reps:
+        return reps[0], "service_rep"
+    chosen = _next_in_rotation()
+    if chosen is not None:
+        if not TeamMembership.objects.filter(account=account, user=chosen).exists():
+            team_member_add(by=None, account=account, user=chosen, role=TeamRole.SERVICE_REP)
+        return chosen, "rotation"
+    owner = account_owner(account)
+    if owner is not None and may_work_cases(owner):
+        return owner, "owner"
+    return None, ""
 
 
 @transaction.atomic
@@ -402,7 +491,10 @@ def case_open(
     if by is not None:
         _require_worker(by, account=account)
     now = now or timezone.now()
-    assignee = assignee or by or account_owner(account)
+    rule = ""
+    if assignee is None:
+        assignee, rule = assignee_by_rule(account)
+    assignee = assignee or by
     if assignee is None:
         raise ValidationError({"assignee": _("Choose who handles the case.")})
     _assignee_clean(account, assignee)
@@ -433,8 +525,17 @@ def case_open(
         Claim.objects.create(case=case, amount=claim_amount)
     text = policy.name if policy else _("no SLA policy covers this tier and severity")
     _event(case, CaseEvent.Kind.OPENED, by, now, text)
-    _refresh_dues(case, working_calendar())
+    if rule:
+        with translation.override(settings.LANGUAGE_CODE):
+            why = str(ASSIGN_RULES[rule])
+        _event(case, CaseEvent.Kind.ASSIGNED, None, now, f"→ {assignee} ({why})",
+               to_user=assignee.pk, rule=rule)  # fmt: skip
+    calendar = working_calendar()
+    _refresh_dues(case, calendar)
     case.save(update_fields=["response_due", "resolution_due"])
+    years = clock_unconfirmed_years(case, clock_figures(case, calendar, now), calendar, now)
+    if years:
+        notify_unconfirmed_years(years, where=CLOCK_NOTICE)
     if assignee != by:
         with translation.override(settings.LANGUAGE_CODE):
             subject_text = _("New case for you: %(case)s %(subject)s") % {
@@ -573,18 +674,35 @@ def case_transition(
     return case
 
 
+def may_reassign(user: User, case: Case) -> bool:
+    """Directors, the department, the case's assignee and the account's owner re-assign."""
+    if not may_work_cases(user):
+        return False
+    if user.role in {Role.DIRECTOR, Role.DEPARTMENT} or case.assignee_id == user.pk:
+        return True
+    return TeamMembership.objects.filter(
+        account_id=case.account_id, user=user, role=TeamRole.OWNER
+    ).exists()
+
+
 @transaction.atomic
-def case_assign(*, by: User, case: Case, assignee: User,
+def case_assign(*, by: User, case: Case, assignee: User, reason: str = "",
                 now: datetime.datetime | None = None) -> Case:  # fmt: skip
+    """Hand a case to someone else: recorded on the timeline (from, to, who, why) and
+    notified to the new assignee."""
     case = _locked(case)
     _require_worker(by, case=case)
-    if by.role not in {Role.DIRECTOR, Role.DEPARTMENT} and case.assignee_id != by.pk:
-        raise PermissionDeniedError(_("Only the assignee or the department re-assigns a case."))
+    if not may_reassign(by, case):
+        raise PermissionDeniedError(
+            _("Only the assignee, the account's owner or the department re-assigns a case.")
+        )
     if not case.is_open:
         raise ApplicationError(_("Only open cases are assigned."))
     _assignee_clean(case.account, assignee)
     if assignee.pk != case.assignee_id:
-        _assign(case, assignee, by=by, at=now or timezone.now())
+        _assign(
+            case, assignee, by=by, at=now or timezone.now(), reason=(reason or "").strip()[:200]
+        )
     return case
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
@@ -26,10 +27,16 @@ from .views import NOT_SERVICE, _message, _sees
 
 CHART_SCRIPTS = ("vendor/echarts.min.js", "service/charts.js")
 
+CAMPAIGN_PAGE_SIZE = 30
+INVITATION_PAGE_SIZE = 50
+
 
 def _sections(data: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]], str]]:
+    shown, total = len(data["by_account"]), data.get("accounts_total", 0)
+    by_account = _("By account") if total <= shown else _(
+        "By account (the %(shown)s lowest of %(total)s)") % {"shown": shown, "total": total}  # fmt: skip
     return [
-        (_("By account"), data["by_account"], "results-account"),
+        (by_account, data["by_account"], "results-account"),
         (
             _("By tier"),
             [
@@ -47,9 +54,11 @@ def _sections(data: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]], str
 def campaign_list(request: HttpRequest) -> HttpResponse:
     if not _sees(request):
         return forbidden(request, NOT_SERVICE)
-    rows = selectors.campaign_rows_for(request.user)
+    rows = selectors.campaign_rows_for(request.user).order_by("-created_at", "-pk")
+    page = Paginator(rows, CAMPAIGN_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "service/campaign_list.html", {
-        "rows": rows, "nav": "service", "can_manage": services.may_manage_service(request.user)})  # fmt: skip
+        "rows": page.object_list, "page": page, "nav": "service",
+        "can_manage": services.may_manage_service(request.user)})  # fmt: skip
 
 
 @login_required
@@ -98,8 +107,10 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else None
     )
     results = selectors.survey_results(user, campaign=campaign)
+    page = Paginator(invitations, INVITATION_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "service/campaign_detail.html", {
-        "campaign": campaign, "invitations": invitations[:500], "invited": invitations.count(),
+        "campaign": campaign, "invitations": page.object_list, "page": page,
+        "invited": page.paginator.count,
         "answered": invitations.filter(answered_at__isnull=False).count(),
         "targets": targets.count() if targets is not None else None,
         "results": results, "sections": _sections(results), "nav": "service", "can_manage": can_manage,

@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kam.accounts.models import Account, Contact, TeamMembership, TeamRole
+from kam.core import deploy
 from kam.core.errors import ApplicationError, PermissionDeniedError
 from kam.core.models import Role, User
 
@@ -107,6 +108,16 @@ def campaign_create(
     return campaign
 
 
+def _require_base_url() -> None:
+    """In production a survey link must be absolute: a contact opens it from the e-mail,
+    outside KAM. (A local ``kam serve`` derives the address from its host and port.)"""
+    if not settings.KAM_BASE_URL and settings.KAM_ENVIRONMENT == deploy.PRODUCTION:
+        raise ApplicationError(_(
+            "Survey e-mails need KAM's address for their links, and KAM_BASE_URL is not set: "
+            "set it to the HTTPS address users open KAM at (e.g. "
+            "KAM_BASE_URL=https://kam.example.com) and send again. Nothing was sent."))  # fmt: skip
+
+
 def _mail(contact: Contact, campaign: Campaign, token: str, *, reminder: bool) -> EmailMessage:
     link = f"{settings.KAM_BASE_URL.rstrip('/')}{survey_url(token)}"
     template = campaign.template
@@ -133,6 +144,7 @@ def campaign_send(*, by: User, campaign: Campaign, now: datetime.datetime | None
     """Invite every contact with an e-mail address at the targeted accounts, once each."""
     if not services.may_manage_service(by):
         raise PermissionDeniedError(_("Only the key-account department sends surveys."))
+    _require_base_url()
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status != Campaign.CampaignStatus.DRAFT:
         raise ApplicationError(_("This campaign has been sent already."))
@@ -179,6 +191,7 @@ def campaign_remind(*, by: User, campaign: Campaign, now: datetime.datetime | No
     """A new link for everyone who has not answered yet (the old link is retired)."""
     if not services.may_manage_service(by):
         raise PermissionDeniedError(_("Only the key-account department sends surveys."))
+    _require_base_url()
     now = now or timezone.now()
     campaign = (
         Campaign.objects.select_for_update(of=("self",))

@@ -20,9 +20,14 @@ from django.views.decorators.http import require_POST
 
 from kam.accounts.forms import refuse_on_form
 from kam.accounts.models import Account
-from kam.accounts.selectors import account_get_for, contact_list_for
+from kam.accounts.selectors import (
+    account_get_for,
+    account_list_for,
+    account_search,
+    contact_list_for,
+)
 from kam.core import access, panels
-from kam.core.calendar import working_calendar
+from kam.core.calendar import unconfirmed_years_message, working_calendar
 from kam.core.errors import ApplicationError
 from kam.core.exports import csv_response, xlsx_response
 from kam.core.views import forbidden
@@ -114,6 +119,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         cases = cases.filter(status=data["status"])
     if data.get("kind"):
         cases = cases.filter(kind=data["kind"])
+    if data.get("account"):
+        cases = cases.filter(account_id=data["account"])  # within the user's cases already
     if data.get("q"):
         q = data["q"]
         cases = cases.filter(Q(subject__icontains=q) | Q(account__name__icontains=q)
@@ -195,16 +202,14 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
 def case_new(request: HttpRequest) -> HttpResponse:
     if not services.may_work_cases(request.user):
         return forbidden(request, NOT_SERVICE)
+    raw = request.GET.get("account") or request.POST.get("account") or ""
     try:
-        account = account_get_for(
-            request.user, int(request.GET.get("account") or request.POST.get("account") or 0)
-        )
+        account = account_get_for(request.user, int(raw))
     except (Account.DoesNotExist, ValueError):
-        return render(request, "service/case_pick_account.html", {"nav": "service"})
+        return _pick_account(request, unknown=bool(raw))
     contacts = contact_list_for(request.user).filter(account=account)
     form = CaseForm(request.POST or None, account=account, contacts=contacts,
-                    assignees=selectors.assignable_users(account),
-                    initial={"assignee": request.user.pk})  # fmt: skip
+                    assignees=selectors.assignable_users(account))  # fmt: skip
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -224,9 +229,27 @@ def case_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+PICK_PAGE_SIZE = 20
+
+
+def _pick_account(request: HttpRequest, *, unknown: bool) -> HttpResponse:
+    """Step one of a new case from the queue: search the accounts the user sees (name,
+    English name, credit code, billing code, pinyin), paged; a link per account."""
+    q = (request.GET.get("q") or "").strip()[:100]
+    accounts = account_search(account_list_for(request.user), q=q, sort="name")
+    page = Paginator(accounts, PICK_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"q": q, "page": page, "nav": "service", "unknown": unknown,
+               "hx_target": "#account-results"}  # fmt: skip
+    if request.htmx and request.htmx.target == "account-results":
+        return render(request, "service/_account_results.html", context)
+    return render(request, "service/case_pick_account.html", context)
+
+
 def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
     now = timezone.now()
-    figures = services.clock_figures(case, working_calendar(), now)
+    calendar = working_calendar()
+    figures = services.clock_figures(case, calendar, now)
+    unknown_years = services.clock_unconfirmed_years(case, figures, calendar, now)
     first_warning = min((int(x) for x in case.warning_shares), default=100)
     for f in figures.values():
         f["left_text"] = left_text(abs(f["left"]))
@@ -248,6 +271,9 @@ def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
         "claim_form": extra.pop("claim_form", None) or ClaimForm(),
         "root_causes": RootCause.objects.filter(active=True),
         "action_buttons": ACTION_BUTTONS,
+        "may_reassign": may_work and services.may_reassign(request.user, case),
+        "unknown_years": unknown_years,
+        "calendar_notice": unconfirmed_years_message(unknown_years),
         "open_claims": any(c.status == Claim.ClaimStatus.OPEN for c in case.claims.all()),
         **extra,
     }  # fmt: skip
@@ -289,10 +315,13 @@ def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
     form = AssignForm(request.POST, assignees=selectors.assignable_users(case.account))
     if form.is_valid():
         try:
-            services.case_assign(by=request.user, case=case, assignee=form.cleaned_data["assignee"])
+            services.case_assign(by=request.user, case=case, assignee=form.cleaned_data["assignee"],
+                                 reason=form.cleaned_data["reason"])  # fmt: skip
         except (ValidationError, ApplicationError) as exc:
             refuse_on_form(form, exc)
         else:
+            flash.success(request, _("Case %(n)s assigned to %(user)s.") % {
+                "n": case.number, "user": form.cleaned_data["assignee"]})  # fmt: skip
             return redirect("service:case_detail", pk=case.pk)
     return render(request, "service/case_detail.html", _detail_context(request, case, assign_form=form),
                   status=400)  # fmt: skip

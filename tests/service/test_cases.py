@@ -238,7 +238,7 @@ def test_measures_median_p90_and_attainment(
     services.case_transition(by=service_rep, case=complaint, action="resolve", note="ok", root_cause=cause,
                              now=at(2, 10))  # fmt: skip
     other = services.case_open(by=owner, account=account_a, kind="complaint", channel="phone",
-                               severity="medium", subject="再次投诉", now=MONDAY)  # fmt: skip
+                               severity="medium", subject="再次投诉", assignee=owner, now=MONDAY)  # fmt: skip
     services.case_transition(by=owner, case=other, action="resolve", note="ok", root_cause=cause,
                              now=at(3, 18))  # fmt: skip
     m = selectors.measures(Case.objects.all())
@@ -284,7 +284,7 @@ def test_the_tick_command_prints_json_for_scripts(complaint, capsys) -> None:
 
     with time_machine.travel(at(2, 11, 30), tick=False):
         call_command("service", "tick", "--json")
-    assert json.loads(capsys.readouterr().out) == {"cases": 1, "fired": 3}
+    assert json.loads(capsys.readouterr().out) == {"cases": 1, "fired": 3, "calendar_notices": 0}
 
 
 def test_an_administrators_calendar_edit_moves_the_clock(account_a, owner, policy) -> None:

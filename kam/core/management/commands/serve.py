@@ -5,6 +5,7 @@ refuses to start, naming every problem at once, unless the configuration is fit
 (:mod:`kam.core.deploy`). Its responses carry no ``Server`` header.
 """
 
+import os
 import subprocess
 import sys
 from typing import Any
@@ -106,6 +107,7 @@ class Command(BaseCommand):
         if workers < 1 or threads < 1:
             raise CommandError("--workers and --threads must be at least 1.")
         self.refuse_unfit_production(options["host"])
+        self.derive_base_url(options["host"], port)
         self.check_migrations()
         server = build_server(
             host=options["host"],
@@ -130,6 +132,16 @@ class Command(BaseCommand):
                     worker.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     worker.kill()
+
+    def derive_base_url(self, host: str, port: int) -> None:
+        """Outside production, an unset KAM_BASE_URL is the address served here, so that
+        e-mails (survey links, notifications) carry whole links; the background worker
+        inherits it."""
+        if settings.KAM_BASE_URL or deploy.in_production(settings.KAM_ENVIRONMENT, host):
+            return
+        settings.KAM_BASE_URL = deploy.local_base_url(host, port)
+        os.environ["KAM_BASE_URL"] = settings.KAM_BASE_URL
+        self.stdout.write(f"KAM_BASE_URL is not set: links in e-mails use {settings.KAM_BASE_URL}")
 
     def refuse_unfit_production(self, host: str) -> None:
         """In production, stop before gunicorn starts when anything is unfit, naming it all."""
