@@ -12,4 +12,6 @@ def nav(request: HttpRequest) -> dict[str, object]:
     return {
         "seg_portfolio": access.sees_ledger(user),  # type: ignore[arg-type]
         "seg_alerts": access.sees_customer_data(user),  # type: ignore[arg-type]
+        # Managers: the portfolio of their own accounts.
+        "seg_own_portfolio": user.role == "manager",  # type: ignore[union-attr]
     }

@@ -51,6 +51,8 @@ def _label_tiers(stats: dict[str, Any]) -> dict[str, Any]:
 @require_GET
 def portfolio(request: HttpRequest) -> HttpResponse:
     if not _portfolio_user(request):
+        if selectors.may_see_own_portfolio(request.user):
+            return _own_portfolio(request)
         return forbidden(request, NOT_PORTFOLIO)
     run = selectors.latest_run()
     context: dict[str, Any] = {"nav": "segmentation", "run": run,
@@ -75,6 +77,28 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     context["running"] = Run.objects.filter(
         status__in=[Run.Status.QUEUED, Run.Status.RUNNING]
     ).first()
+    return render(request, "segmentation/portfolio.html", context)
+
+
+def _own_portfolio(request: HttpRequest) -> HttpResponse:
+    """A manager's portfolio: the latest run's figures over their own accounts only."""
+    run = selectors.latest_run()
+    context: dict[str, Any] = {"nav": "segmentation", "run": run, "mine": True, "may_run": False}
+    if run is not None and not run.stats.get("empty"):
+        own = selectors.own_portfolio(request.user, run)
+        stats = own["stats"]
+        context.update({
+            "level": "accounts", "stats": stats, "all_stats": {"months": run.stats.get("months")},
+            "chart": {
+                "pareto": stats["pareto"], **_label_tiers(stats),
+                "labels": {"share": _("Revenue share (%)"), "cumulative": _("Cumulative share (%)"),
+                           "bucket": _("Share of customers (%)"), "count": _("Count")},
+            },
+            "equity_tier": own["equity_tier"], "equity_industry": own["equity_industry"],
+            "equity_owner": own["equity_owner"],
+            "top": selectors.valuations_for(request.user, run).order_by("rank")[:15],
+            "open_alerts": selectors.alerts_for(request.user).filter(status=Alert.Status.OPEN).count(),
+        })  # fmt: skip
     return render(request, "segmentation/portfolio.html", context)
 
 

@@ -38,7 +38,6 @@ def test_portfolio_shows_concentration_and_the_chart_data(run: Run, director: Us
 
 def test_managers_see_no_portfolio_but_their_alerts(run: Run, owner: User, colleague: User,
                                                     account_a: Account) -> None:  # fmt: skip
-    assert login(owner).get("/segmentation/").status_code == 403
     assert login(owner).get("/segmentation/rules/").status_code == 403
     mine = login(owner).get("/segmentation/alerts/").content.decode()
     assert str(account_a.name_en) in mine
@@ -164,3 +163,36 @@ def test_list_pages_do_not_query_per_row(
     ):
         with django_assert_max_num_queries(20):
             assert client.get(path).status_code == 200
+
+
+def test_a_manager_sees_the_portfolio_of_their_own_accounts_only(
+    run: Run, owner: User, colleague: User, account_a: Account, account_b: Account
+) -> None:
+    response = login(owner).get("/segmentation/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="portfolio-mine"' in html and 'id="pareto-chart"' in html
+    assert str(account_a) in html and str(account_b) not in html
+    # Their figures, not the portfolio's: one account's revenue, and no candidates' count.
+    mine = run.valuations.get(level="account", account=account_a)
+    assert f"¥{mine.revenue:,.2f}" in html
+    assert f"¥{run.stats['accounts']['revenue']:,.2f}" not in html
+    assert "/segmentation/candidates/" not in html and "/segmentation/proposals/" not in html
+    theirs = login(colleague).get("/segmentation/").content.decode()
+    assert str(account_b) in theirs and str(account_a) not in theirs
+
+
+def test_service_reps_still_get_no_portfolio(run: Run, service_rep: User) -> None:
+    assert login(service_rep).get("/segmentation/").status_code == 403
+
+
+def test_the_default_rule_sets_note_is_shown_in_the_readers_language(
+    run: Run, department: User
+) -> None:
+    assert RuleSet.objects.get(version=1).note == RuleSet.DEFAULTS_NOTE
+    english = login(department).get("/segmentation/rules/").content.decode()
+    assert "Built-in default rules" in english and "<td>defaults</td>" not in english
+    client = Client(headers={"Accept-Language": "zh-hans"})
+    client.force_login(department)
+    chinese = client.get("/segmentation/rules/").content.decode()
+    assert "内置默认规则" in chinese and "<td>defaults</td>" not in chinese

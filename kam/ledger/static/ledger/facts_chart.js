@@ -7,6 +7,8 @@
   const charts = [];
   const grouped = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
   const money = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  // As the pages' money filter: a loss reads −¥872.07, never ¥-872.07.
+  const yuan = (value) => (value < 0 && money.format(-value) !== "0.00" ? "\u2212¥" : "¥") + money.format(Math.abs(value));
 
   // Axis labels: 1.5万 / 15万 / 1.2亿 in Chinese, 1.5k / 2M in English.
   function scaled(value, unit, suffix) {
@@ -49,9 +51,9 @@
           const lines = [data.months[i]];
           lines.push(`${items[0].marker} ${data.labels.waybills}: ${grouped.format(data.waybills[i])}`);
           const revenue = items.find((p) => p.seriesIndex === 1);
-          if (revenue) lines.push(`${revenue.marker} ${data.labels.revenue}: ¥${money.format(Number(data.revenue[i]))}`);
+          if (revenue) lines.push(`${revenue.marker} ${data.labels.revenue}: ${yuan(Number(data.revenue[i]))}`);
           const margin = items.find((p) => p.seriesIndex === 2);
-          if (margin && data.margin[i] !== null) lines.push(`${margin.marker} ${data.labels.margin}: ¥${money.format(Number(data.margin[i]))}`);
+          if (margin && data.margin[i] !== null) lines.push(`${margin.marker} ${data.labels.margin}: ${yuan(Number(data.margin[i]))}`);
           return lines.join("<br>");
         },
       },
