@@ -112,7 +112,8 @@ def _history(rng: random.Random, as_of: datetime.date) -> int:
     inputs, capacity, _accounts = services.plan_inputs(
         start=start, policy=services.policy_current()
     )
-    result = planner.plan_visits(inputs, capacity, start, 8, working_calendar().is_working)
+    result = planner.plan_visits(inputs, capacity, start, 8, working_calendar().is_working,
+                                 services.plan_travel(inputs))  # days a person can drive
     done = [
         Visit(account_id=v.account, person_id=v.person, day=v.day, due=v.due, city_code=v.city,
               executive=v.executive, status=Visit.Status.DONE)
