@@ -23,13 +23,6 @@ DUE_SOON_DAYS = 7
 #: A visit whose day passed without a report is listed as missed for this many days.
 MISSED_WINDOW_DAYS = 60
 
-#: The visit statuses that still wait for their report (the "missed" state where it exists).
-_WAITING = [s for s in ("planned", "missed") if s in Visit.Status.values]
-
-
-def _visits_waiting(user: User) -> "selectors.QuerySet[Visit]":
-    return selectors.visits_for(user).filter(person=user, status__in=_WAITING, report__isnull=True)
-
 
 def visits_section(request: HttpRequest, user: User) -> str | None:
     """Today's and this week's visits, and missed ones, of the signed-in manager."""
@@ -37,13 +30,16 @@ def visits_section(request: HttpRequest, user: User) -> str | None:
         return None
     today = timezone.localdate()
     week_end = today + datetime.timedelta(days=6 - today.weekday())
-    waiting = _visits_waiting(user)
-    week = list(waiting.filter(day__gte=today, day__lte=week_end).order_by("day", "id")[:20])
-    missed_rows = waiting.filter(
-        day__lt=today, day__gte=today - datetime.timedelta(days=MISSED_WINDOW_DAYS)
+    planned = selectors.visits_for(user).filter(
+        person=user, status=Visit.Status.PLANNED, report__isnull=True
+    )
+    week = list(planned.filter(day__gte=today, day__lte=week_end).order_by("day", "id")[:20])
+    # Missed: marked so, or planned on a day that passed without a report (coverage's rule).
+    missed_rows = selectors.missed_visits_for(user, today=today).filter(
+        person=user, day__gte=today - datetime.timedelta(days=MISSED_WINDOW_DAYS)
     )
     missed_count = missed_rows.count()
-    missed = list(missed_rows.order_by("-day", "-id")[:ITEMS])
+    missed = list(missed_rows[:ITEMS])
     return section(
         request, "coverage/home/visits.html", "visits",
         today=today, week_end=week_end, week=week, today_count=sum(v.day == today for v in week),

@@ -68,6 +68,8 @@ def _work(account: Account, manager: User, tag: str, *, service: User | None = N
     now = timezone.now()
     Visit.objects.create(account=account, person=manager, day=TODAY)
     Visit.objects.create(account=account, person=manager, day=TODAY - datetime.timedelta(days=3))
+    Visit.objects.create(account=account, person=manager, day=TODAY - datetime.timedelta(days=8),
+                         status=Visit.Status.MISSED)  # as `kam coverage missed` marks it
     done = Visit.objects.create(account=account, person=manager, day=TODAY,
                                 status=Visit.Status.DONE)  # fmt: skip
     report = _report(done, manager)
@@ -98,7 +100,9 @@ def test_a_manager_sees_their_visits_follow_ups_cases_and_alerts_not_a_colleague
     missed = Visit.objects.get(account=account_a, day=TODAY - datetime.timedelta(days=3))
     assert f"/coverage/reports/new/?visit={today_visit.pk}" in body  # the report to file
     assert f"/coverage/reports/new/?visit={missed.pk}" in body  # missed, still to report
-    assert "Missed: 1 visit without a report" in body
+    marked = Visit.objects.get(account=account_a, status=Visit.Status.MISSED)
+    assert f"/coverage/reports/new/?visit={marked.pk}" in body
+    assert "Missed: 2 visits without a report" in body
     assert "kestrel-follow-up" in body and "overdue since" in body
     assert "kestrel-case" in body
     assert account_a.name in body  # the alert names the account
@@ -131,7 +135,8 @@ def test_the_department_sees_reports_to_review_overdue_people_breaches_and_propo
     ):
         assert text in body
     assert f"?owner={owner.pk}&amp;overdue=1" in body and f"?owner={colleague.pk}&amp;" in body
-    assert "home-compliance" in body and "50.0 %" in body  # 2 of 4 visits so far made
+    # This month so far: 2 visits made of 6 (today's unreported one not yet counted).
+    assert "home-compliance" in body and "33.3 %" in body
     assert "My book of business" not in body and "home-visits" not in body
 
 
