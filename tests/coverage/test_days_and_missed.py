@@ -256,3 +256,11 @@ def test_the_queue_pages_every_report_with_a_count_and_sorts(
     assert "走访59" in newest
     # An unknown sort falls back to the oldest first.
     assert "走访00" in client.get("/coverage/queue/", {"rsort": "nonsense"}).content.decode()
+
+
+def test_the_dashboard_shows_the_missed_visits(
+    past_visits: list[Visit], department: User, client: Client
+) -> None:
+    client.force_login(department)
+    html = client.get("/coverage/dashboard/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "2 planned visits missed" in html
