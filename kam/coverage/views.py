@@ -101,8 +101,6 @@ def plan(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Plan generated: %(placed)s of %(due)s due visits "
                                             "planned.") % {"placed": f"{result.placed:,}",
                                                            "due": f"{result.due:,}"})  # fmt: skip
-                for warning in selectors.plan_warnings(result):
-                    messages.warning(request, warning["message"])
                 return redirect("coverage:plan")
     latest = selectors.latest_plan()
     # Only the accounts the user sees: a manager's view of the department's plan.

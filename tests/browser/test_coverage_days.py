@@ -18,7 +18,7 @@ from kam.core.services import user_create
 from kam.coverage.models import Visit
 from tests.factories import AccountFactory, TeamMembershipFactory
 
-from .support import BROWSER, DESKTOP, PASSWORD, PHONE, log_in
+from .support import BROWSER, DESKTOP, PASSWORD, PHONE, Console, log_in
 
 pytestmark = BROWSER
 
@@ -50,8 +50,16 @@ def manager(db: None) -> User:
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
 def test_plan_and_calendar_a_person_can_drive(
-    new_page: Callable[..., Page], time_machine: Any, director: User, manager: User, locale: str
+    new_page: Callable[..., Page],
+    time_machine: Any,
+    director: User,
+    manager: User,
+    locale: str,
+    console: Console,
 ) -> None:
+    # The director's home page (工作台, after logging in) draws its compliance bar with an
+    # inline style that the CSP blocks; that page is not under test here (reported).
+    console.allow(r"inline style violates.*\(http://localhost:\d+/\)$")
     time_machine.move_to(datetime.datetime.combine(DAY, datetime.time(2, 0), datetime.UTC))
     lang = "zh" if locale == "zh-CN" else "en"
     page = new_page(locale=locale, viewport=DESKTOP | {"width": 1366})
