@@ -30,6 +30,7 @@ from kam.core import access, panels
 from kam.core.calendar import unconfirmed_years_message, working_calendar
 from kam.core.errors import ApplicationError
 from kam.core.exports import csv_response, xlsx_response
+from kam.core.models import User
 from kam.core.views import forbidden
 
 from . import selectors, services
@@ -312,7 +313,9 @@ def case_action(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    form = AssignForm(request.POST, assignees=selectors.assignable_users(case.account))
+    # Any active user parses, so that the service's refusal says why (off the team, a role
+    # that takes no cases); the list offered stays the account's assignable people.
+    form = AssignForm(request.POST, assignees=User.objects.filter(is_active=True))
     if form.is_valid():
         try:
             services.case_assign(by=request.user, case=case, assignee=form.cleaned_data["assignee"],
@@ -323,6 +326,7 @@ def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
             flash.success(request, _("Case %(n)s assigned to %(user)s.") % {
                 "n": case.number, "user": form.cleaned_data["assignee"]})  # fmt: skip
             return redirect("service:case_detail", pk=case.pk)
+    form.fields["assignee"].queryset = selectors.assignable_users(case.account)  # type: ignore[attr-defined]
     return render(request, "service/case_detail.html", _detail_context(request, case, assign_form=form),
                   status=400)  # fmt: skip
 

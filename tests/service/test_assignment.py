@@ -148,8 +148,12 @@ def test_the_page_shows_the_refusal_and_hides_the_form_from_those_who_may_not(
     client = _client(service_rep)
     page = client.post(f"/service/cases/{complaint.pk}/assign/",
                        {"assignee": colleague.pk, "reason": ""})  # fmt: skip
-    # The colleague is not on the team, so not even a choice in the form.
-    assert page.status_code == 400 and "Select a valid choice" in page.content.decode()
+    # Not offered in the list; a forged choice is refused saying why, naming no account.
+    html = page.content.decode()
+    assert page.status_code == 400 and "is not on this account&#x27;s team" in html
+    assert Case.objects.get().assignee == service_rep
+    unknown = client.post(f"/service/cases/{complaint.pk}/assign/", {"assignee": 99999})
+    assert unknown.status_code == 400 and "Select a valid choice" in unknown.content.decode()
     other_rep = UserFactory(role=Role.SERVICE)
     TeamMembershipFactory(account=complaint.account, user=other_rep, role=TeamRole.SERVICE_REP)
     assert 'id="assign-form"' not in _client(other_rep).get(
