@@ -55,6 +55,7 @@ def _import_worker(paths: list[str], reply: Any) -> None:
                 "error": batch.error_code,
                 "read": batch.rows_read,
                 "accepted": batch.accepted,
+                "updated": batch.updated,
                 "rejected": batch.rejected,
                 "duplicates": batch.duplicates,
                 "conflicts": batch.conflicts,

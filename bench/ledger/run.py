@@ -51,8 +51,9 @@ from bench.ledger.measure import (
     run_import,
     run_statements,
 )
-from bench.ledger.report import Results, report
+from bench.ledger.report import Results, report, table
 from bench.ledger.steps import instrument
+from bench.ledger.updates import update_scenario
 
 # --- main --------------------------------------------------------------------------------------
 
@@ -87,6 +88,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()),
                         help="where the temporary KAM and the generated files go")  # fmt: skip
+    parser.add_argument("--updates", type=int, default=0,
+                        help="also import this many waybills in transit, then again delivered "
+                             "(updates), and time facts.sql over their month (default 0: off)")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     return parser.parse_args(argv)
 
@@ -181,4 +185,16 @@ def run(args: argparse.Namespace, work: Path) -> None:
         migrate_in_child(env)
         r.csv = run_import([csv_path], env) | {"rows": csv_rows, "size_mb": size_mb}
         csv_path.unlink()
+    updates = update_scenario(work, args.updates, args.repeat) if args.updates else None
     report(r)
+    if updates:
+        print(f"\n## Waybills in transit, then delivered (--updates {args.updates:,})\n")
+        print(
+            table(
+                ["what", "rows", "seconds", "rows/s"],
+                [
+                    [w, f"{n:,}", f"{s:.2f}", f"{n / s:,.0f}" if s else "-"]
+                    for w, n, s, _ in updates
+                ],
+            )
+        )

@@ -44,6 +44,7 @@ class ImportOut(Schema):
     encoding: str
     read: int
     accepted: int
+    updated: int
     rejected: int
     duplicates: int
     conflicts: int
@@ -69,6 +70,7 @@ def import_out(batch: ImportBatch) -> dict[str, Any]:
         "encoding": batch.encoding,
         "read": batch.rows_read,
         "accepted": batch.accepted,
+        "updated": batch.updated,
         "rejected": batch.rejected,
         "duplicates": batch.duplicates,
         "conflicts": batch.conflicts,
@@ -116,7 +118,9 @@ class PushQuery(Schema):
 )
 def push_waybills(request: HttpRequest, params: Query[PushQuery]) -> tuple[int, dict[str, Any]]:
     """Import waybills sent in the body. The batch lands whole or not at all; rows already
-    in the lake are counted as duplicates, changed ones as conflicts. With ``wait=true``
+    in the lake are counted as duplicates, waybills held in transit that come further
+    (a later status, with the delivered time) as updated, other changes as conflicts. With
+    ``wait=true``
     the answer comes when the import has finished (200); otherwise at once (202) and
     ``GET /imports/{id}`` follows it."""
     content_type = (request.content_type or "").lower()

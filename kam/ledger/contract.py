@@ -87,11 +87,29 @@ PRODUCTS: dict[str, tuple[str, ...]] = {
     "international": ("国际", "国际件", "国际快递", "international"),
 }
 STATUSES: dict[str, tuple[str, ...]] = {
+    # In transit, in the order a waybill passes them (see STATUS_RANK).
+    "picked_up": ("已揽收", "揽收", "已揽件", "picked up", "picked_up"),
+    "in_transit": ("运输中", "在途", "在途中", "转运中", "in transit", "in_transit"),
+    "out_for_delivery": ("派送中", "派件中", "正在派送", "out for delivery", "out_for_delivery"),
+    # Final.
     "delivered": ("已签收", "签收", "妥投", "已妥投", "delivered"),
     "returned": ("退回", "已退回", "退件", "returned"),
     "lost": ("丢失", "遗失", "lost"),
     "damaged": ("破损", "损坏", "damaged"),
 }
+# A waybill not yet delivered: accepted without a delivered time, and replaced by a later
+# import that brings it in a later state (an *update*, not a conflict).
+IN_TRANSIT: tuple[str, ...] = ("picked_up", "in_transit", "out_for_delivery")
+FINAL: tuple[str, ...] = ("delivered", "returned", "lost", "damaged")
+# How far a waybill has got: an update must move it forward. Every final status ranks last,
+# so a final waybill is never updated (a change to it is a conflict).
+STATUS_RANK: dict[str, int] = {
+    **{status: rank for rank, status in enumerate(IN_TRANSIT, start=1)},
+    **dict.fromkeys(FINAL, len(IN_TRANSIT) + 1),
+}
+# What an update may change; a difference in any other column is a conflict.
+UPDATABLE: tuple[str, ...] = ("status", "delivered_time")
+
 CONSIGNEE_TYPES: dict[str, tuple[str, ...]] = {
     "consumer": ("个人", "消费者", "c", "toc", "2c", "consumer"),
     "business": ("企业", "公司", "商家", "b", "tob", "2b", "business"),

@@ -23,7 +23,7 @@ import duckdb
 from django.db import connection
 
 from . import lake
-from .contract import PRODUCTS
+from .contract import IN_TRANSIT, PRODUCTS, STATUS_RANK
 from .models import AccountMonth, FactFile
 from .validation import LAKE_TYPES
 
@@ -57,21 +57,66 @@ def is_intermediate(name: str) -> bool:
     return name not in _TARGETS
 
 
-def define_waybills_view(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
-    """``waybills``: the lake restricted to ``files`` (paths relative to the lake root)."""
-    if files:
-        # The lake's columns by name: files also hold the import's bookkeeping (``_row``, an
-        # always empty ``problems``), which is nobody's business here.
+def status_rank_sql(column: str) -> str:
+    """SQL for the rank of the status in ``column`` (:data:`contract.STATUS_RANK`)."""
+    cases = " ".join(f"WHEN '{s}' THEN {r}" for s, r in STATUS_RANK.items() if r < _FINAL_RANK)
+    return f"CASE CAST({column} AS VARCHAR) {cases} ELSE {_FINAL_RANK} END"
+
+
+_FINAL_RANK = max(STATUS_RANK.values())
+
+
+def define_waybills_view(
+    con: duckdb.DuckDBPyConnection, files: list[str], versions: bool = False
+) -> None:
+    """``waybills``: the lake restricted to ``files`` (paths relative to the lake root), one
+    row per waybill, its latest version. ``versions``: every version instead (the import's
+    checks against the lake).
+
+    A waybill imported in transit and later in a later state has a row in each batch; the
+    later rows are in the batches' *update files* (:func:`lake.is_update_file`), which hold
+    nothing else. Without an update file among ``files`` every row is the latest version and
+    the view reads the files as they are: the usual import and its facts pay nothing. With
+    one, a row in transit is left out when an update row of the same waybill ranks higher
+    (a hash join of the rows in transit against the small update files).
+    """
+    columns = f"{', '.join(LAKE_TYPES)}, month"
+    if not files:
+        typed = ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t in LAKE_TYPES.items())
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW waybills AS SELECT {', '.join(LAKE_TYPES)}, month "
-            f"FROM read_parquet({lake.sql_file_list(files)}, hive_partitioning = true, "
-            "union_by_name = true)"
+            f"CREATE OR REPLACE TEMP VIEW waybills AS SELECT {typed}, CAST(NULL AS VARCHAR) AS month WHERE false"
         )
-    else:
-        columns = ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t in LAKE_TYPES.items())
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW waybills AS SELECT {columns}, CAST(NULL AS VARCHAR) AS month WHERE false"
-        )
+        return
+    # The lake's columns by name: files also hold the import's bookkeeping (``_row``, an
+    # always empty ``problems``), which is nobody's business here.
+    source = (
+        f"SELECT {columns} FROM read_parquet({lake.sql_file_list(files)}, "
+        "hive_partitioning = true, union_by_name = true)"
+    )
+    updates = [f for f in files if lake.is_update_file(f)]
+    if versions or not updates:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW waybills AS {source}")
+        return
+    # Only a row in transit can be superseded: the rows in a final state (nearly all) are
+    # read as they are, and the join probes the few in transit alone. Two filtered scans of
+    # the files cost less than probing every row (DuckDB reads the other columns of a
+    # filtered scan only where a row passes; in-transit rows sit in the last days).
+    in_transit = "(" + ", ".join(f"'{s}'" for s in IN_TRANSIT) + ")"
+    picked = ", ".join(f"w.{c}" for c in [*LAKE_TYPES, "month"])
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW waybill_updates AS
+            SELECT waybill_no, {status_rank_sql("status")} AS status_rank
+            FROM read_parquet({lake.sql_file_list(updates)}, hive_partitioning = false)"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW waybills AS
+            SELECT {picked} FROM ({source}) w WHERE w.status NOT IN {in_transit}
+            UNION ALL
+            SELECT {picked} FROM ({source}) w
+            ANTI JOIN waybill_updates u
+            ON u.waybill_no = w.waybill_no AND u.status_rank > {status_rank_sql("w.status")}
+            WHERE w.status IN {in_transit}"""
+    )
 
 
 def _for_the_database(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConnection:

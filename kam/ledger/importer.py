@@ -10,8 +10,11 @@ The steps, each streamed by DuckDB with its memory cap (``KAM_DUCKDB_MEMORY_LIMI
    the reject report), suspects to ``suspect``;
 4. decide the suspects, a few rows: a waybill number repeated in the file keeps its first
    row (a later identical row is a duplicate, a later different one is rejected); a waybill
-   the lake already holds is a duplicate when identical and a *conflict* when not (the lake
-   keeps its version); the ones that stay are written beside the others;
+   the lake already holds is a duplicate when identical to its latest version, an *update*
+   when that version is in transit and the row moves it forward changing only the status
+   and the delivered time (written to update files, ``b<batch>_u<n>.parquet``, which make
+   the readers drop the superseded version), and a *conflict* otherwise (the lake keeps its
+   version); the ones that stay are written beside the others;
 5. move the month files into ``waybills/month=.../b<batch>_<n>.parquet``;
 6. in one database transaction: name the new files (``LakeFile``), rebuild the facts of
    the months they touch, and mark the batch committed.
@@ -36,6 +39,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import facts, lake, signals, sources, validation
+from .contract import UPDATABLE
 from .models import FactFile, ImportBatch, LakeFile
 
 logger = logging.getLogger(__name__)
@@ -234,10 +238,19 @@ def _run_locked(batch: ImportBatch, path: Path, report: _Reporter, known: set[st
             duplicates += lake_dups
             con.execute(
                 f"""COPY (SELECT *, strftime(ship_date, '%Y-%m') AS part
-                          FROM good ANTI JOIN excluded USING (_row))
+                          FROM good ANTI JOIN excluded USING (_row) ANTI JOIN updates USING (_row))
                     TO '{out}' ({_LAKE_FORMAT}, PARTITION_BY (part),
                     FILENAME_PATTERN 'b{batch.pk}_s{{i}}', OVERWRITE_OR_IGNORE true)"""
             )
+            # New versions of waybills the lake holds in transit: files of their own (the
+            # readers' sign that the month holds superseded rows, lake.is_update_file).
+            if con.execute("SELECT count(*) FROM updates").fetchone()[0]:
+                con.execute(
+                    f"""COPY (SELECT *, strftime(ship_date, '%Y-%m') AS part
+                              FROM good SEMI JOIN updates USING (_row))
+                        TO '{out}' ({_LAKE_FORMAT}, PARTITION_BY (part),
+                        FILENAME_PATTERN 'b{batch.pk}_u{{i}}', OVERWRITE_OR_IGNORE true)"""
+                )
         rejected = con.execute(
             "SELECT count(DISTINCT row) FROM rejects WHERE reason <> 'conflict'"
         ).fetchone()[0]
@@ -246,19 +259,24 @@ def _run_locked(batch: ImportBatch, path: Path, report: _Reporter, known: set[st
             f"COPY (SELECT * FROM rejects ORDER BY row, \"column\") TO '{reject_file}' (FORMAT parquet)"
         )
         new_files = _move_to_lake(out)
-        accepted = sum(rows for _, _, rows in new_files)
+        updated = sum(rows for file, _, rows in new_files if lake.is_update_file(file))
+        accepted = sum(rows for _, _, rows in new_files) - updated
         months = sorted({m for _, m, _ in new_files})
         report(ImportBatch.Stage.FACTS, 85, force=True)
         batch.accepted = accepted
         batch.rejected = rejected
         batch.duplicates = duplicates
         batch.conflicts = conflicts
+        batch.updated = updated
         batch.months = months
         batch.warnings = storable(warnings)
-        if batch.rows_read != accepted + rejected + duplicates + conflicts:  # pragma: no cover
+        if (
+            batch.rows_read != accepted + updated + rejected + duplicates + conflicts
+        ):  # pragma: no cover
             raise AssertionError(
                 f"import counts do not add up: read {batch.rows_read}, accepted {accepted}, "
-                f"rejected {rejected}, duplicates {duplicates}, conflicts {conflicts}"
+                f"updated {updated}, rejected {rejected}, duplicates {duplicates}, "
+                f"conflicts {conflicts}"
             )
         _commit(batch, con, known, new_files, months)
     finally:
@@ -284,7 +302,7 @@ def _find_suspects(con: Any, known: list[str]) -> None:
            GROUP BY 1 HAVING count(v_waybill_no) > 1"""
     )
     if known:
-        facts.define_waybills_view(con, known)
+        facts.define_waybills_view(con, known, versions=True)
         con.execute(
             """INSERT INTO suspect_hashes
                SELECT hash(waybill_no) FROM waybills
@@ -337,27 +355,41 @@ def _split_repeats(con: Any) -> int:
 
 
 def _match_lake(con: Any, known: list[str]) -> tuple[int, int]:
-    """Good rows whose waybill the lake already holds: (duplicates, conflicts)."""
+    """Good rows whose waybill the lake already holds: (duplicates, conflicts). Each is
+    compared with the waybill's latest version (the one of highest status rank): identical,
+    it is a duplicate; later in status with only the status and the delivered time changed,
+    an *update* (table ``updates``: kept, written to the batch's update files); else a
+    conflict. Duplicates and conflicts go to ``excluded``."""
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS updates (_row BIGINT)")
     if not known:
         return 0, 0
-    facts.define_waybills_view(con, known)
+    facts.define_waybills_view(con, known, versions=True)
     differs = ", ".join(
         f"CASE WHEN g.{c} IS DISTINCT FROM l.{c} THEN '{c}' END" for c in validation.CONTENT_COLUMNS
     )
+    updatable = "[" + ", ".join(f"'{c}'" for c in UPDATABLE) + "]"
     con.execute(
         f"""CREATE TEMP TABLE lake_hits AS
-            SELECT g._row, g.waybill_no, list_filter([{differs}], lambda x: x IS NOT NULL) AS changed
-            FROM good g JOIN waybills l USING (waybill_no)
-            WHERE g._row NOT IN (SELECT _row FROM excluded)"""
+            SELECT _row, waybill_no, changed,
+                   len(changed) > 0 AND forward AND list_has_all({updatable}, changed) AS is_update
+            FROM (SELECT g._row, g.waybill_no,
+                         list_filter([{differs}], lambda x: x IS NOT NULL) AS changed,
+                         {facts.status_rank_sql("g.status")} > {facts.status_rank_sql("l.status")} AS forward
+                  FROM good g JOIN waybills l USING (waybill_no)
+                  WHERE g._row NOT IN (SELECT _row FROM excluded)
+                  QUALIFY row_number() OVER (
+                      PARTITION BY g._row ORDER BY {facts.status_rank_sql("l.status")} DESC) = 1)"""
     )
-    con.execute("INSERT INTO excluded SELECT _row FROM lake_hits")
+    con.execute("INSERT INTO updates SELECT _row FROM lake_hits WHERE is_update")
+    con.execute("INSERT INTO excluded SELECT _row FROM lake_hits WHERE NOT is_update")
     con.execute(
         """INSERT INTO rejects
            SELECT _row, 'waybill_no', waybill_no, 'conflict', array_to_string(changed, ',')
-           FROM lake_hits WHERE len(changed) > 0"""
+           FROM lake_hits WHERE len(changed) > 0 AND NOT is_update"""
     )
     dups, conflicts = con.execute(
-        "SELECT count(*) FILTER (WHERE len(changed) = 0), count(*) FILTER (WHERE len(changed) > 0) FROM lake_hits"
+        """SELECT count(*) FILTER (WHERE len(changed) = 0),
+                  count(*) FILTER (WHERE len(changed) > 0 AND NOT is_update) FROM lake_hits"""
     ).fetchone()
     return dups, conflicts
 

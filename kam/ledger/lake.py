@@ -3,6 +3,7 @@
 Layout under ``settings.LAKE_DIR``::
 
     waybills/month=YYYY-MM/b<batch>_<n>.parquet   accepted waybills, one file set per batch
+    waybills/month=YYYY-MM/b<batch>_u<n>.parquet  new versions of waybills held in transit
     facts/lanes/month=YYYY-MM/b<batch>_....parquet  the lanes that matter per code (FactFile)
     rejects/b<batch>.parquet                     the reject report of a batch
     work/b<batch>/                               scratch space of a running import
@@ -88,6 +89,16 @@ def write_lock() -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# An import writes the rows that update a waybill the lake holds in transit to files of their
+# own, ``b<batch>_u<n>.parquet``: their presence among a month's files tells the readers that
+# some rows of the month are superseded (see ``facts.define_waybills_view``).
+_UPDATE_FILE = re.compile(r"_u\d+\.parquet$")
+
+
+def is_update_file(path: str) -> bool:
+    return bool(_UPDATE_FILE.search(path))
 
 
 def sql_file_list(paths: list[str]) -> str:

@@ -57,6 +57,8 @@ class ImportBatch(models.Model):
     rejected = models.BigIntegerField(_("rejected"), default=0)
     duplicates = models.BigIntegerField(_("duplicates"), default=0)
     conflicts = models.BigIntegerField(_("conflicts"), default=0)
+    # Waybills the lake held in transit that this batch brought in a later state.
+    updated = models.BigIntegerField(_("updated"), default=0)
     progress_done = models.BigIntegerField(default=0)
     progress_total = models.BigIntegerField(default=0)
     months = models.JSONField(default=list, blank=True)  # ["2026-01", ...] touched by this batch

@@ -78,7 +78,8 @@ def test_without_json_a_summary_line_and_progress(mixed_file: Path) -> None:
     out, err = kam("import", "waybills", str(mixed_file))
     batch = ImportBatch.objects.get()
     assert (
-        f"a.csv: batch {batch.pk}, read 4, accepted 2, rejected 1, duplicates 1, conflicts 0" in out
+        f"a.csv: batch {batch.pk}, read 4, accepted 2, updated 0, rejected 1, duplicates 1, conflicts 0"
+        in out
     )
     assert f"kam rejects {batch.pk} -o rejects.csv" in out
     assert "a.csv: " in err  # the progress line names the file and its stage

@@ -5,7 +5,9 @@
 --   waybills(waybill_no, billing_code, ship_time, ship_date, origin, destination, product,
 --            pieces, weight_kg, freight, surcharges, cost, cod_amount, declared_value,
 --            goods_category, consignee_type, status, delivered_time, promised_time,
---            is_return, month)       -- the lake; month is 'YYYY-MM' (Beijing calendar)
+--            is_return, month)       -- the lake, one row per waybill: its latest version
+--                                    -- (docs/ledger.md, Versions); month is 'YYYY-MM'
+--                                    -- (Beijing calendar)
 --   touched_months(month)            -- the months to (re)build
 -- and reads each statement's result. Statements are separated by '-- name: <name>' lines.
 -- A statement whose name is not a facts table (code_month, lane_month) is kept by the

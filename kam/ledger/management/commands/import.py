@@ -15,7 +15,7 @@ from kam.core.management.progress import ProgressLine
 from kam.ledger import messages, services, sources
 from kam.ledger.models import ImportBatch
 
-COUNTS = ("read", "accepted", "rejected", "duplicates", "conflicts")
+COUNTS = ("read", "accepted", "updated", "rejected", "duplicates", "conflicts")
 
 
 class Command(BaseCommand):
@@ -66,6 +66,7 @@ class Command(BaseCommand):
                 "status": batch.status,
                 "read": batch.rows_read,
                 "accepted": batch.accepted,
+                "updated": batch.updated,
                 "rejected": batch.rejected,
                 "duplicates": batch.duplicates,
                 "conflicts": batch.conflicts,
@@ -88,8 +89,9 @@ class Command(BaseCommand):
             self.stderr.write(f"{result['file']}: {result.get('error', '')}")
             return
         self.stdout.write(
-            _("%(file)s: batch %(batch)s, read %(read)s, accepted %(accepted)s, rejected %(rejected)s, "
-              "duplicates %(duplicates)s, conflicts %(conflicts)s (%(seconds)s s)") % result
+            _("%(file)s: batch %(batch)s, read %(read)s, accepted %(accepted)s, updated %(updated)s, "
+              "rejected %(rejected)s, duplicates %(duplicates)s, conflicts %(conflicts)s "
+              "(%(seconds)s s)") % result
         )  # fmt: skip
         for warning in batch.warnings:
             self.stdout.write(
