@@ -45,7 +45,8 @@ class CaseForm(forms.Form):
     )  # fmt: skip
     assignee = forms.ModelChoiceField(
         label=_("Assignee"), queryset=User.objects.none(), required=False,
-        empty_label=_("By rule: the account's service rep, else next in turn"),
+        empty_label=_("By rule"),
+        help_text=_("By rule: the account's service rep, else next in turn"),
         widget=forms.Select(attrs=_SELECT),
     )  # fmt: skip
     claim_amount = forms.DecimalField(
