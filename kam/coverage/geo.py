@@ -35,6 +35,12 @@ SPEED_KMH = 70.0
 HOP_MINUTES = 90.0
 #: A working day's minutes, shared between visits and the road.
 WORKDAY_MINUTES = 480.0
+#: Beyond this many road km, a leg goes by high-speed rail or air when that is faster:
+#: door to door, rail at RAIL_KMH after RAIL_OVERHEAD minutes (to and from the stations),
+#: air at AIR_KMH after AIR_OVERHEAD minutes (airports, check-in), great-circle km.
+LONG_KM = 300.0
+RAIL_KMH, RAIL_OVERHEAD = 250.0, 90.0
+AIR_KMH, AIR_OVERHEAD = 700.0, 180.0
 
 LatLon = tuple[float, float]
 
@@ -124,7 +130,32 @@ class Travel:
         return haversine_km(self.coords[a], self.coords[b]) * self.road_factor
 
     def minutes(self, km: float) -> float:
+        """Minutes by road for ``km`` road km."""
         return km / self.speed_kmh * 60.0
+
+    def leg_minutes(self, a: str, b: str) -> float:
+        """Door-to-door minutes between two known cities: by road, or past ``LONG_KM`` by
+        high-speed rail or air when faster."""
+        road = self.road_km(a, b)
+        by_road = self.minutes(road)
+        if road <= LONG_KM:
+            return by_road
+        gc = road / self.road_factor
+        return min(by_road, RAIL_OVERHEAD + gc / RAIL_KMH * 60.0,
+                   AIR_OVERHEAD + gc / AIR_KMH * 60.0)  # fmt: skip
+
+    def path(
+        self, start: str | None, cities: Iterable[str], end: str | None
+    ) -> tuple[float, float]:
+        """(km, minutes) of the quickest way from ``start`` through ``cities`` to ``end``
+        (either may be ``None``: the path then starts or ends at a city of the day);
+        cities without coordinates are left out. A day trip is ``path(base, cities, base)``."""
+        if start is not None and start not in self.coords:
+            start = None
+        if end is not None and end not in self.coords:
+            end = None
+        stops = tuple(sorted({c for c in cities if c in self.coords} - {start, end}))
+        return _path(self, start, stops, end)
 
     def tour_km(self, base: str | None, cities: Iterable[str]) -> float:
         """The shortest road from ``base`` through ``cities`` and back (an open path through
@@ -133,6 +164,27 @@ class Travel:
         if base is not None and base not in self.coords:
             base = None
         return _tour_km(self, base, tuple(stops))
+
+
+def _path(
+    travel: Travel, start: str | None, stops: tuple[str, ...], end: str | None
+) -> tuple[float, float]:
+    def cost(order: tuple[str, ...]) -> tuple[float, float]:
+        points = [p for p in (start, *order, end) if p is not None]
+        km = minutes = 0.0
+        for a, b in itertools.pairwise(points):
+            km += travel.road_km(a, b)
+            minutes += travel.leg_minutes(a, b)
+        return km, minutes
+
+    if len(stops) > 6:  # a day never holds that many cities in practice: keep their order
+        return cost(stops)
+    best = (0.0, 0.0)
+    for n, order in enumerate(itertools.permutations(stops)):
+        found = cost(order)
+        if n == 0 or found[1] < best[1]:
+            best = found
+    return best
 
 
 def _tour_km(travel: Travel, base: str | None, stops: tuple[str, ...]) -> float:

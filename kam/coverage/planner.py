@@ -45,6 +45,7 @@ order they come, each visit on the first day with room, nothing ever moved.
 from __future__ import annotations
 
 import datetime
+import itertools
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -104,7 +105,8 @@ class Unserved:
 
 @dataclass(frozen=True)
 class Route:
-    """One person's day: the cities visited, in the order driven, and the road it takes."""
+    """One person's day: the cities visited, the km and minutes of its travel, where it
+    starts and ends (the base city on a day trip; a trip's city on nights away)."""
 
     person: int
     day: datetime.date
@@ -112,6 +114,8 @@ class Route:
     visits: int
     km: float
     minutes: float
+    start: str = ""
+    end: str = ""
 
 
 @dataclass
@@ -384,26 +388,28 @@ def check_capacity(plan: Plan, capacity: dict[int, int]) -> bool:
 
 
 class _Roads:
-    """One person's road arithmetic, with the tours of the city sets it has met cached."""
+    """One person's road arithmetic, with the paths of the days it has met cached."""
 
     def __init__(self, travel: Travel, base: str | None, capacity: int) -> None:
         self.travel = travel
         self.base = base if base is not None and travel.known(base) else None
         self.capacity = capacity
         self.per_visit = travel.workday_minutes / capacity
-        self._tours: dict[frozenset[str], float] = {}
+        self._paths: dict[tuple[str | None, frozenset[str], str | None], tuple[float, float]] = {}
         self._hops: dict[tuple[str, str], bool] = {}
 
-    def tour_km(self, cities: frozenset[str]) -> float:
-        km = self._tours.get(cities)
-        if km is None:
-            km = self._tours[cities] = self.travel.tour_km(self.base, cities)
-        return km
+    def path(
+        self, start: str | None, cities: frozenset[str], end: str | None
+    ) -> tuple[float, float]:
+        key = (start, cities, end)
+        found = self._paths.get(key)
+        if found is None:
+            found = self._paths[key] = self.travel.path(start, cities, end)
+        return found
 
-    def lost(self, cities: frozenset[str]) -> int:
-        """Visits the day's road takes off its capacity."""
-        minutes = self.travel.minutes(self.tour_km(cities))
-        return ceil(minutes / self.per_visit - 1e-9)
+    def lost(self, start: str | None, cities: frozenset[str], end: str | None) -> int:
+        """Visits the day's travel takes off its capacity."""
+        return lost_visits(self.path(start, cities, end)[1], self.per_visit)
 
     def near(self, a: str, b: str) -> bool:
         if a == b:
@@ -418,20 +424,40 @@ class _Roads:
             self._hops[key] = ok
         return ok
 
-    def reachable(self, city: str) -> bool:
-        """A day in ``city`` alone leaves room for at least one visit."""
-        return self.lost(frozenset([city])) < self.capacity
+    def day_trip(self, city: str) -> bool:
+        """A day from the base to ``city`` and back leaves room for a visit."""
+        return self.lost(self.base, frozenset([city]), self.base) < self.capacity
+
+    def trip(self, city: str) -> bool:
+        """Travelling from the base to ``city`` (or back) leaves room for a visit that day:
+        a trip of several days with nights there can reach it."""
+        if self.base is None or not self.travel.known(city):
+            return False
+        return self.lost(self.base, frozenset([city]), city) < self.capacity
+
+
+def lost_visits(minutes: float, per_visit: float) -> int:
+    """Visits ``minutes`` of travel take off a day: one per ``per_visit`` minutes or part."""
+    return ceil(minutes / per_visit - 1e-9)
+
+
+class _Block:
+    """Consecutive working days away: out from the base on the first, nights in ``anchor``,
+    back on the last."""
+
+    __slots__ = ("anchor", "first", "last")
+
+    def __init__(self, anchor: str, first: int, last: int) -> None:
+        self.anchor, self.first, self.last = anchor, first, last
 
 
 class _RouteDay:
-    __slots__ = ("cities", "tasks")
+    __slots__ = ("block", "cities", "tasks")
 
     def __init__(self) -> None:
         self.tasks: list[_Task] = []
         self.cities: dict[str, int] = defaultdict(int)
-
-    def city_set(self) -> frozenset[str]:
-        return frozenset(c for c, n in self.cities.items() if n)
+        self.block: _Block | None = None
 
 
 class _Driver:
@@ -440,13 +466,28 @@ class _Driver:
     def __init__(self, roads: _Roads, n_days: int) -> None:
         self.roads = roads
         self.days = [_RouteDay() for _ in range(n_days)]
+        self.blocks: list[_Block] = []
 
-    def cost(self, day: int, task: _Task, without: _Task | None = None) -> float | None:
-        """The road km ``task`` adds to ``day`` (after taking ``without`` off it), or
-        ``None`` when the day cannot take it."""
+    def ends(self, day: int, block: _Block | None = None) -> tuple[str | None, str | None]:
+        """Where ``day`` starts and ends (as part of ``block`` when given)."""
+        block = block or self.days[day].block
+        base = self.roads.base
+        if block is None:
+            return base, base
+        return (base if day == block.first else block.anchor,
+                base if day == block.last else block.anchor)  # fmt: skip
+
+    def cost(
+        self, day: int, task: _Task, without: _Task | None = None, block: _Block | None = None
+    ) -> float | None:
+        """The minutes of travel ``task`` adds to ``day`` (after taking ``without`` off it,
+        as part of ``block`` when given), or ``None`` when the day cannot take it."""
         d = self.days[day]
         roads = self.roads
         city = task.account.city
+        block = block or d.block
+        if block is not None and not roads.near(city, block.anchor):
+            return None
         cities = dict(d.cities)
         n = len(d.tasks)
         if without is not None:
@@ -459,10 +500,18 @@ class _Driver:
             for other in present:
                 if not roads.near(city, other):
                     return None
+        start, end = self.ends(day, block)
         after = frozenset(present | {city})
-        if n + 1 + roads.lost(after) > roads.capacity:
+        if n + 1 + roads.lost(start, after, end) > roads.capacity:
             return None
-        return roads.tour_km(after) - roads.tour_km(frozenset(present))
+        return roads.path(start, after, end)[1] - roads.path(start, frozenset(present), end)[1]
+
+    def fits_as_is(self, day: int, block: _Block) -> bool:
+        """``day``'s visits still fit when it becomes part of ``block``."""
+        d = self.days[day]
+        start, end = self.ends(day, block)
+        cities = frozenset(c for c, k in d.cities.items() if k > 0)
+        return len(d.tasks) + self.roads.lost(start, cities, end) <= self.roads.capacity
 
     def put(self, task: _Task, day: int) -> None:
         task.day = day
@@ -476,8 +525,11 @@ class _Driver:
         task.day = -1
 
     def place(self, task: _Task) -> bool:
+        """A day trip: the day of the window adding the least travel, else make room."""
         best: tuple[float, int] | None = None
         for day in task.window:
+            if self.days[day].block is not None:
+                continue
             extra = self.cost(day, task)
             if extra is not None and (best is None or extra < best[0] - 1e-9):
                 best = (extra, day)
@@ -497,12 +549,16 @@ class _Driver:
         """Moves that make room for ``task``, deepest first (Kuhn's search, each move
         checked against the road and the capacity; each day changes once per search)."""
         for day in task.window:
-            if day not in seen and self.cost(day, task) is not None:
+            if (
+                day not in seen
+                and self.days[day].block is None
+                and self.cost(day, task) is not None
+            ):
                 return [(task, day)]
         if depth == 0:
             return None
         for day in task.window:
-            if day in seen:
+            if day in seen or self.days[day].block is not None:
                 continue
             seen.add(day)
             for other in list(self.days[day].tasks):
@@ -514,6 +570,70 @@ class _Driver:
                 if rest is not None:
                     return [*rest, (task, day)]
         return None
+
+    def _free(self, day: int) -> bool:
+        return (
+            0 <= day < len(self.days) and not self.days[day].tasks and self.days[day].block is None
+        )
+
+    def place_away(self, task: _Task) -> bool:
+        """A visit beyond a day trip: on a day of a trip to its region (nights there), by
+        making a trip one day longer, or on a new two-day trip over free days."""
+        window = set(task.window)
+        best: tuple[float, int] | None = None
+        for block in self.blocks:
+            for day in range(block.first, block.last + 1):
+                if day in window:
+                    extra = self.cost(day, task)
+                    if extra is not None and (best is None or extra < best[0] - 1e-9):
+                        best = (extra, day)
+        if best is not None:
+            self.put(task, best[1])
+            return True
+        for block in self.blocks:  # one more night: the trip's new last day takes the visit
+            new = block.last + 1
+            if (
+                new in window
+                and self._free(new)
+                and self.roads.near(task.account.city, block.anchor)
+            ):
+                longer = _Block(block.anchor, block.first, new)
+                if (
+                    self.fits_as_is(block.last, longer)
+                    and self.cost(new, task, block=longer) is not None
+                ):
+                    self._adopt(block, longer)
+                    self.put(task, new)
+                    return True
+        for first in sorted(window):
+            for a, b in ((first, first + 1), (first - 1, first)):
+                if not (self._free(a) and self._free(b)):
+                    continue
+                block = _Block(task.account.city, a, b)
+                if self.cost(first, task, block=block) is not None:
+                    self._adopt(None, block)
+                    self.put(task, first)
+                    return True
+        return False
+
+    def _adopt(self, old: _Block | None, new: _Block) -> None:
+        if old is not None:
+            self.blocks.remove(old)
+        self.blocks.append(new)
+        for day in range(new.first, new.last + 1):
+            self.days[day].block = new
+
+    def routes(self, person: int, days: Sequence[datetime.date]) -> list[Route]:
+        out = []
+        for index, d in enumerate(self.days):
+            if not d.tasks and d.block is None:
+                continue
+            start, end = self.ends(index)
+            cities = frozenset(c for c, k in d.cities.items() if k > 0)
+            km, minutes = self.roads.path(start, cities, end)
+            out.append(Route(person, days[index], tuple(sorted(cities)), len(d.tasks), km,
+                             minutes, start or "", end or ""))  # fmt: skip
+        return out
 
 
 def _plan_travel(
@@ -533,6 +653,8 @@ def _plan_travel(
     due = len(tasks) + len(unserved)
     bases = base_cities(accounts, travel)
     drivers: dict[int, _Driver] = {}
+    away: list[_Task] = []
+    # Day trips first, then trips with nights away on the days left free.
     for task in sorted(tasks, key=_order_key):
         person_id = task.account.person
         assert person_id is not None  # noqa: S101 - tasks without a person were set aside
@@ -545,12 +667,22 @@ def _plan_travel(
             if driver is None:
                 roads = _Roads(travel, bases.get(person_id), cap)
                 driver = drivers[person_id] = _Driver(roads, len(days))
-            if not driver.roads.reachable(task.account.city):
+            city = task.account.city
+            if not travel.known(city) or driver.roads.day_trip(city):
+                if not driver.place(task):
+                    reason = NO_CAPACITY
+            elif driver.roads.trip(city):
+                away.append(task)
+            else:
                 reason = TOO_FAR
-            elif not driver.place(task):
-                reason = NO_CAPACITY
         if reason is not None:
             unserved.append(Unserved(task.account.id, person_id, task.due, reason,
+                                     task.account.value))  # fmt: skip
+    for task in away:  # already in value order
+        person_id = task.account.person
+        assert person_id is not None  # noqa: S101
+        if not drivers[person_id].place_away(task):
+            unserved.append(Unserved(task.account.id, person_id, task.due, NO_CAPACITY,
                                      task.account.value))  # fmt: skip
     visits = [
         Visit(
@@ -570,7 +702,8 @@ def _plan_travel(
     unknown = sorted(
         {a.city for a in accounts if a.person is not None and not travel.known(a.city)}
     )
-    return Plan(visits=visits, unserved=unserved, due=due, routes=routes(visits, travel, bases),
+    plan_routes = [r for p, d in sorted(drivers.items()) for r in d.routes(p, days)]
+    return Plan(visits=visits, unserved=unserved, due=due, routes=plan_routes,
                 unknown_cities=unknown)  # fmt: skip
 
 
@@ -587,37 +720,51 @@ def base_cities(accounts: Iterable[AccountIn], travel: Travel) -> dict[int, str]
 
 
 def routes(visits: Iterable[Visit], travel: Travel, bases: dict[int, str]) -> list[Route]:
-    """The road of each person's day, for any plan (the benchmark measures both planners'
-    plans with it)."""
+    """Every person's day as a day trip from their base (how the benchmark measures plans
+    made without travel)."""
     cells: dict[tuple[int, datetime.date], list[str]] = defaultdict(list)
     for v in visits:
         cells[v.person, v.day].append(v.city)
     out = []
     for (person, day), cities in sorted(cells.items()):
-        km = travel.tour_km(bases.get(person), cities)
-        cities_set = tuple(sorted(set(cities)))
-        out.append(Route(person, day, cities_set, len(cities), km, travel.minutes(km)))
+        base = bases.get(person)
+        km, minutes = travel.path(base, cities, base)
+        out.append(Route(person, day, tuple(sorted(set(cities))), len(cities), km, minutes,
+                         base or "", base or ""))  # fmt: skip
     return out
 
 
 def check_travel(plan: Plan, capacity: dict[int, int], travel: Travel,
                  bases: dict[int, str]) -> list[str]:  # fmt: skip
-    """What is wrong with a plan's days under ``travel``: a day mixing cities more than
-    ``hop_minutes`` apart, or one whose visits and road do not fit its capacity. Empty
-    when every day can be driven."""
+    """What is wrong with a plan's days under ``travel`` (its own routes, or day trips from
+    the bases for a plan made without travel): a day mixing cities more than
+    ``hop_minutes`` apart, a route that does not match the day's visits, or one whose
+    visits and travel do not fit its capacity. Empty when every day can be made."""
     problems = []
-    for route in routes(plan.visits, travel, bases):
+    own = plan.routes or routes(plan.visits, travel, bases)
+    visited: dict[tuple[int, datetime.date], list[str]] = defaultdict(list)
+    for v in plan.visits:
+        visited[v.person, v.day].append(v.city)
+    for route in own:
         cap = capacity.get(route.person, 0)
         cities = route.cities
+        where = f"{route.person} {route.day}"
+        if sorted(set(visited.get((route.person, route.day), []))) != list(cities):
+            problems.append(f"{where}: the route is not the day's visits")
         for i, a in enumerate(cities):
             for b in cities[i + 1 :]:
                 if not (travel.known(a) and travel.known(b)):
-                    problems.append(f"{route.person} {route.day}: {a} with unknown {b}")
+                    problems.append(f"{where}: {a} with unknown {b}")
                 elif travel.minutes(travel.road_km(a, b)) > travel.hop_minutes + 1e-6:
-                    problems.append(f"{route.person} {route.day}: {a}-{b} too far apart")
-        per_visit = travel.workday_minutes / cap if cap else float("inf")
-        lost = ceil(route.minutes / per_visit - 1e-6) if cap else 0
+                    problems.append(f"{where}: {a}-{b} too far apart")
+        _km, minutes = travel.path(route.start or None, cities, route.end or None)
+        lost = lost_visits(minutes, travel.workday_minutes / cap) if cap else 0
         if route.visits + lost > cap:
-            problems.append(f"{route.person} {route.day}: {route.visits} visits and "
-                            f"{route.minutes:.0f} min of road over capacity {cap}")  # fmt: skip
+            problems.append(f"{where}: {route.visits} visits and {minutes:.0f} min of "
+                            f"travel over capacity {cap}")  # fmt: skip
+    # A night away is followed by a day that starts where it ended.
+    for earlier, later in itertools.pairwise(sorted(own, key=lambda r: (r.person, r.day))):
+        base = bases.get(earlier.person, "")
+        if earlier.person == later.person and earlier.end != base and later.start != earlier.end:
+            problems.append(f"{later.person} {later.day}: starts away from the night before")
     return problems

@@ -57,9 +57,32 @@ def test_the_issues_four_cities_never_share_a_day() -> None:
     new = plan_visits(accounts, {1: 4}, MONDAY, 1, WEEKDAYS.is_working, travel)
     assert check_travel(new, {1: 4}, travel, {1: JINHUA}) == []
     assert check_travel(old, {1: 4}, travel, {1: JINHUA}) != []
-    # From 金华 the three others are far beyond a day's drive: reported, not planned.
-    assert [v.city for v in new.visits] == [JINHUA]
-    assert sorted(u.reason for u in new.unserved) == [TOO_FAR] * 3
+    # From 金华 the others are beyond a day trip: each gets a trip of its own (out on one
+    # day, a night there, back the next), never a day shared with another city.
+    assert len({v.day for v in new.visits}) == len(new.visits) == 3  # 5 days: 1 + 2 + 2
+    away = [r for r in new.routes if r.cities != (JINHUA,)]
+    assert {(r.start, r.end) for r in away} == {
+        (JINHUA, JINZHOU), (JINZHOU, JINHUA), (JINHUA, YANTAI), (YANTAI, JINHUA)
+    }  # fmt: skip
+    assert [u.account for u in new.unserved] == [3]  # 邵阳: no two free days left
+
+
+def test_a_city_beyond_even_a_trip_is_reported_too_far() -> None:
+    # One visit a day: the journey from 金华 to 锦州 alone takes the day it arrives.
+    travel = Travel(COORDS, base={1: JINHUA})
+    plan = plan_visits([AccountIn(1, 1, cadence_days=7, city=JINZHOU)], {1: 1}, MONDAY, 1,
+                       WEEKDAYS.is_working, travel)  # fmt: skip
+    assert [u.reason for u in plan.unserved] == [TOO_FAR] and not plan.visits
+
+
+def test_long_legs_go_by_rail_or_air_when_faster() -> None:
+    travel = Travel(COORDS)
+    # 杭州-绍兴 by road; 北京-上海 (1,070 km) by air: 180 + 1,070 / 700 h.
+    assert travel.leg_minutes(HANGZHOU, SHAOXING) == pytest.approx(
+        travel.minutes(travel.road_km(HANGZHOU, SHAOXING))
+    )
+    gc = haversine_km(COORDS["110100"], COORDS["310100"])
+    assert travel.leg_minutes("110100", "310100") == pytest.approx(180 + gc / 700 * 60)
 
 
 def test_a_day_is_one_city_or_neighbours_and_the_road_takes_capacity() -> None:
