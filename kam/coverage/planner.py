@@ -24,8 +24,12 @@ base city, a road model), :func:`plan_visits` plans days a person can drive inst
   from the base through the day's cities and back) takes visits off the day's capacity,
   one visit per ``workday_minutes / capacity`` minutes of road or part of it;
 - the cities of one day are at most ``hop_minutes`` of road from each other;
-- a city too far for a day trip (the road alone fills the day) is reported as unserved
-  (``too_far``) rather than planned on a day nobody can drive;
+- a city beyond a day trip is visited on a *trip*: consecutive working days, out from the
+  base on the first (the journey takes that day's capacity), nights in the region, back on
+  the last; trips take the days the day trips left free, two days or one longer; legs past
+  ``LONG_KM`` go by high-speed rail or air when faster (:meth:`Travel.leg_minutes`);
+- only a city whose journey alone fills the day of arrival is reported as unserved
+  (``too_far``) rather than planned on a day nobody can make;
 - a city without coordinates gets days of its own and no road time (listed in
   :attr:`Plan.unknown_cities`).
 
@@ -59,7 +63,7 @@ NO_PERSON = "no_person"  # nobody covers the account
 NO_CAPACITY = "no_capacity"  # the person's days in the window are full
 NO_WORKING_DAY = "no_working_day"  # the window holds no working day (holidays)
 NO_CAPACITY_SET = "no_capacity_set"  # the person has no visits per day
-TOO_FAR = "too_far"  # the road from the person's base and back fills the whole day
+TOO_FAR = "too_far"  # the journey from the person's base fills the day of arrival
 
 #: How many visits, at most, move one after another to make room for one more.
 AUGMENT_DEPTH = 3
