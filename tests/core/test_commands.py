@@ -375,3 +375,23 @@ def test_serve_refuses_a_bad_port(db: None, monkeypatch: pytest.MonkeyPatch) -> 
 
     with pytest.raises(CommandError, match="--port"):
         run("serve", "--port", "70000")
+
+
+def test_serve_forks_its_workers_without_a_database_connection(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gunicorn preloads the application and forks: a connection the master holds (its
+    checks query the database) would be shared by every worker, whose replies then
+    interleave (bench/web saw "connection in transaction status INTRANS" and rows of
+    another query under load on PostgreSQL). The master closes its connections last
+    before it runs gunicorn, and again after loading the application."""
+    events: list[str] = []
+    monkeypatch.setattr(serve.connections, "close_all", lambda: events.append("close"))
+    monkeypatch.setattr(serve.KamServer, "run", lambda self: events.append("run"))
+
+    run("serve", "--port", "8125", "--no-worker")
+
+    assert events[-2:] == ["close", "run"]
+    events.clear()
+    serve.build_server(host="127.0.0.1", port=8126, workers=2, threads=1, timeout=30).load()
+    assert events == ["close"]

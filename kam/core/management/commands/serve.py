@@ -13,6 +13,7 @@ from typing import Any
 import gunicorn.http.wsgi
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
 from django.utils.translation import gettext as _
 from gunicorn.app.base import BaseApplication
 
@@ -50,8 +51,15 @@ class KamServer(BaseApplication):
         drop_server_header()  # before the workers fork: they inherit it
 
     def load(self) -> Any:
+        from django.db import connections
+
         from kam.wsgi import application
 
+        # preload_app loads this in the master, which then forks the workers: a database
+        # connection open here would be shared by every worker (interleaved replies:
+        # "connection in transaction status INTRANS", rows of another query). Each worker
+        # opens its own.
+        connections.close_all()
         return application
 
 
@@ -123,6 +131,8 @@ class Command(BaseCommand):
         if not options["no_worker"]:
             # Imports run in the background; one worker beside the web server needs no set-up.
             worker = subprocess.Popen([sys.executable, "-m", "kam.cli", "worker"])  # noqa: S603 - our own command
+        # The checks above queried the database; the workers must not inherit the connection.
+        connections.close_all()
         try:
             server.run()
         finally:
