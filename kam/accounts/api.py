@@ -166,6 +166,11 @@ class AccountOut(Schema):
     version: int
     created_at: datetime
     updated_at: datetime
+    revenue_12m: Money | None = Field(
+        None,
+        description="Our revenue over the 12 months ending with the ledger's latest month "
+        "(the list only; sort=-revenue_12m sorts by it)",
+    )
 
 
 class AccountPage(Page):
@@ -189,6 +194,11 @@ class AccountQuery(InSchema):
     page_size: int = Field(50, ge=1, le=500)
 
 
+def _cents(value: Any) -> Decimal | None:
+    """A sum as money (SQLite returns a sum's Decimal without its scale)."""
+    return None if value is None else Decimal(value).quantize(Decimal("0.01"))
+
+
 def account_out(a: Account) -> dict[str, Any]:
     owners = getattr(a, "owners", None)
     if owners is None:
@@ -209,6 +219,7 @@ def account_out(a: Account) -> dict[str, Any]:
         "notes": a.notes, "billing_codes": [b.code for b in a.billing_codes.all()],
         "owner": owners[0].user.get_username() if owners else None,
         "version": a.version, "created_at": a.created_at, "updated_at": a.updated_at,
+        "revenue_12m": _cents(getattr(a, "revenue_12m", None)),
     }  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from kam.core import access
 from kam.core.models import Role, User
 
+from . import figures
 from .models import (
     Account,
     BillingCode,
@@ -286,6 +287,8 @@ ACCOUNT_SORTS = {
     "employees": ("employees", "name"),
     "output": ("annual_output_value", "name"),
     "updated": ("updated_at", "id"),
+    # A figure the ledger registers (kam.accounts.figures): our trailing-12-month revenue.
+    "revenue_12m": ("revenue_12m", "name"),
 }
 
 
@@ -338,6 +341,7 @@ def account_search(
         accounts = accounts.filter(status=status)
     if group is not None:
         accounts = accounts.filter(group_id=group)
+    accounts = figures.annotate(accounts)
     descending = sort.startswith("-")
     columns = ACCOUNT_SORTS[sort.lstrip("-")]
     if descending:

@@ -23,7 +23,7 @@ from kam.core.exports import xlsx_response
 from kam.core.models import AccessLog, User
 from kam.core.views import forbidden, refusal_messages
 
-from . import selectors, services
+from . import figures, selectors, services
 from .forms import (
     AccountFilterForm,
     AccountForm,
@@ -116,6 +116,9 @@ def account_list(request: HttpRequest) -> HttpResponse:
         "form": form, "page": page, "nav": "accounts", "hx_target": "#account-table",
         "sort": request.GET.get("sort", "name"),
         "can_create": access.may_manage_archive(request.user),
+        "revenue_caption": next(
+            (f.caption() for f in figures.figures() if f.key == "revenue_12m"), None
+        ),
     }  # fmt: skip
     if request.htmx and request.htmx.target == "account-table":
         return render(request, "accounts/_account_table.html", context)

@@ -18,3 +18,11 @@ class LedgerConfig(AppConfig):
         # The account and group pages show shipments; accounts may not import the ledger.
         panels.register("account", "ledger.shipments", views.account_shipments_panel, order=10)
         panels.register("group", "ledger.shipments", views.group_shipments_panel, order=10)
+        # The account list's trailing-12-month revenue (kam.accounts.figures).
+        from kam.accounts import figures
+
+        from . import selectors
+
+        figures.register(
+            figures.Figure("revenue_12m", selectors.with_revenue_12m, selectors.revenue_caption)
+        )

@@ -12,7 +12,19 @@ from decimal import Decimal
 from typing import Any
 
 import duckdb
-from django.db.models import Count, Max, Min, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    Func,
+    Max,
+    Min,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from kam.accounts.models import Account, BillingCode, CorporateGroup
@@ -23,7 +35,7 @@ from kam.core.models import User
 from . import facts, lake
 from .contract import PRODUCTS
 from .facts import PRODUCT_COLUMNS
-from .models import AccountMonth, ImportBatch
+from .models import AccountMonth, ImportBatch, LakeFile
 
 FACT_SUMS = ("waybills", "pieces", "weight_kg", "revenue", "cost", "margin", "costed_waybills",
              "cod_amount", "returns", "returned", "lost", "damaged", "promised", "on_time",
@@ -315,7 +327,7 @@ def book_of_business(
     end, _ = month_range(as_of, 2)  # the month before as_of's
     start, _ = month_range(end, 12)
     prev_start, _ = month_range(end, 24)
-    rows = list(accounts.order_by().values_list("pk", "name", "tier"))
+    rows = list(accounts.order_by().values_list("pk", "name", "name_en", "tier"))
     account_of_code = BillingCode.objects.filter(code=OuterRef("billing_code")).values(
         "account_id"
     )[:1]
@@ -348,11 +360,11 @@ def book_of_business(
         )
     tier_counts: dict[int | None, int] = {}
     changes = []
-    for pk, name, tier in rows:
+    for pk, name, name_en, tier in rows:
         tier_counts[tier] = tier_counts.get(tier, 0) + 1
         cur, prev = now.get(pk, Decimal(0)), before.get(pk, Decimal(0))
         if cur != prev:
-            changes.append({"pk": pk, "name": name, "tier": tier, "revenue": cur,
+            changes.append({"pk": pk, "name": name, "name_en": name_en, "tier": tier, "revenue": cur,
                             "revenue_prev": prev, "change": cur - prev})  # fmt: skip
     changes.sort(key=lambda c: (c["change"], c["pk"]))
     down = [c for c in changes if c["change"] < 0][:movers]
@@ -363,3 +375,54 @@ def book_of_business(
         revenue=sum(now.values(), Decimal(0)), revenue_prev=sum(before.values(), Decimal(0)),
         tiers=tiers, movers_up=up, movers_down=down,
     )  # fmt: skip
+
+
+# --- the account list's revenue column --------------------------------------------------------
+
+#: The account list's revenue covers this many months, ending with the ledger's latest.
+TRAILING_MONTHS = 12
+_MONEY = DecimalField(max_digits=20, decimal_places=2)
+
+
+def latest_ledger_month() -> date | None:
+    """The last month the lake holds waybills of: where trailing figures end (never today's
+    date, which may lie months after the last import)."""
+    last = LakeFile.objects.aggregate(last=Max("month"))["last"]
+    return date(int(last[:4]), int(last[5:7]), 1) if last else None
+
+
+def trailing_period(as_of: date | None = None) -> tuple[date, date] | None:
+    as_of = as_of or latest_ledger_month()
+    return month_range(as_of, TRAILING_MONTHS) if as_of else None
+
+
+def revenue_caption() -> str:
+    """The period of the account list's revenue column, "2025-11 – 2026-10"."""
+    period = trailing_period()
+    return f"{period[0]:%Y-%m} – {period[1]:%Y-%m}" if period else ""
+
+
+def with_revenue_12m(accounts: QuerySet[Account], as_of: date | None = None) -> QuerySet[Account]:
+    """``revenue_12m`` on each account: our revenue (freight and surcharges) over the
+    :data:`TRAILING_MONTHS` months ending with ``as_of``'s month (default: the ledger's
+    latest), summed over the account's billing codes from the AccountMonth facts; 0 when
+    it has none. One correlated subquery (the (billing_code, month) index), so a page of
+    the list costs one query however many accounts there are."""
+    period = trailing_period(as_of)
+    if period is None:
+        return accounts.annotate(revenue_12m=Value(Decimal("0.00"), output_field=_MONEY))
+    # Two levels down: the codes of the account of the outer query.
+    codes = BillingCode.objects.filter(account_id=OuterRef(OuterRef("pk"))).values("code")
+    total = (
+        AccountMonth.objects.filter(
+            billing_code__in=Subquery(codes), month__gte=period[0], month__lte=period[1]
+        )
+        .order_by()
+        .annotate(total=Func(F("revenue"), function="SUM", output_field=_MONEY))
+        .values("total")
+    )
+    return accounts.annotate(
+        revenue_12m=Coalesce(
+            Subquery(total, output_field=_MONEY), Value(Decimal("0.00")), output_field=_MONEY
+        )  # fmt: skip
+    )

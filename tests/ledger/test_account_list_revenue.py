@@ -1,0 +1,120 @@
+"""The account list's trailing-12-month revenue: from the facts, sortable, paged, no query per row."""
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from kam.accounts.models import Account, BillingCode
+from kam.core.models import User
+from kam.ledger import selectors
+from kam.ledger.models import AccountMonth, ImportBatch, LakeFile
+from tests.factories import AccountFactory, BillingCodeFactory, TeamMembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def fact(code: str, month: datetime.date, revenue: str) -> AccountMonth:
+    zero = Decimal(0)
+    return AccountMonth.objects.create(
+        billing_code=code, month=month, waybills=1, pieces=1, weight_kg=Decimal(1),
+        revenue=Decimal(revenue), cost=zero, margin=zero, cod_amount=zero, returns=0, lost=0,
+        damaged=0, on_time=1, lanes=1, destination_cities=1, active_days=1,
+    )  # fmt: skip
+
+
+def lake_until(month: str) -> None:
+    batch = ImportBatch.objects.create(source=ImportBatch.Source.CLI, file_name="x.parquet")
+    LakeFile.objects.create(batch=batch, path=f"waybills/month={month}/x.parquet", month=month, rows=1)
+
+
+@pytest.fixture
+def revenue(account_a: Account, account_b: Account) -> dict[str, Account]:
+    """A: two codes, 12 months to 2026-10 (and older months that do not count); B: one code,
+    more revenue; C: no codes."""
+    lake_until("2024-01")
+    lake_until("2026-10")
+    BillingCodeFactory(account=account_a, code="YJ0591002")
+    fact("YJ0591001", datetime.date(2025, 11, 1), "100.10")  # first month of the 12
+    fact("YJ0591001", datetime.date(2026, 10, 1), "200.20")  # the last
+    fact("YJ0591002", datetime.date(2026, 3, 1), "0.70")
+    fact("YJ0591001", datetime.date(2025, 10, 1), "9999.00")  # 13 months back: not counted
+    fact("UNLINKED01", datetime.date(2026, 10, 1), "5000.00")  # no account's
+    code_b = BillingCode.objects.filter(account=account_b).values_list("code", flat=True).first()
+    if code_b is None:
+        code_b = BillingCodeFactory(account=account_b, code="GZ0200001").code
+    fact(code_b, datetime.date(2026, 1, 1), "1000.00")
+    return {"A": account_a, "B": account_b, "C": AccountFactory(name="无运单客户")}
+
+
+def test_revenue_sums_the_codes_months_of_the_trailing_12_months(revenue: dict) -> None:
+    figures = dict(
+        selectors.with_revenue_12m(Account.objects.all()).values_list("name", "revenue_12m")
+    )
+    assert figures[revenue["A"].name] == Decimal("301.00")
+    assert figures[revenue["B"].name] == Decimal("1000.00")
+    assert figures[revenue["C"].name] == Decimal("0.00")
+    assert selectors.trailing_period() == (datetime.date(2025, 11, 1), datetime.date(2026, 10, 1))
+    # An explicit month ends the period there instead.
+    earlier = selectors.with_revenue_12m(Account.objects.filter(pk=revenue["A"].pk),
+                                         as_of=datetime.date(2026, 9, 15))  # fmt: skip
+    assert earlier.get().revenue_12m == Decimal("9999.00") + Decimal("100.10") + Decimal("0.70")
+
+
+def test_without_a_lake_the_revenue_is_zero(account_a: Account) -> None:
+    fact("YJ0591001", datetime.date(2026, 10, 1), "1.00")  # facts but no lake file: no period
+    assert selectors.trailing_period() is None
+    assert selectors.with_revenue_12m(Account.objects.all()).get().revenue_12m == 0
+
+
+def test_the_account_list_shows_and_sorts_by_our_revenue(revenue: dict, director: User) -> None:
+    client = Client()
+    client.force_login(director)
+    page = client.get("/accounts/", {"sort": "-revenue_12m"}, headers={"Accept-Language": "en"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Our revenue, 12 months" in html and "2025-11 – 2026-10" in html
+    assert "¥301.00" in html and "¥1,000.00" in html
+    names = [a.name for a in page.context["page"].object_list]
+    assert names[:3] == [revenue["B"].name, revenue["A"].name, revenue["C"].name]
+    ascending = client.get("/accounts/", {"sort": "revenue_12m"})
+    assert [a.name for a in ascending.context["page"].object_list][0] == revenue["C"].name
+    chinese = client.get("/accounts/", headers={"Accept-Language": "zh-Hans"})
+    assert "近12个月我方收入" in chinese.content.decode()
+
+
+def test_a_bad_sort_is_refused_not_a_crash(director: User, session_client: Any) -> None:
+    client = Client()
+    client.force_login(director)
+    assert client.get("/accounts/", {"sort": "revenue_12m; DROP"}).status_code == 200
+    api = session_client(director)
+    assert api.get("/accounts", {"sort": "-revenue"}).status_code == 422
+
+
+def test_the_api_lists_and_sorts_by_our_revenue(revenue: dict, owner: User, session_client: Any) -> None:
+    TeamMembershipFactory(account=revenue["B"], user=owner, role="member")
+    body = session_client(owner).get("/accounts", {"sort": "-revenue_12m"}).json()
+    assert [(i["name"], i["revenue_12m"]) for i in body["items"]] == [
+        (revenue["B"].name, "1000.00"), (revenue["A"].name, "301.00"),
+    ]  # fmt: skip
+    # The manager sees only their accounts: C (no team) is not listed.
+    assert body["count"] == 2
+
+
+def test_the_list_takes_the_same_queries_however_many_accounts_have_facts(
+    revenue: dict, director: User, django_assert_max_num_queries: Any
+) -> None:
+    client = Client()
+    client.force_login(director)
+    client.get("/accounts/", {"sort": "-revenue_12m"})
+    with django_assert_max_num_queries(40) as before:
+        client.get("/accounts/", {"sort": "-revenue_12m"})
+    for n in range(40):
+        account = AccountFactory()
+        code = BillingCodeFactory(account=account, code=f"ZZ{n:06d}").code
+        fact(code, datetime.date(2026, 5, 1), f"{n}.00")
+    with django_assert_max_num_queries(len(before.captured_queries)):
+        page = client.get("/accounts/", {"sort": "-revenue_12m"})
+    assert page.context["page"].object_list[0].revenue_12m == Decimal("1000.00")
