@@ -102,23 +102,31 @@ def compliance_section(request: HttpRequest, user: User) -> str | None:
         return None
     today = timezone.localdate()
     start = today.replace(day=1)
+    prev_start = (start - datetime.timedelta(days=1)).replace(day=1)
+    this_month = Q(day__gte=start)
     counts = (
         selectors.visits_for(user)
-        .filter(day__gte=start, day__lte=today)
+        .filter(day__gte=prev_start, day__lte=today)
         .exclude(status=Visit.Status.CANCELLED)
         .aggregate(
-            due=Count("id"),
-            done=Count("id", filter=Q(status=Visit.Status.DONE)),
+            due=Count("id", filter=this_month),
+            done=Count("id", filter=this_month & Q(status=Visit.Status.DONE)),
             later=Count("id", filter=Q(day=today) & ~Q(status=Visit.Status.DONE)),
+            prev_due=Count("id", filter=~this_month),
+            prev_done=Count("id", filter=~this_month & Q(status=Visit.Status.DONE)),
         )
     )
     # Today's visits not yet reported are not missed yet: they count once done.
     due = counts["due"] - counts["later"]
     rate = round(100 * counts["done"] / due, 1) if due else None
+    prev_due = counts["prev_due"]
+    prev_rate = round(100 * counts["prev_done"] / prev_due, 1) if prev_due else None
     return section(
         request, "coverage/home/compliance.html", "compliance",
         start=start, today=today, done=counts["done"], due=due, rate=rate,
         missed=due - counts["done"] if due else 0,
+        prev_start=prev_start, prev_rate=prev_rate, prev_done=counts["prev_done"],
+        prev_due=prev_due,
     )  # fmt: skip
 
 

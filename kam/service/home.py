@@ -55,13 +55,17 @@ def my_queue_section(request: HttpRequest, user: User) -> str | None:
 
 
 def near_sla_section(request: HttpRequest, user: User) -> str | None:
-    """The manager's accounts' open cases near or past their SLA."""
-    if user.role != Role.MANAGER:
+    """Open cases of the user's accounts near or past their SLA: a manager's, and for a
+    service representative those of their accounts that others work on (their own are
+    in "My queue")."""
+    if user.role not in (Role.MANAGER, Role.SERVICE):
         return None
     now = timezone.now()
     cases = _by_urgency(selectors.case_list_for(user).filter(status__in=OPEN_STATUSES)).filter(
         Q(sla_state__in=["warning", "violated"]) | Q(due_at__lte=now + NEAR)
     )
+    if user.role == Role.SERVICE:
+        cases = cases.exclude(assignee=user)
     return section(
         request, "service/home/near_sla.html", "cases-near-sla",
         rows=_rows(cases), total=cases.count(), hours=int(NEAR.total_seconds() // 3600),

@@ -68,8 +68,12 @@ def _work(account: Account, manager: User, tag: str, *, service: User | None = N
     now = timezone.now()
     Visit.objects.create(account=account, person=manager, day=TODAY)
     Visit.objects.create(account=account, person=manager, day=TODAY - datetime.timedelta(days=3))
-    Visit.objects.create(account=account, person=manager, day=TODAY - datetime.timedelta(days=8),
-                         status=Visit.Status.MISSED)  # as `kam coverage missed` marks it
+    Visit.objects.create(
+        account=account,
+        person=manager,
+        day=TODAY - datetime.timedelta(days=8),
+        status=Visit.Status.MISSED,
+    )  # as `kam coverage missed` marks it
     done = Visit.objects.create(account=account, person=manager, day=TODAY,
                                 status=Visit.Status.DONE)  # fmt: skip
     report = _report(done, manager)
@@ -105,9 +109,10 @@ def test_a_manager_sees_their_visits_follow_ups_cases_and_alerts_not_a_colleague
     assert "Missed: 2 visits without a report" in body
     assert "kestrel-follow-up" in body and "overdue since" in body
     assert "kestrel-case" in body
-    assert account_a.name in body  # the alert names the account
+    assert account_a.name_en in body  # the alert names the account (in English here)
     assert "My book of business" in body
-    for foreign in ("osprey-follow-up", "osprey-case", "osprey-report", account_b.name):
+    for foreign in ("osprey-follow-up", "osprey-case", "osprey-report", account_b.name,
+                    account_b.name_en):  # fmt: skip
         assert foreign not in body
     # A manager reviews no reports and approves no tiers.
     assert "home-reviews" not in body and "home-proposals" not in body
