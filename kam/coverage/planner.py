@@ -37,9 +37,9 @@ The value order stays (urgent first, then value); each visit goes to the day of 
 that adds the least road (a day already in its city adds none), and when no day can take
 it, visits already placed move within their windows to make room (Kuhn's augmenting
 paths, each move checked against the road and the capacity, at most
-:data:`AUGMENT_DEPTH` deep). With travel the problem is no longer a matroid, so this is a
-heuristic: ``bench/coverage`` compares it with the planner without travel on the same
-accounts (visits placed, km driven).
+:data:`AUGMENT_DEPTH` deep and :data:`AUGMENT_BUDGET` moves tried). With travel the
+problem is no longer a matroid, so this is a heuristic: ``bench/coverage`` compares it with
+the planner without travel on the same accounts (visits placed, km driven).
 
 Without a ``Travel`` :func:`plan_visits` is the planner without geography (kept as the
 benchmark's reference), and :func:`plan_first_come` the older baseline: accounts in the
@@ -65,8 +65,10 @@ NO_WORKING_DAY = "no_working_day"  # the window holds no working day (holidays)
 NO_CAPACITY_SET = "no_capacity_set"  # the person has no visits per day
 TOO_FAR = "too_far"  # the journey from the person's base fills the day of arrival
 
-#: How many visits, at most, move one after another to make room for one more.
+#: How many visits, at most, move one after another to make room for one more, and how
+#: many moves one search may try (it is a heuristic: the search is bounded, not exhaustive).
 AUGMENT_DEPTH = 3
+AUGMENT_BUDGET = 400
 
 #: Working days within which a visit to an account with open alerts or complaints is
 #: planned first (it "comes earlier").
@@ -471,6 +473,7 @@ class _Driver:
         self.roads = roads
         self.days = [_RouteDay() for _ in range(n_days)]
         self.blocks: list[_Block] = []
+        self._budget = AUGMENT_BUDGET
 
     def ends(self, day: int, block: _Block | None = None) -> tuple[str | None, str | None]:
         """Where ``day`` starts and ends (as part of ``block`` when given)."""
@@ -488,6 +491,8 @@ class _Driver:
         as part of ``block`` when given), or ``None`` when the day cannot take it."""
         d = self.days[day]
         roads = self.roads
+        if without is None and len(d.tasks) >= roads.capacity:
+            return None
         city = task.account.city
         block = block or d.block
         if block is not None and not roads.near(city, block.anchor):
@@ -540,6 +545,7 @@ class _Driver:
         if best is not None:
             self.put(task, best[1])
             return True
+        self._budget = AUGMENT_BUDGET
         path = self._augment(task, set(), AUGMENT_DEPTH)
         if path is None:
             return False
@@ -568,6 +574,9 @@ class _Driver:
             for other in list(self.days[day].tasks):
                 if other.account.priority and not task.account.priority:
                     continue
+                self._budget -= 1
+                if self._budget < 0:
+                    return None
                 if self.cost(day, task, without=other) is None:
                     continue
                 rest = self._augment(other, seen, depth - 1)
