@@ -95,3 +95,37 @@ def test_account_page_fits_a_phone_screen(
         viewport = page.evaluate("window.innerWidth")
         assert viewport == PHONE["width"]
         assert width <= viewport + 1, (path, width, page.evaluate(OVERFLOWING))
+
+
+#: The narrowest visible cell of each row of a table, in CSS pixels.
+NARROWEST_CELLS = """(selector) => [...document.querySelectorAll(selector + " tbody tr")]
+  .map((tr) => Math.min(...[...tr.cells].map((td) => td.getBoundingClientRect().width)))"""
+
+
+def test_on_a_phone_the_account_pages_tables_are_cards(
+    new_page: Callable[..., Page],
+    director: User,
+    account_a: Account,
+    people: dict[str, Contact],
+) -> None:
+    """At 390 px the contacts' eight columns were a character wide each; each row is now a
+    card whose lines span it, with the column's name before the value."""
+    page = new_page(viewport=PHONE)
+    log_in(page, director)
+    for path, table in ((f"/accounts/{account_a.pk}/", "#contacts"), ("/accounts/", "#accounts")):
+        page.goto(path)
+        expect(page.locator(table)).to_be_visible()
+        narrowest = page.evaluate(NARROWEST_CELLS, table)
+        assert narrowest and min(narrowest) > PHONE["width"] * 0.7, (path, narrowest)
+        label = page.evaluate(
+            """(s) => getComputedStyle(document.querySelector(s + " tbody td[data-label]"),
+                                       "::before").content""",
+            table,
+        )
+        assert label.strip('"') in {"职务", "等级"}, label  # the column's name, in Chinese
+
+    desktop = new_page()
+    log_in(desktop, director)
+    desktop.goto(f"/accounts/{account_a.pk}/")
+    header = desktop.locator("#contacts thead")
+    expect(header).to_be_visible()  # a plain table on a wide screen
