@@ -15,5 +15,8 @@ ITEMS = 6
 
 
 def section(request: HttpRequest, template: str, key: str, **context: Any) -> str:
-    """Render a section template (which extends ``core/home/_section.html``)."""
-    return render_to_string(template, {"key": key, **context}, request=request)
+    """Render a section template (which extends ``core/home/_section.html``).
+
+    Without the request: sections need no CSRF token or user, and the page's context
+    processors (the unread notifications' count...) would run again for every section."""
+    return render_to_string(template, {"key": key, **context})
