@@ -543,7 +543,8 @@ def policy(request: HttpRequest) -> HttpResponse:
                 return redirect("coverage:policy")
     return render(request, "coverage/policy.html", {
         "current": current, "rules": current.rules.all(), "formset": formset, "note": note,
-        "can_edit": can_edit, "versions": selectors.policy_versions()[:10], "nav": "coverage",
+        "can_edit": can_edit, "nav": "coverage",
+        "versions": Paginator(selectors.policy_versions(), PAGE_SIZE).get_page(request.GET.get("page")),
         "editing": request.method == "POST" or request.GET.get("edit") == "1",
     })  # fmt: skip
 

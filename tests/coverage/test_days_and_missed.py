@@ -265,3 +265,12 @@ def test_the_dashboard_shows_the_missed_visits(
     client.force_login(department)
     html = client.get("/coverage/dashboard/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "2 planned visits missed" in html
+
+
+def test_every_policy_version_is_reachable(director: User, client: Client) -> None:
+    for n in range(27):
+        services.policy_publish(by=director, rules_in=services.DEFAULT_RULES, note=f"版本说明{n}")
+    client.force_login(director)
+    first = client.get("/coverage/policy/").content.decode()
+    assert "版本说明26 ·" in first and "版本说明0 ·" not in first and ">27<" in first
+    assert "版本说明0 ·" in client.get("/coverage/policy/", {"page": 2}).content.decode()
