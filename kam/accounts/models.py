@@ -227,6 +227,9 @@ class Account(models.Model):
                 name="account_tier_1_to_5",
             ),
         ]
+        # The account list's default order (name, then id) read from an index: without it a
+        # page of a director's list sorted all 100,000 accounts (bench/web).
+        indexes = [models.Index(fields=["name", "id"], name="account_list_by_name")]
 
     def __str__(self) -> str:
         return _localized(self.name, self.name_en)
