@@ -123,7 +123,9 @@ class CoveragePlanOut(Schema):
     policy_version: int
     due: int
     placed: int
-    km: int = Field(description="road km of every planned day (the whole plan)")
+    km: int = Field(
+        description="km travelled on every planned day of the whole plan (road km, also for legs by rail or air)"
+    )
     unserved: list[CoverageUnservedOut]
     warnings: list[CoveragePlanWarningOut]
 
