@@ -156,6 +156,20 @@ def test_a_service_rep_sees_their_queue_by_urgency(service_rep, world):
     assert "home-visits" not in body and "My book of business" not in body
 
 
+def test_a_service_rep_also_sees_others_cases_of_their_accounts_near_their_sla(
+    service_rep, owner, world
+):
+    account_a, _ = world
+    _case(account_a, "kestrel-others", assignee=owner,
+          due=timezone.now() + datetime.timedelta(hours=3))  # fmt: skip
+    _case(account_a, "kestrel-later", assignee=owner,
+          due=timezone.now() + datetime.timedelta(days=3))  # fmt: skip
+    body = page(service_rep)
+    near = body[body.index('id="home-cases-near-sla"') :]
+    assert "kestrel-others" in near and "kestrel-later" not in near
+    assert "kestrel-case" not in near  # their own: in "My queue" above
+
+
 def test_an_analyst_sees_alerts_and_portfolio_figures_but_no_contacts(analyst, world, contact_a):
     body = page(analyst)
     assert "home-alerts" in body and "home-portfolio" in body
