@@ -254,7 +254,7 @@ def build(args: Any, work: Path, env: dict[str, str]) -> dict[str, Any]:
     ledger = build_ledger(work / "parquet", args.waybills, env) if args.waybills else None
     timings["waybills (generate + import)"] = time.perf_counter() - started
     started = time.perf_counter()
-    if args.waybills:
+    if args.waybills and args.segmentation_on:
         try:
             call_command("segment", verbosity=0)
         except Exception as exc:  # noqa: BLE001 - the pages are still measured without it
