@@ -114,6 +114,8 @@ def test_a_manager_sees_their_visits_follow_ups_cases_and_alerts_not_a_colleague
     assert "kestrel-follow-up" in body and "overdue since" in body
     assert "kestrel-case" in body
     assert account_a.name_en in body  # the alert names the account (in English here)
+    alert = Alert.objects.get(account=account_a)
+    assert f"/segmentation/alerts/#alert-{alert.pk}" in body  # where it is acknowledged
     assert "My book of business" in body
     for foreign in ("osprey-follow-up", "osprey-case", "osprey-report", account_b.name,
                     account_b.name_en):  # fmt: skip
@@ -135,6 +137,8 @@ def test_the_department_sees_reports_to_review_overdue_people_breaches_and_propo
     TierProposal.objects.create(run=run, account=account_a, valuation=valuation,
                                 current_tier=3, proposed_tier=1)  # fmt: skip
     body = page(department)
+    proposal = TierProposal.objects.get()
+    assert f"/segmentation/proposals/#proposal-{proposal.pk}" in body  # where it is accepted
     for text in (
         "kestrel-report",
         "osprey-report",
