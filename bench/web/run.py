@@ -11,6 +11,7 @@ p99 <= 800 ms, errors < 0.1 %). ``--accounts 2000 --waybills 200000`` is a quick
 
 import argparse
 import csv
+import http.client
 import json
 import os
 import shutil
@@ -347,6 +348,8 @@ def probe(
                         status = response.status
                 except urllib.error.HTTPError as exc:
                     status = exc.code
+                except (urllib.error.URLError, http.client.HTTPException, OSError):
+                    status = 0  # no answer (gunicorn restarts a worker stuck over --timeout)
                 times.append(time.perf_counter() - started)
                 if status != 200:
                     break
