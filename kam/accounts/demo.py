@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 DEFAULT_SEED = 42
-DEFAULT_COMPANIES = 3000
+DEFAULT_COMPANIES = 1200
 #: The demo's "today": last-contacted dates and ties are relative to it.
 DEFAULT_AS_OF = datetime.date(2026, 6, 30)
 

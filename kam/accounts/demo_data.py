@@ -3,6 +3,7 @@
 Static data only; :mod:`kam.accounts.demo` draws from it with a seeded random generator.
 """
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,18 +12,60 @@ from kam.core.models import Role
 from .models import BuyingRole, Influence, TieKind
 
 DEMO_PASSWORD = "kam-demo-2026"  # noqa: S105 - published on purpose: demo logins only
+
+
+@dataclass(frozen=True)
+class Territory:
+    """A key-account manager's territory: where they are based and which cities they cover.
+
+    ``provinces`` (two-digit GB/T 2260 prefixes) are covered whole, except for the cities
+    another manager lists in ``cities``; two managers with the same province share it."""
+
+    username: str
+    name: str
+    base: str  # the base city (GB/T 2260 city code)
+    provinces: tuple[str, ...] = ()
+    cities: tuple[str, ...] = ()
+
+
+#: The key-account managers, one territory each: a province or a few neighbouring ones, or
+#: part of a big province. Each carries a few tens of tier 1-3 accounts and a few tens of
+#: smaller ones, all in their territory.
+TERRITORIES: list[Territory] = [
+    Territory("manager1", "张伟", "440300", cities=("440300", "441300", "441500", "440500",
+                                                  "445100", "445200", "441400", "441600")),
+    Territory("manager2", "刘洋", "440100", provinces=("44",)),
+    Territory("manager3", "赵敏", "441900", cities=("441900", "442000", "440400", "440700",
+                                                  "440600")),
+    Territory("manager4", "孙浩", "310100", provinces=("31",)),
+    Territory("manager5", "周婷", "310100", provinces=("31",)),
+    Territory("manager6", "吴磊", "330100", provinces=("33",)),
+    Territory("manager7", "郑芳", "330200", cities=("330200", "330300", "330600", "330900",
+                                                  "331000")),
+    Territory("manager8", "冯涛", "320500", cities=("320500", "320200", "320400", "320600")),
+    Territory("manager9", "何静怡", "320100", provinces=("32", "34")),
+    Territory("manager10", "马俊杰", "110100", provinces=("11",)),
+    Territory("manager11", "胡雪梅", "120100", provinces=("12", "13", "14")),
+    Territory("manager12", "郭志刚", "370200", provinces=("37",)),
+    Territory("manager13", "杨帆", "350200", provinces=("35",)),
+    Territory("manager14", "黄志明", "510100", provinces=("51", "50", "54")),
+    Territory("manager15", "谢婷", "420100", provinces=("42",)),
+    Territory("manager16", "韩冰", "410100", provinces=("41", "61", "62", "63", "64", "65")),
+    Territory("manager17", "曹阳", "210100", provinces=("21", "22", "23", "15")),
+    Territory("manager18", "彭丽", "450100", provinces=("45", "46", "53", "52")),
+    Territory("manager19", "罗静", "110100", provinces=("11",)),
+    Territory("manager20", "邓伟", "430100", provinces=("43", "36")),
+]  # fmt: skip
+
+#: Managers who double as industry managers (the coverage demo assigns them too).
+INDUSTRY_MANAGERS = [("manager17", "fresh_food"), ("manager3", "pharma")]
+
 #: (username, role, display name); every role has at least one login.
 DEMO_USERS: list[tuple[str, str, str]] = [
     ("director", Role.DIRECTOR, "王建华"),
     ("dept1", Role.DEPARTMENT, "李静"),
     ("dept2", Role.DEPARTMENT, "陈晓东"),
-    *[
-        (f"manager{i}", Role.MANAGER, name)
-        for i, name in enumerate(
-            ["张伟", "刘洋", "赵敏", "孙浩", "周婷", "吴磊",
-             "郑芳", "冯涛", "何静怡", "马俊杰", "胡雪梅", "郭志刚"], start=1,
-        )
-    ],
+    *[(t.username, Role.MANAGER, t.name) for t in TERRITORIES],
     *[
         (f"service{i}", Role.SERVICE, name)
         for i, name in enumerate(["黄晓燕", "林鹏", "徐丽娟", "朱凯"], start=1)
@@ -31,6 +74,47 @@ DEMO_USERS: list[tuple[str, str, str]] = [
     ("admin", Role.ADMIN, "系统管理员"),
 ]  # fmt: skip
 DEMO_USERNAMES = [u for u, _, _ in DEMO_USERS]
+#: Where the demo's people other than the managers work from (the head office).
+HEAD_OFFICE_CITY = "440300"
+
+# --- money at a carrier's scale -------------------------------------------------------------
+
+#: The source's economic key-account threshold (CNY a year); the demo never scales it.
+ECONOMIC_THRESHOLD = 5_000_000.0
+#: Our revenue in the last twelve months by tier (CNY): (median, log-spread, lowest, highest).
+#: Tier-1 economic accounts earn millions; the others stay clearly below the threshold, so
+#: that the archive's economic flag and the segmentation's figures agree.
+REVENUE_BY_TIER: dict[int, tuple[float, float, float, float]] = {
+    1: (9_500_000, 0.5, 6_000_000, 48_000_000),
+    2: (2_300_000, 0.3, 1_200_000, 4_400_000),
+    3: (620_000, 0.3, 300_000, 1_150_000),
+    4: (130_000, 0.4, 50_000, 290_000),
+    5: (22_000, 0.6, 3_000, 48_000),
+}
+#: Tier-1 accounts that are not economic (public bodies, strategic accounts): CNY a year.
+REVENUE_TIER1_NOT_ECONOMIC = (1_500_000, 0.3, 900_000, 4_200_000)
+#: Public bodies ship documents: a fraction of what a company of the same tier ships.
+PUBLIC_BODY_REVENUE = 0.06
+#: Our share of the account's logistics spend (share of wallet) by relationship stage: a
+#: supplier among many holds a few per cent, an integrated partner up to about four fifths.
+WALLET_BY_STAGE: dict[str, tuple[float, float]] = {
+    "exploratory": (0.04, 0.10),
+    "basic": (0.08, 0.25),
+    "cooperative": (0.20, 0.45),
+    "interdependent": (0.40, 0.60),
+    "integrated": (0.55, 0.75),
+}
+
+
+def share_of_wallet(stage: str, key: str) -> float:
+    """Our share of an account's logistics spend: a point in its stage's band, fixed by
+    ``key`` (the credit code), so that the archive (which writes the spend estimate) and
+    the waybills (which earn the revenue) agree without storing the share."""
+    low, high = WALLET_BY_STAGE.get(stage, WALLET_BY_STAGE["basic"])
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return low + (high - low) * int.from_bytes(digest, "big") / 2**64
+
+
 #: The demo users' e-mail domain; with the username it tells a demo user from a real one.
 DEMO_EMAIL_DOMAIN = "kam-demo.example"
 

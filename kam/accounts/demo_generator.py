@@ -92,6 +92,25 @@ def _public_head(name: str) -> tuple[str, str]:
     return "主要负责人", "分管副职"
 
 
+#: Shares of accounts in tiers 1, 1-2, 1-3 and 1-4 (the rest: tier 5).
+TIER_SHARES_CUMULATIVE = (0.025, 0.10, 0.28, 0.55)
+
+
+def _apportion(total: int, sizes: list[int]) -> list[int]:
+    """``total`` places shared in proportion to ``sizes`` (largest remainders; never more
+    than a size)."""
+    whole = sum(sizes) or 1
+    exact = [total * s / whole for s in sizes]
+    out = [min(s, math.floor(e)) for s, e in zip(sizes, exact, strict=True)]
+    order = sorted(range(len(sizes)), key=lambda i: (out[i] - exact[i], i))
+    for i in order:
+        if sum(out) >= total:
+            break
+        if out[i] < sizes[i]:
+            out[i] += 1
+    return out
+
+
 # --- the generated archive ----------------------------------------------------------------
 
 
@@ -119,6 +138,9 @@ class _Company:
     output: float
     is_gov: bool = False
     group: "_Group | None" = None
+    rank: int = 0  # by size, 0 the largest
+    owner: str = ""  # the username of the key-account manager whose territory it is in
+    revenue: float = 0.0  # our revenue in the last twelve months (CNY), the waybills follow
     people: list["_Person"] = field(default_factory=list)
 
 
@@ -165,6 +187,13 @@ class _Generator:
         self.brands_used: set[str] = set()
         self.codes: set[str] = set()
         self.billing: set[str] = set()
+        self.by_city: dict[str, str] = {}  # cities a manager lists, to the manager
+        self.by_province: dict[str, list[str]] = {}  # provinces to their managers
+        for t in data.TERRITORIES:
+            for code in t.cities:
+                self.by_city[code] = t.username
+            for province in t.provinces:
+                self.by_province.setdefault(province, []).append(t.username)
 
     # helpers
 
@@ -248,7 +277,9 @@ class _Generator:
         users = self.users()
         groups = self.groups()
         companies = self.companies(groups)
+        self.territories(companies)
         self.tiers(companies)
+        self.revenues(companies)
         for company in companies:
             self.describe(company)
         accounts = [c.account for c in companies]
@@ -286,7 +317,10 @@ class _Generator:
             )
             for name, role, display in DEMO_USERS
         }
+        bases = {t.username: t.base for t in data.TERRITORIES}
         for user in users.values():
+            if user.role != Role.ADMIN:
+                user.base_city_code = bases.get(user.username, data.HEAD_OFFICE_CITY)
             if user.role in {Role.DEPARTMENT, Role.MANAGER}:
                 user.manager = users["director"]
             elif user.role == Role.SERVICE:
@@ -368,10 +402,23 @@ class _Generator:
             return base + self.rng.gauss(0, 0.35) + (0.4 if c.group else 0.0)
 
         ranked = sorted(companies, key=score, reverse=True)
-        n = len(ranked)
-        bounds = [max(1, round(n * 0.03)), round(n * 0.10), round(n * 0.25), round(n * 0.50)]
+        books: dict[str, list[_Company]] = {}
         for rank, company in enumerate(ranked):
-            tier = 1 + sum(rank >= b for b in bounds)
+            company.rank = rank
+            books.setdefault(company.owner, []).append(company)
+        # The pyramid's places (tiers 1-3 about three accounts in ten) are shared out among
+        # the managers' books by size, and each book fills them with its largest accounts:
+        # every territory has its big accounts, a few tens of tier 1-3 per manager.
+        n, names = len(ranked), list(books)
+        sizes = [len(books[b]) for b in names]
+        bounds = [
+            _apportion(round(n * share), sizes) for share in TIER_SHARES_CUMULATIVE
+        ]  # bounds[k][b]: how many of book b are in tiers 1..k+1
+        placed: list[tuple[int, _Company]] = []
+        for b, name in enumerate(names):
+            cuts = list(accumulate((bounds[k][b] for k in range(4)), max))
+            placed += [(1 + sum(i >= cut for cut in cuts), c) for i, c in enumerate(books[name])]
+        for tier, company in sorted(placed, key=lambda p: p[1].rank):
             if company.account.status == AccountStatus.PROSPECT and tier >= 4 and self.chance(0.5):
                 company.account.tier = None
             else:
@@ -385,14 +432,74 @@ class _Generator:
         for c in leaders.values():
             c.account.is_important = True
 
+    def territories(self, companies: list[_Company]) -> None:
+        """Give every account to the manager whose territory holds its city (a city a
+        manager lists first, else its province; a shared province goes to whichever of its
+        managers has fewer accounts so far, larger companies first)."""
+        load: dict[str, int] = {}
+        for c in sorted(companies, key=lambda c: -c.output):
+            owner = self.by_city.get(c.city.code)
+            if owner is None:
+                options = self.by_province.get(c.city.province_code[:2]) or [
+                    data.TERRITORIES[0].username
+                ]
+                owner = min(options, key=lambda u: (load.get(u, 0), options.index(u)))
+            c.owner = owner
+            load[owner] = load.get(owner, 0) + 1
+
+    def owner_of(self, city: regions.Region) -> str:
+        """The manager of a city (the first of a shared province's managers)."""
+        if city.code in self.by_city:
+            return self.by_city[city.code]
+        options = self.by_province.get(city.province_code[:2]) or [data.TERRITORIES[0].username]
+        return options[0]
+
+    def revenues(self, companies: list[_Company]) -> None:
+        """Our revenue in the last twelve months, by tier and, within a tier, by size: the
+        larger the company, the more it ships with us. Prospects ship nothing yet; a lost
+        account's figure is what it shipped before it left."""
+        rng = self.rng
+        for tier in range(1, 6):
+            members = sorted(
+                (c for c in companies if (c.account.tier or 5) == tier
+                 and c.account.status != AccountStatus.PROSPECT),
+                key=lambda c: c.rank,
+            )  # fmt: skip
+            for c in members:
+                band = data.REVENUE_BY_TIER[tier]
+                if tier == 1 and (c.is_gov or self.chance(0.15)):
+                    band = data.REVENUE_TIER1_NOT_ECONOMIC
+                median, sigma, low, high = band
+                c.revenue = min(high, max(low, median * rng.lognormvariate(0.0, sigma)))
+                if c.is_gov:
+                    c.revenue *= data.PUBLIC_BODY_REVENUE
+            # Larger companies first: the draws of a band, sorted, follow the size ranking
+            # (within a band, so an economic account keeps an economic figure).
+            for band_members in (
+                [c for c in members if c.revenue >= data.ECONOMIC_THRESHOLD],
+                [c for c in members if c.revenue < data.ECONOMIC_THRESHOLD and not c.is_gov],
+                [c for c in members if c.is_gov],
+            ):
+                figures = sorted((c.revenue for c in band_members), reverse=True)
+                for c, figure in zip(band_members, figures, strict=True):
+                    c.revenue = figure
+
     def describe(self, company: _Company) -> None:
         a, rng = company.account, self.rng
+        a.stage = self.stage(a)
         if company.is_gov:
             self.describe_public_body(company)
             spend = rng.uniform(3e5, 8e6)
         else:
             self.name_company(company)
             a.credit_code = self.credit_code(company.city.code, "91")
+            low, high = data.INDUSTRIES[company.industry].spend_share
+            spend_share = rng.uniform(low, high)
+            if company.revenue:  # the output that such a logistics spend goes with
+                spend = company.revenue / data.share_of_wallet(a.stage, a.credit_code)
+                company.output = max(1e6, spend / spend_share)
+            else:
+                spend = company.output * spend_share
             a.annual_output_value = Decimal(round(company.output, -4)).quantize(Decimal("0.01"))
             per_head = rng.lognormvariate(math.log(5e5), 0.5)
             a.employees = int(min(200_000, max(5, company.output / per_head)))
@@ -400,8 +507,8 @@ class _Generator:
                 rng.sample(data.INDUSTRIES[company.industry].products, rng.randint(2, 4))
             )
             a.profit_status = self.weighted(list(ProfitStatus), [65, 12, 13, 10])
-            low, high = data.INDUSTRIES[company.industry].spend_share
-            spend = company.output * rng.uniform(low, high)
+        if company.is_gov and company.revenue:
+            spend = company.revenue / data.share_of_wallet(a.stage, a.credit_code)
         a.legal_representative = self.fake.name()
         a.province_code = company.city.province_code
         a.city_code = company.city.code
@@ -414,13 +521,17 @@ class _Generator:
         inhouse = min(85.0, rng.uniform(0, 40) + (15 if tier <= 2 else 0))
         if self.chance(0.1):
             inhouse = None
+        # Our revenue is our share of this spend (demo_data.share_of_wallet), so the
+        # estimate and the waybills agree.
         a.logistics_spend_estimate = Decimal(round(spend, -3)).quantize(Decimal("0.01"))
         a.inhouse_logistics_share = (
             None if inhouse is None else Decimal(f"{inhouse:.1f}").quantize(Decimal("0.01"))
         )
-        outsourced = spend * (1 - (inhouse or 0) / 100)
-        # Categories follow size and position; several may hold at once.
-        a.is_economic = outsourced >= 5_000_000
+        # Categories follow size and position; several may hold at once. Economic: our
+        # revenue in the last twelve months reaches the source's CNY 5,000,000.
+        a.is_economic = (
+            a.status == AccountStatus.ACTIVE and company.revenue >= data.ECONOMIC_THRESHOLD
+        )
         a.is_group = company.group is not None
         a.is_important = a.is_important or company.is_gov
         a.is_strategic = self.chance({1: 0.35, 2: 0.35, 3: 0.12}.get(tier, 0.04))
@@ -428,8 +539,8 @@ class _Generator:
             a.is_potential = not a.is_economic and self.chance(0.4)
         else:
             a.is_potential = not a.is_economic and tier >= 3 and self.chance(0.1)
-        a.stage = self.stage(a)
-        a.coverage_model = CoverageModel.REPRESENTATIVE if company.is_gov else self.coverage(a.tier)
+        public = company.is_gov and a.tier != 1  # a tier-1 public body gets a resident too
+        a.coverage_model = CoverageModel.REPRESENTATIVE if public else self.coverage(a.tier)
         if self.chance(0.3):
             a.notes = self.pick(data.ACCOUNT_NOTES)
         a.search_pinyin = _pinyin_key(a.name, a.name_en)
@@ -478,7 +589,10 @@ class _Generator:
             name = zh.format(full=city.name_zh, short=self.short(city))
             if name not in self.names:
                 break
+            # Another city of the same territory (the owner stays the same).
             city = self.weighted(self.cities, self.city_weights)
+            if self.owner_of(city) != self.owner_of(company.city):
+                city = company.city
         company.city = city
         self.names.add(name)
         company.brand = self.short(city)
@@ -525,30 +639,35 @@ class _Generator:
         return rows
 
     def teams(self, companies: list[_Company], users: dict[str, User]) -> list[TeamMembership]:
-        managers = [u for u in users.values() if u.role == Role.MANAGER]
+        """The owner is the manager of the account's territory (see :meth:`territories`); a
+        colleague of the same or a neighbouring territory co-owns some big accounts; two
+        managers double as industry managers of their industry's accounts."""
+        managers = {u.username: u for u in users.values() if u.role == Role.MANAGER}
         services = [u for u in users.values() if u.role == Role.SERVICE]
-        industry_managers = managers[-4:]  # manager9..12 double as industry managers
-        provinces = [p.code for p in regions.provinces()]
+        industry_managers = {code: managers[name] for name, code in data.INDUSTRY_MANAGERS
+                             if name in managers}  # fmt: skip
+        shared: dict[str, list[User]] = {}  # managers who share a province
+        for t in data.TERRITORIES:
+            for province in {*t.provinces, *(c[:2] for c in t.cities)}:
+                shared.setdefault(province, []).append(managers[t.username])
         rows: list[TeamMembership] = []
-        # Owners rotate through the managers tier by tier, manager1 first, so every
-        # manager (manager1 above all) owns a mix including tier-1 accounts.
-        order = sorted(companies, key=lambda c: (c.account.tier or 6, -c.output))
-        for i, c in enumerate(order):
+        order = sorted(companies, key=lambda c: (c.account.tier or 6, c.rank))
+        for c in order:
             a, tier = c.account, c.account.tier or 6
-            owner = managers[i % len(managers)]
+            owner = managers[c.owner]
             members: list[tuple[User, str]] = [(owner, TeamRole.OWNER)]
-            if tier <= 3 and self.chance(0.2):
-                members.append((self.pick(managers), TeamRole.CO_OWNER))
+            colleagues = [u for u in shared.get(c.city.province_code[:2], []) if u is not owner]
+            if tier <= 2 and colleagues and self.chance(0.25):
+                members.append((self.pick(colleagues), TeamRole.CO_OWNER))
             if tier <= 3 or self.chance(0.3):
                 members.append((self.pick(services), TeamRole.SERVICE_REP))
             if tier == 1:
                 members.append((users["director"], TeamRole.EXECUTIVE_SPONSOR))
-            if a.coverage_model == CoverageModel.INDUSTRY:
-                k = self.industry_codes.index(c.industry) % len(industry_managers)
-                members.append((industry_managers[k], TeamRole.INDUSTRY_MANAGER))
+            specialist = industry_managers.get(c.industry)
+            if a.coverage_model == CoverageModel.INDUSTRY and specialist and tier <= 4:
+                members.append((specialist, TeamRole.INDUSTRY_MANAGER))
             if a.coverage_model == CoverageModel.TERRITORY:
-                k = provinces.index(a.province_code) % len(managers)
-                members.append((managers[k], TeamRole.TERRITORY_MANAGER))
+                members.append((owner, TeamRole.TERRITORY_MANAGER))
             seen: list[User] = []
             for user, role in members:
                 if all(user is not s for s in seen):

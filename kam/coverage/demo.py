@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from kam.accounts import demo_data
 from kam.accounts.models import Account, Contact, Industry, TeamMembership, TeamRole
 from kam.core.calendar import working_calendar
 from kam.core.models import Role, User
@@ -62,10 +63,14 @@ NEXT_STEPS = [
     "提交年度价格方案审批",
     "组织高层回访",
 ]
-#: Territory and industry managers of the demo (users from kam.accounts.demo).
-TERRITORIES = [("manager11", "440000", ""), ("manager12", "330000", ""),
-               ("manager10", "320000", "320500")]  # fmt: skip
-INDUSTRIES = [("manager9", "fresh_food"), ("manager8", "pharma")]
+#: Territory and industry managers of the demo (users from kam.accounts.demo): each
+#: manager's territory (a province, or the cities they cover in a shared one), so that an
+#: account without an owner goes to the manager of its city or province.
+TERRITORIES = [
+    *[(t.username, c[:2] + "0000", c) for t in demo_data.TERRITORIES for c in t.cities],
+    *[(t.username, p + "0000", "") for t in demo_data.TERRITORIES for p in t.provinces],
+]
+INDUSTRIES = demo_data.INDUSTRY_MANAGERS
 
 
 def _users() -> dict[str, User]:

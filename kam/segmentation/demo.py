@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Callable
 
 from django.db import transaction
+from django.db.models import F
 
 from kam.core.models import Role, User
 
@@ -14,13 +15,6 @@ from .models import Alert, RuleSet, Run, TierChange, TierProposal, Valuation
 
 Progress = Callable[[str, int, int], None]
 ACCEPTED = 5  # proposals the demo director accepts
-#: The demo ships about a hundredth of a real branch's volume (a million waybills over two
-#: years), so no account reaches the product's CNY 5,000,000 economic threshold. The demo's
-#: director publishes a rules version scaled to it; the product's default stays as it is.
-DEMO_ECONOMIC_THRESHOLD = 50_000.0
-DEMO_RULES_NOTE = (
-    "演示数据按真实分公司约 1/100 的运量生成，经济型门槛按比例调为 5 万元（demo scale: 1/100）"
-)
 
 
 def _months_before(day: datetime.date, n: int) -> datetime.date:
@@ -40,15 +34,8 @@ def demo_load(*, seed: int, as_of: datetime.date, progress: Progress) -> str:
         return "Segmentation: no monthly facts, no run."
     last = min(last, as_of.replace(day=1))
     director = User.objects.filter(role=Role.DIRECTOR, is_active=True).order_by("pk").first()
-    if director is not None and services.rule_set_current().note != DEMO_RULES_NOTE:
-        services.rule_set_create(
-            by=director,
-            data={
-                **services.rule_set_current().rules,
-                "economic_threshold": DEMO_ECONOMIC_THRESHOLD,
-            },
-            note=DEMO_RULES_NOTE,
-        )
+    # The demo's money is at a carrier's scale: the product's rules (the source's CNY
+    # 5,000,000 economic threshold) apply as they are.
     first = services.run_create(trigger=Run.Trigger.DEMO, as_of=_months_before(last, 3))
     services.run_execute(
         run=first, progress=lambda s, d, t: progress(f"segmentation (earlier): {s}", d, t)
@@ -59,8 +46,10 @@ def demo_load(*, seed: int, as_of: datetime.date, progress: Progress) -> str:
     )
     accepted = 0
     if director is not None:
+        # Raises only (the largest first): the director does not demote a key account on
+        # one run's say-so.
         for proposal in TierProposal.objects.filter(
-            run=run, status=TierProposal.Status.OPEN
+            run=run, status=TierProposal.Status.OPEN, proposed_tier__lt=F("current_tier")
         ).order_by("valuation__rank")[:ACCEPTED]:
             services.proposal_accept(by=director, proposal=proposal)
             accepted += 1
@@ -71,9 +60,10 @@ def demo_load(*, seed: int, as_of: datetime.date, progress: Progress) -> str:
             "categories", flat=True
         )
     )
+    threshold = services.rule_set_current().rules.get("economic_threshold", 0)
     return (
-        f"Segmentation: 2 runs (economic threshold scaled to the demo: CNY "
-        f"{DEMO_ECONOMIC_THRESHOLD:,.0f}: {economic} economic accounts); top 20 % of billing codes hold {s['codes']['top20_share']} % of revenue "
+        f"Segmentation: 2 runs ({economic} economic accounts at CNY {threshold:,.0f} a year); "
+        f"top 20 % of billing codes hold {s['codes']['top20_share']} % of revenue "
         f"(Gini {s['codes']['gini']}); {s['candidates']} candidates, {s['proposals']} tier proposals "
         f"({accepted} accepted), {Alert.objects.count()} alerts."
     )

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from kam.accounts import demo
+from kam.accounts import demo, demo_data
 from kam.accounts.models import (
     Account,
     BillingCode,
@@ -179,13 +179,19 @@ def test_big_accounts_have_eight_to_fifteen_contacts_and_one_economic_buyer(load
         assert 1 <= account.contacts.count() <= 4
 
 
-def test_every_account_has_one_manager_as_owner(loaded: str) -> None:
+def test_every_account_has_one_manager_as_owner_in_whose_territory_it_is(loaded: str) -> None:
     owners = TeamMembership.objects.filter(role=TeamRole.OWNER)
     assert owners.count() == Account.objects.count()
     assert set(owners.values_list("user__role", flat=True)) == {Role.MANAGER}
-    manager1 = owners.filter(user__username="manager1")
-    assert manager1.filter(account__tier=1).exists()
-    assert manager1.values("account__tier").distinct().count() >= 3
+    territories = {t.username: t for t in demo_data.TERRITORIES}
+    for username, city, province in owners.values_list(
+        "user__username", "account__city_code", "account__province_code"
+    ):
+        t = territories[username]
+        assert city in t.cities or province[:2] in t.provinces, (username, city)
+    bases = dict(User.objects.filter(role=Role.MANAGER).values_list("username", "base_city_code"))
+    assert bases == {t.username: t.base for t in demo_data.TERRITORIES}
+    assert owners.filter(account__tier=1).values("user").distinct().count() >= 3
     roles_used = set(TeamMembership.objects.values_list("role", flat=True))
     assert {TeamRole.OWNER, TeamRole.SERVICE_REP, TeamRole.EXECUTIVE_SPONSOR} <= roles_used
 

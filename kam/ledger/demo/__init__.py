@@ -4,12 +4,16 @@
 :func:`waybills_build`, which
 
 1. *plans* every billing code's business in Python, from one seeded ``random.Random``
-   (:func:`plan`, no Django): the archive's codes, whose volume follows the account's
-   logistics spend and tier, and about one smaller code per company that the archive does
-   not know (unlinked codes, a few of them as big as a key account); a trajectory per
-   account (steady, growing, declining, churned, new; lost accounts churn); a product
-   mix, parcel weight, price level, cost ratio, COD and return habits; and the number of
-   waybills of each code in each month;
+   (:func:`plan`, no Django): the archive's codes, whose revenue is the account's
+   logistics spend estimate times our share of its wallet (CNY at a carrier's scale:
+   tier-1 economic accounts earn millions a year), and about one small code per two
+   companies that the archive does not know (unlinked codes, a few of them big shippers
+   the key-account department has not signed: the candidates); a trajectory per account
+   (steady, growing, declining, churned, new; lost accounts churn, potential ones grow);
+   what each code ships (pallets by road, cartons, consumer parcels, cold chain,
+   documents), its weights, price level, cost ratio, COD and return habits; and the
+   number of waybills of each code in each month (its revenue over the expected revenue
+   of a waybill);
 2. *draws* the waybills with DuckDB, every random value a hash of the row number and the
    seed, so the rows do not depend on the number of threads; one Parquet file per
    calendar quarter, with the contract's column names (:mod:`kam.ledger.contract`);
@@ -45,6 +49,7 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from kam.accounts.demo_data import share_of_wallet
 from kam.accounts.models import Account, BillingCode
 from kam.core import regions
 from kam.ledger import lake, services
@@ -57,7 +62,6 @@ from kam.ledger.models import (
 
 from .plan import (  # noqa: F401 - re-exported for `kam demo`
     UNLINKED_PER_COMPANY,
-    WAYBILLS_PER_COMPANY,
     ArchiveAccount,
     Progress,
     day_weight,
@@ -81,29 +85,32 @@ def _no_progress(stage: str, done: int, total: int) -> None:
     pass
 
 
-def default_waybills(companies: int) -> int:
-    return companies * WAYBILLS_PER_COMPANY
-
-
 def archive_accounts() -> list[ArchiveAccount]:
-    """The archive's accounts that have billing codes, in a stable order (by first code)."""
+    """The archive's accounts that have billing codes, in a stable order (by first code).
+
+    An account's revenue is its logistics spend estimate times our share of its wallet
+    (:func:`kam.accounts.demo_data.share_of_wallet`, from its stage and credit code): the
+    demo archive wrote the estimate from that revenue, so both tell the same story."""
     codes: dict[int, list[str]] = {}
     for account_id, code in BillingCode.objects.order_by("code").values_list("account_id", "code"):
         codes.setdefault(account_id, []).append(code)
     accounts = []
-    for pk, tier, status, industry, city, spend in Account.objects.filter(
-        pk__in=list(codes)
-    ).values_list(
-        "pk", "tier", "status", "industry__code", "city_code", "logistics_spend_estimate"
-    ):
+    rows = Account.objects.filter(pk__in=list(codes)).values_list(
+        "pk", "tier", "status", "industry__code", "city_code", "logistics_spend_estimate",
+        "stage", "credit_code", "is_potential", "is_strategic",
+    )  # fmt: skip
+    for pk, tier, status, industry, city, spend, stage, credit, potential, strategic in rows:
+        revenue = float(spend or 0) * share_of_wallet(stage, credit or str(pk))
         accounts.append(
             ArchiveAccount(
                 tier=tier,
                 lost=status == "lost",
                 industry=industry or "other",
                 city_code=city if city and regions.get(city) else "",
-                logistics_spend=float(spend or 0),
+                revenue=max(revenue, 3_000.0),
                 codes=tuple(codes[pk]),
+                potential=potential and status == "active",
+                strategic=strategic,
             )
         )
     return sorted(accounts, key=lambda a: a.codes[0])
@@ -136,7 +143,7 @@ def waybills_build(
     *,
     seed: int,
     as_of: datetime.date,
-    waybills: int,
+    waybills: int | None,
     unlinked: int,
     progress: Progress = _no_progress,
 ) -> WaybillResult:

@@ -16,6 +16,8 @@ from .plan import (
     BAD_FREIGHT_ROWS,
     BAD_PRODUCT,
     BAD_PRODUCT_ROWS,
+    FULL_LOAD_PIECES,
+    HEAVY_FROM_KG,
     PRODUCTS,
     WaybillPlan,
 )
@@ -56,7 +58,9 @@ s AS (
              ELSE pick(getvariable('destinations'), uni(rid, 6)) END AS d,
         CASE WHEN consumer THEN
                  CASE WHEN uni(rid, 8) < 0.88 THEN 1 ELSE 2 + CAST(floor(uni(rid, 9) * 2) AS INTEGER) END
-             ELSE least(60, 1 + CAST(floor(-ln(1 - uni(rid, 8)) * piece_mean) AS INTEGER)) END AS pieces,
+             ELSE least(200, 1 + CAST(floor(-ln(1 - uni(rid, 8)) * piece_mean) AS INTEGER))
+                  * CASE WHEN uni(rid, 25) < full_load THEN getvariable('full_load_pieces') ELSE 1 END
+             END AS pieces,
         CASE WHEN declared THEN 100 * (1 + floor(pow(uni(rid, 14), 3) * 200)) END AS declared_v,
         NOT is_return AND uni(rid, 20) < consumer_share AS to_consumer
     FROM b
@@ -68,7 +72,7 @@ t AS (
             AS ship_ts,
         CASE WHEN is_return THEN d ELSE o END AS origin,
         CASE WHEN is_return THEN o ELSE d END AS destination,
-        least(9999, greatest(0.5, ceil(pieces * piece_kg * exp(0.7 * gauss(rid, 10) - 0.245) * 2) / 2)) AS kg,
+        least(99999, greatest(0.5, ceil(pieces * piece_kg * exp(kg_sigma * gauss(rid, 10) - kg_sigma * kg_sigma / 2) * 2) / 2)) AS kg,
         CASE WHEN pi = 5 THEN 1.0 WHEN o = d THEN 0.75 WHEN left(o, 2) = left(d, 2) THEN 0.85
              WHEN list_contains(getvariable('remote'), left(o, 2))
                OR list_contains(getvariable('remote'), left(d, 2)) THEN 1.5
@@ -79,7 +83,8 @@ t AS (
 f AS (
     SELECT *,
         greatest(1.0, round((list_extract(getvariable('first_kg'), pi)
-            + list_extract(getvariable('each_kg'), pi) * greatest(kg - 1, 0))
+            + list_extract(getvariable('each_kg'), pi) * least(greatest(kg - 1, 0), getvariable('heavy_from') - 1)
+            + list_extract(getvariable('heavy_kg'), pi) * greatest(kg - getvariable('heavy_from'), 0))
             * distance * discount * (0.97 + 0.06 * uni(rid, 12)), 2)) AS freight_v,
         round(CASE WHEN declared_v IS NOT NULL THEN greatest(1.0, declared_v * 0.005) ELSE 0 END
             + CASE WHEN uni(rid, 15) < 0.06 THEN 2 + 13 * uni(rid, 16) ELSE 0 END
@@ -123,7 +128,13 @@ SELECT
     CAST(declared_v AS DECIMAL(18, 2)) AS declared_value,
     pick(goods, uni(rid, 24)) AS goods_category,
     CASE WHEN to_consumer THEN '个人' ELSE '企业' END AS consignee_type,
-    list_extract(getvariable('statuses'), si) AS status,
+    -- Not delivered by the end of the export: still on its way (picked up, in transit,
+    -- out for delivery); a later export brings its final status.
+    CASE WHEN si = 1 AND delivered_ts > getvariable('delivered_cap') THEN
+             CASE WHEN ship_ts > getvariable('delivered_cap') - INTERVAL 12 HOUR THEN '已揽收'
+                  WHEN delivered_ts < getvariable('delivered_cap') + INTERVAL 12 HOUR THEN '派送中'
+                  ELSE '运输中' END
+         ELSE list_extract(getvariable('statuses'), si) END AS status,
     CASE WHEN delivered_ts <= getvariable('delivered_cap') THEN delivered_ts END AS delivered_time,
     CASE WHEN promised_ts <= getvariable('promised_cap') THEN promised_ts END AS promised_time,
     is_return
@@ -140,7 +151,7 @@ def _bad_rows(first: int, rows: int) -> tuple[list[int], list[int]]:
     return picked[:BAD_PRODUCT_ROWS], picked[BAD_PRODUCT_ROWS:]
 
 
-_PLAN_NUMBERS = ("piece_kg", "piece_mean", "discount", "cost_ratio", "cod_share", "declared_share",
+_PLAN_NUMBERS = ("piece_kg", "piece_mean", "kg_sigma", "full_load", "discount", "cost_ratio", "cod_share", "declared_share",
                  "return_rate", "consumer_share", "lane_focus", "late_share")  # fmt: skip
 
 
@@ -164,8 +175,11 @@ class RowWriter:
             "destinations": p.destinations,
             "remote": _REMOTE_PROVINCES,
             "products": [label for label, *_ in PRODUCTS],
-            "first_kg": [first for _, first, _, _ in PRODUCTS],
-            "each_kg": [each for _, _, each, _ in PRODUCTS],
+            "first_kg": [first for _, first, _, _, _ in PRODUCTS],
+            "each_kg": [each for _, _, each, _, _ in PRODUCTS],
+            "heavy_kg": [heavy for _, _, _, heavy, _ in PRODUCTS],
+            "heavy_from": HEAVY_FROM_KG,
+            "full_load_pieces": FULL_LOAD_PIECES,
             "promise_days": [days for *_, days in PRODUCTS],
             "statuses": ["已签收", "退回", "丢失", "破损"],
             "busy_days": p.busy_days,
