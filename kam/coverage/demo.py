@@ -100,13 +100,15 @@ def demo_load(*, seed: int, as_of: datetime.date, progress: Progress) -> str:
     history = _history(rng, as_of)
     reports = _past_visits(rng, as_of, progress)
     plan = services.plan_generate(by=None, start=as_of + timedelta(days=1), weeks=12)
+    recent = _since_as_of(rng, as_of, timezone.localdate())
     counts = services.escalate_overdue(today=as_of, email=False)
     overdue = FollowUp.objects.filter(status__in=FollowUp.OPEN_STATUSES, due_date__lt=as_of)
     return (
         f"Coverage: policy v{services.policy_current().number}, {Assignment.objects.count()} "
         f"assignments, {history:,} past visits, {reports} visit reports with {FollowUp.objects.count()} follow-ups "
         f"({overdue.count()} overdue, {counts['escalated']} escalated), a 12-week plan of "
-        f"{plan.placed:,} visits ({len(plan.unserved):,} unserved)."
+        f"{plan.placed:,} visits ({len(plan.unserved):,} unserved); {recent} planned visits "
+        f"since the data's end reported."
     )
 
 
@@ -117,8 +119,9 @@ def _history(rng: random.Random, as_of: datetime.date) -> int:
     inputs, capacity, _accounts = services.plan_inputs(
         start=start, policy=services.policy_current()
     )
-    result = planner.plan_visits(inputs, capacity, start, 8, working_calendar().is_working,
-                                 services.plan_travel(inputs))  # days a person can drive
+    result = planner.plan_visits(
+        inputs, capacity, start, 8, working_calendar().is_working, services.plan_travel(inputs)
+    )  # days a person can drive
     done = [
         Visit(account_id=v.account, person_id=v.person, day=v.day, due=v.due, city_code=v.city,
               executive=v.executive, status=Visit.Status.DONE)
@@ -185,6 +188,36 @@ def _past_visits(rng: random.Random, as_of: datetime.date, progress: Progress) -
         made += 1
         if n % 20 == 0:
             progress("coverage: visit reports", n, len(chosen))
+    return made
+
+
+#: Share of the planned visits between the data's end and today that were made and
+#: reported; the rest show as missed, as some do in any team.
+RECENT_DONE = 0.9
+
+
+def _since_as_of(rng: random.Random, as_of: datetime.date, today: datetime.date) -> int:
+    """The plan starts the day after the data's end (the last day of last month), but the
+    demo is opened on a later day: the planned visits of the days in between (up to a
+    month) were made and reported, nine in ten, so that the team's coverage this month
+    reads as a working team's, not as a month of missed visits. Only yesterday and before:
+    today's visits are still to do."""
+    if not as_of < today <= as_of + timedelta(days=31):
+        return 0
+    visits = list(
+        Visit.objects.filter(status=Visit.Status.PLANNED, day__gt=as_of, day__lt=today)
+        .select_related("account", "person").order_by("day", "pk")
+    )  # fmt: skip
+    made = 0
+    for visit in visits:
+        if rng.random() >= RECENT_DONE:
+            continue
+        report = _submit_at(
+            visit=visit, purpose=rng.choice(PURPOSES)[0], summary=rng.choice(SUMMARIES),
+            findings=[], follow_ups=[], contacts=[],
+        )  # fmt: skip
+        VisitReport.objects.filter(pk=report.pk).update(submitted_at=_aware(visit.day, 18))
+        made += 1
     return made
 
 
