@@ -218,7 +218,13 @@ class Visit(models.Model):
         ordering = ["day", "person_id", "city_code", "id"]
         verbose_name = _("visit")
         verbose_name_plural = _("visits")
-        indexes = [models.Index(fields=["person", "day"])]
+        indexes = [
+            models.Index(fields=["person", "day"]),
+            # The coverage dashboard's aggregates over done visits (the last visit of each
+            # account, the visits in the period), read from the index alone.
+            models.Index(fields=["status", "account", "day"], name="visit_status_account_day"),
+            models.Index(fields=["status", "day", "account"], name="visit_status_day_account"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.account}"
@@ -273,6 +279,10 @@ class VisitReport(models.Model):
     class Meta:
         ordering = ["-submitted_at"]
         verbose_name = _("visit report")
+        # The department's queue: the reports awaiting review, oldest first, and their count.
+        indexes = [
+            models.Index(fields=["status", "submitted_at", "id"], name="report_queue_by_submitted")
+        ]
         verbose_name_plural = _("visit reports")
 
     def __str__(self) -> str:
@@ -347,6 +357,10 @@ class FollowUp(models.Model):
     class Meta:
         ordering = ["due_date", "id"]
         verbose_name = _("follow-up")
+        # The open follow-ups by due date (the queue, the dashboard's counts).
+        indexes = [
+            models.Index(fields=["status", "due_date", "id"], name="follow_up_by_status_due")
+        ]
         verbose_name_plural = _("follow-ups")
         constraints = [
             models.CheckConstraint(

@@ -4,12 +4,14 @@
 import datetime
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db import models
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,6 +41,8 @@ from .models import (
 )
 from .services import may_plan, may_review
 
+_M = TypeVar("_M", bound=models.Model)
+
 # --- planning inputs ------------------------------------------------------------------------
 
 
@@ -53,6 +57,18 @@ def plannable_accounts() -> QuerySet[Account]:
 def covering_people(accounts: list[Account]) -> dict[int, int]:
     """Who visits each account: its owner; else the territory manager of its city, then of
     its province; else the industry manager of its industry."""
+    resolve = covering_resolver()
+    out = {}
+    for account in accounts:
+        person = resolve(account.pk, account.city_code, account.province_code, account.industry_id)
+        if person is not None:
+            out[account.pk] = person
+    return out
+
+
+def covering_resolver() -> Callable[[int, str, str, int | None], int | None]:
+    """:func:`covering_people` as a function of an account's id, city, province and
+    industry (two queries, then no more: for pages that read accounts as plain values)."""
     owners = dict(
         TeamMembership.objects.filter(role=TeamRole.OWNER, user__is_active=True)
         .values_list("account_id", "user_id")
@@ -68,17 +84,16 @@ def covering_people(accounts: list[Account]) -> dict[int, int]:
                 by_province.setdefault(a.province_code, a.user_id)
         elif a.industry_id is not None:
             by_industry.setdefault(a.industry_id, a.user_id)
-    out = {}
-    for account in accounts:
-        person = (
-            owners.get(account.pk)
-            or by_city.get(account.city_code)
-            or by_province.get(account.province_code)
-            or by_industry.get(account.industry_id or 0)
+
+    def resolve(pk: int, city: str, province: str, industry: int | None) -> int | None:
+        return (
+            owners.get(pk)
+            or by_city.get(city)
+            or by_province.get(province)
+            or by_industry.get(industry or 0)
         )
-        if person is not None:
-            out[account.pk] = person
-    return out
+
+    return resolve
 
 
 def account_values(ids: list[int], *, as_of: datetime.date) -> dict[int, Decimal]:
@@ -116,10 +131,18 @@ def capacities(people: Iterable[int]) -> dict[int, int]:
 # --- visits, reports, follow-ups --------------------------------------------------------------
 
 
+def _in_scope(rows: QuerySet[_M], user: User, account: str) -> QuerySet[_M]:
+    """``rows`` whose account (the path ``account``) ``user`` may see, as
+    :func:`account_list_for` decides. Who sees every account needs no filter (each row's
+    account is a non-null foreign key): a semi-join with 100,000 accounts only costs time."""
+    everything = access.is_active_user(user) and access.sees_customer_data(user)
+    if everything and access.sees_all_accounts(user):
+        return rows
+    return rows.filter(**{f"{account}__in": account_list_for(user)})
+
+
 def visits_for(user: User) -> QuerySet[Visit]:
-    return Visit.objects.filter(account__in=account_list_for(user)).select_related(
-        "account", "person"
-    )
+    return _in_scope(Visit.objects.all(), user, "account").select_related("account", "person")
 
 
 def visit_get_for(user: User, pk: int) -> Visit:
@@ -127,13 +150,13 @@ def visit_get_for(user: User, pk: int) -> Visit:
 
 
 def reports_for(user: User) -> QuerySet[VisitReport]:
-    return VisitReport.objects.filter(visit__account__in=account_list_for(user)).select_related(
+    return _in_scope(VisitReport.objects.all(), user, "visit__account").select_related(
         "visit", "visit__account", "visit__person", "submitted_by"
     )
 
 
 def follow_ups_for(user: User) -> QuerySet[FollowUp]:
-    return FollowUp.objects.filter(account__in=account_list_for(user)).select_related(
+    return _in_scope(FollowUp.objects.all(), user, "account").select_related(
         "account", "owner", "report__visit"
     )
 
@@ -203,8 +226,14 @@ def queue(
     """The department's queue: every report awaiting review and every open follow-up (the
     view pages both), each sorted as asked, with their counts."""
     today = timezone.localdate()
+    # The open follow-ups per report as a correlated count (run for the page's rows only),
+    # not a join and GROUP BY over every report awaiting review.
+    open_follow_ups = (
+        FollowUp.objects.filter(report=OuterRef("pk"), status__in=FollowUp.OPEN_STATUSES)
+        .order_by().values("report").annotate(n=Count("id")).values("n")
+    )  # fmt: skip
     reports = reports_for(user).filter(status=VisitReport.Status.SUBMITTED).annotate(
-        open_follow_ups=Count("follow_ups", filter=Q(follow_ups__status__in=FollowUp.OPEN_STATUSES))
+        open_follow_ups=Coalesce(Subquery(open_follow_ups), 0)
     )  # fmt: skip
     follow_ups = follow_ups_for(user).filter(status__in=FollowUp.OPEN_STATUSES)
     report_key, report_order = sort_order(REPORT_SORTS, report_sort, "submitted")
@@ -374,7 +403,15 @@ def measures(user: User, *, start: datetime.date, end: datetime.date) -> dict[st
     their cadence. ``[start, end]`` is the period (both days included)."""
     from .services import policy_current  # noqa: PLC0415
 
-    accounts = list(plannable_accounts().filter(pk__in=account_list_for(user).values("pk")))
+    # The accounts are read as plain values (no model per account) and each distinct
+    # (tier, categories) asks the policy once: the loop is cheap at 100,000 accounts. The
+    # not-visited rows carry the account's id; the page fetches the accounts it shows.
+    scope = plannable_accounts().filter(pk__in=account_list_for(user).values("pk"))
+    category_fields = list(Account.CATEGORY_FIELDS.items())
+    accounts = scope.order_by("name", "id").values_list(
+        "id", "tier", "city_code", "province_code", "industry_id",
+        *(f for _c, f in category_fields),
+    )  # fmt: skip
     policy_rules = list(policy_current().rules.all())
     days = (end - start).days + 1
     done = dict(
@@ -385,31 +422,48 @@ def measures(user: User, *, start: datetime.date, end: datetime.date) -> dict[st
         Visit.objects.filter(status=Visit.Status.DONE, day__lte=end)
         .values("account_id").annotate(last=Max("day")).values_list("account_id", "last")
     )  # fmt: skip
-    covering = covering_people(accounts)
-    names = dict(
-        User.objects.filter(pk__in=set(covering.values())).values_list("pk", "display_name")
-    )
+    resolve = covering_resolver()
     by_tier: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
     by_person: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     by_province: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     not_visited = []
     from kam.core import regions  # noqa: PLC0415
 
-    for account in accounts:
-        rule = rules.rule_for(policy_rules, account.tier, account.categories)
-        if rule is None:
+    cadences: dict[tuple[int, tuple[bool, ...]], int | None] = {}
+    provinces: dict[str, str] = {}
+    covered: list[tuple[int, int, int]] = []  # person, done, due: until the names are read
+    people: set[int] = set()
+    for pk, tier, city, province, industry, *flags in accounts:
+        key = (tier, tuple(flags))
+        if key not in cadences:
+            held = [c.value for (c, _f), on in zip(category_fields, flags, strict=True) if on]
+            rule = rules.rule_for(policy_rules, tier, held)
+            cadences[key] = rule.cadence_days if rule is not None else None
+        cadence = cadences[key]
+        if cadence is None:
             continue
-        due = max(1, days // rule.cadence_days) if days >= rule.cadence_days else 0
+        due = max(1, days // cadence) if days >= cadence else 0
         if due == 0:
             continue
-        got = min(done.get(account.pk, 0), due)
-        for bucket, key in ((by_tier, account.tier), (by_person, names.get(covering.get(account.pk), "—") or "—"),
-                            (by_province, regions.label(account.province_code) or "—")):  # fmt: skip
-            bucket[key][0] += got
-            bucket[key][1] += due
-        seen = last.get(account.pk)
-        if seen is None or (end - seen).days > rule.cadence_days:
-            not_visited.append({"account": account, "last": seen, "cadence": rule.cadence_days})
+        got = min(done.get(pk, 0), due)
+        person = resolve(pk, city, province, industry)
+        if person is not None:
+            people.add(person)
+        if province not in provinces:
+            provinces[province] = regions.label(province) or "—"
+        by_tier[tier][0] += got
+        by_tier[tier][1] += due
+        by_province[provinces[province]][0] += got
+        by_province[provinces[province]][1] += due
+        covered.append((person or 0, got, due))
+        seen = last.get(pk)
+        if seen is None or (end - seen).days > cadence:
+            not_visited.append({"account_id": pk, "tier": tier, "last": seen, "cadence": cadence})
+    names = dict(User.objects.filter(pk__in=people).values_list("pk", "display_name"))
+    for person, got, due in covered:
+        name = names.get(person, "—") or "—"
+        by_person[name][0] += got
+        by_person[name][1] += due
     follow_ups = follow_ups_for(user)
     today = timezone.localdate()
     closed = follow_ups.filter(status=FollowUp.Status.DONE, closed_at__date__gte=start,
@@ -427,7 +481,7 @@ def measures(user: User, *, start: datetime.date, end: datetime.date) -> dict[st
     missed_by_person: dict[str, int] = defaultdict(int)
     missed_rows = (
         Visit.objects.filter(missed_q(today), day__gte=start, day__lte=end,
-                             account_id__in=[a.pk for a in accounts])
+                             account_id__in=scope.values("pk"))
         .values("person__display_name", "person__username").annotate(n=Count("id")).order_by()
     )  # fmt: skip
     for row in missed_rows:
@@ -448,7 +502,7 @@ def measures(user: User, *, start: datetime.date, end: datetime.date) -> dict[st
 
     total_done = sum(v[0] for v in by_tier.values())
     total_due = sum(v[1] for v in by_tier.values())
-    not_visited.sort(key=lambda r: (r["account"].tier, r["last"] or datetime.date.min))
+    not_visited.sort(key=lambda r: (r["tier"], r["last"] or datetime.date.min))
     return {
         "start": start,
         "end": end,

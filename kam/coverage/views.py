@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from kam.accounts.models import Account
-from kam.accounts.selectors import account_get_for, contact_list_for
+from kam.accounts.selectors import account_get_for, account_list_for, contact_list_for
 from kam.core import access, panels, rls
 from kam.core.calendar import unconfirmed_years, unconfirmed_years_message, working_calendar
 from kam.core.errors import ApplicationError
@@ -570,6 +570,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "rate_label": str(_("Compliance %")),
     }
     page = Paginator(data["not_visited"], PAGE_SIZE).get_page(request.GET.get("page"))
+    # The measures name accounts by id; read only the page's accounts (one query).
+    shown = account_list_for(request.user).in_bulk([r["account_id"] for r in page.object_list])
+    page.object_list = [{**r, "account": shown[r["account_id"]]} for r in page.object_list]
     return render(request, "coverage/dashboard.html", {
         "form": form, "m": data, "chart": chart, "page": page, "nav": "coverage",
     })  # fmt: skip
