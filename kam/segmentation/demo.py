@@ -40,6 +40,8 @@ def demo_load(*, seed: int, as_of: datetime.date, progress: Progress) -> str:
     services.run_execute(
         run=first, progress=lambda s, d, t: progress(f"segmentation (earlier): {s}", d, t)
     )
+    if director is not None:
+        _calibrate_cutoffs(by=director, run=first)
     run = services.run_create(trigger=Run.Trigger.DEMO, as_of=last)
     run = services.run_execute(
         run=run, progress=lambda s, d, t: progress(f"segmentation: {s}", d, t)
@@ -67,6 +69,36 @@ def demo_load(*, seed: int, as_of: datetime.date, progress: Progress) -> str:
         f"(Gini {s['codes']['gini']}); {s['candidates']} candidates, {s['proposals']} tier proposals "
         f"({accepted} accepted), {Alert.objects.count()} alerts."
     )
+
+
+#: The note of the rules version the demo's director saves after the first run.
+CALIBRATED_NOTE = (
+    "层级分数线按现有客户层级金字塔校准（tier cut-offs calibrated to the archive's pyramid）"
+)
+
+
+def _calibrate_cutoffs(*, by: User, run: Run) -> RuleSet | None:
+    """What a department does after its first run: the default cut-offs (80/60/40/20)
+    assume scores spread evenly, but a portfolio's scores bunch up (the demo's median is
+    about 52), so nine in ten accounts would be proposed another tier. The director saves
+    a rules version whose cut-offs put as many active accounts in each tier as the archive
+    has there today; the economic threshold and everything else stay as they are. None
+    when the scores cannot give strictly falling cut-offs (a tiny archive)."""
+    rows = list(
+        Valuation.objects.filter(run=run, level="account", account__status="active")
+        .values_list("score", "current_tier")
+    )  # fmt: skip
+    if len(rows) < 50:
+        return None
+    scores = sorted((float(score) for score, _tier in rows), reverse=True)
+    cutoffs: list[float] = []
+    for tier in (1, 2, 3, 4):
+        n = sum(1 for _score, current in rows if (current or 5) <= tier)
+        cutoffs.append(round(scores[max(n, 1) - 1], 2))
+    if not (100 >= cutoffs[0] > cutoffs[1] > cutoffs[2] > cutoffs[3] > 0):
+        return None
+    rules = {**services.rule_set_current().rules, "tier_cutoffs": cutoffs}
+    return services.rule_set_create(by=by, data=rules, note=CALIBRATED_NOTE)
 
 
 def demo_wipe(progress: Progress) -> None:
