@@ -408,12 +408,15 @@ def measures(user: User, *, start: datetime.date, end: datetime.date) -> dict[st
     # not-visited rows carry the account's id; the page fetches the accounts it shows.
     scope = plannable_accounts().filter(pk__in=account_list_for(user).values("pk"))
     category_fields = list(Account.CATEGORY_FIELDS.items())
-    accounts = scope.order_by("name", "id").values_list(
+    policy_rules = list(policy_current().rules.all())
+    days = (end - start).days + 1
+    # An account is due in the period only under a rule of its tier with a cadence the
+    # period holds: the other tiers' accounts (the long tail in a 90-day period) are not read.
+    due_tiers = sorted({r.tier for r in policy_rules if days >= r.cadence_days})
+    accounts = scope.filter(tier__in=due_tiers).order_by("name", "id").values_list(
         "id", "tier", "city_code", "province_code", "industry_id",
         *(f for _c, f in category_fields),
     )  # fmt: skip
-    policy_rules = list(policy_current().rules.all())
-    days = (end - start).days + 1
     done = dict(
         Visit.objects.filter(status=Visit.Status.DONE, day__gte=start, day__lte=end)
         .values("account_id").annotate(n=Count("id")).values_list("account_id", "n")

@@ -105,3 +105,18 @@ def test_the_queue_counts_open_follow_ups_per_report(
     assert sorted(counts.values()) == [1, 2]
     assert data["overdue"] == 2  # the two first follow-ups are due before today
     assert selectors.queue(owner)["reports"].count() == 2  # a manager's: their accounts'
+
+
+def test_a_short_period_counts_only_the_tiers_due_in_it(
+    department: User, owner: User, today: datetime.date
+) -> None:
+    from kam.coverage.services import policy_current  # noqa: PLC0415
+
+    grow(6, owner, today)
+    cadence = {r.tier: r.cadence_days for r in policy_current().rules.filter(category="")}
+    start, end = datetime.date(2026, 7, 1), datetime.date(2026, 7, 10)
+    data = selectors.measures(department, start=start, end=end)
+    due = sorted(t for t in (1, 2, 3) if cadence[t] <= 10)
+    assert due and due != [1, 2, 3]  # the test's point: some tiers are not due in 10 days
+    assert [r["key"] for r in data["by_tier"]] == due
+    assert {r["tier"] for r in data["not_visited"]} <= set(due)
