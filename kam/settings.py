@@ -141,6 +141,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: the row-level security policies' subplans inflate the planner's
+    # cost estimates past jit_above_cost, and compiling then took 0.3-1.2 s of a page whose
+    # query runs in 0.1-0.3 s (a manager's home page, the account list, bench/web).
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # PostgreSQL: the NOLOGIN role that web requests switch to, to which the row-level security
 # policies apply (docs/operations.md, "Databases"). KAM's login role must be a member of it.

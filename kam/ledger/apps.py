@@ -26,3 +26,21 @@ class LedgerConfig(AppConfig):
         figures.register(
             figures.Figure("revenue_12m", selectors.with_revenue_12m, selectors.revenue_caption)
         )
+        # Its stored figures follow an account's billing codes (added, removed).
+        from django.db.models.signals import post_delete, post_save
+
+        from kam.accounts.models import BillingCode
+
+        post_save.connect(_codes_changed, sender=BillingCode, dispatch_uid="ledger.revenue_12m")
+        post_delete.connect(_codes_changed, sender=BillingCode, dispatch_uid="ledger.revenue_12m")
+
+
+def _codes_changed(sender: object, instance: object, **kwargs: object) -> None:
+    from django.db import transaction
+
+    from . import selectors
+
+    # After the commit: a code deleted with its account leaves no figure behind.
+    account_id = getattr(instance, "account_id", None)
+    if account_id is not None:
+        transaction.on_commit(lambda: selectors.refresh_revenue_12m([account_id]))

@@ -214,6 +214,10 @@ def rebuild(
                     counts[name] = _load(
                         cursor, table, ACCOUNT_MONTH_COLUMNS, _for_the_database(con, sql)
                     )
+    # The account list's stored revenue column, from the facts just written.
+    from .selectors import refresh_revenue_12m
+
+    refresh_revenue_12m()
     return counts
 
 

@@ -164,6 +164,29 @@ class AccountMonth(models.Model):
         return f"{self.billing_code} {self.month:%Y-%m}"
 
 
+class AccountRevenue(models.Model):
+    """An account's revenue over the trailing 12 months ending ``as_of`` (the ledger's
+    latest month), summed over its billing codes' AccountMonth facts: the account list's
+    revenue column, stored so that sorting 100,000 accounts by it reads one row per account
+    instead of summing each account's facts. Refreshed when facts are rebuilt and when a
+    billing code is added or removed (:func:`kam.ledger.selectors.refresh_revenue_12m`);
+    accounts with no facts in the period have no row. Used only while its ``as_of`` is the
+    ledger's latest month; otherwise the list sums the facts itself."""
+
+    account = models.OneToOneField(
+        "accounts.Account", on_delete=models.CASCADE, primary_key=True,
+        related_name="revenue_figure",
+    )  # fmt: skip
+    as_of = models.DateField()  # the last month of the period (its first day)
+    revenue = models.DecimalField(max_digits=20, decimal_places=2)
+
+    class Meta:
+        indexes = [models.Index(fields=["as_of"], name="ledger_revenue_as_of")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.as_of:%Y-%m} {self.revenue}"
+
+
 class FactFile(models.Model):
     """A Parquet file of per-lane facts (``facts/lanes/month=YYYY-MM/b<batch>_....parquet``):
     the lanes that matter of each code in a month, the 10 biggest by revenue among those used

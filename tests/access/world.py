@@ -432,6 +432,14 @@ def build_side(
     )  # fmt: skip
     side.add(deputy_invitation)
     side.add(*_facts(t.code, t.revenue, months))
+    from kam.ledger.models import AccountRevenue
+
+    # The account list's stored revenue figure: the sum of the facts' last 12 months.
+    side.add(
+        AccountRevenue.objects.create(
+            account=account, as_of=months[-1], revenue=t.revenue * min(12, len(months))
+        )
+    )
     if key == "b":
         # An account nobody owns: the visit planner lists its visits as unserved.
         orphan = Account.objects.create(

@@ -10,7 +10,7 @@ from django.test import Client
 from kam.accounts.models import Account, BillingCode
 from kam.core.models import User
 from kam.ledger import selectors
-from kam.ledger.models import AccountMonth, ImportBatch, LakeFile
+from kam.ledger.models import AccountMonth, AccountRevenue, ImportBatch, LakeFile
 from tests.factories import AccountFactory, BillingCodeFactory, TeamMembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,9 @@ def fact(code: str, month: datetime.date, revenue: str) -> AccountMonth:
 
 def lake_until(month: str) -> None:
     batch = ImportBatch.objects.create(source=ImportBatch.Source.CLI, file_name="x.parquet")
-    LakeFile.objects.create(batch=batch, path=f"waybills/month={month}/x.parquet", month=month, rows=1)
+    LakeFile.objects.create(
+        batch=batch, path=f"waybills/month={month}/x.parquet", month=month, rows=1
+    )
 
 
 @pytest.fixture
@@ -93,7 +95,9 @@ def test_a_bad_sort_is_refused_not_a_crash(director: User, session_client: Any) 
     assert api.get("/accounts", {"sort": "-revenue"}).status_code == 422
 
 
-def test_the_api_lists_and_sorts_by_our_revenue(revenue: dict, owner: User, session_client: Any) -> None:
+def test_the_api_lists_and_sorts_by_our_revenue(
+    revenue: dict, owner: User, session_client: Any
+) -> None:
     TeamMembershipFactory(account=revenue["B"], user=owner, role="member")
     body = session_client(owner).get("/accounts", {"sort": "-revenue_12m"}).json()
     assert [(i["name"], i["revenue_12m"]) for i in body["items"]] == [
@@ -118,3 +122,79 @@ def test_the_list_takes_the_same_queries_however_many_accounts_have_facts(
     with django_assert_max_num_queries(len(before.captured_queries)):
         page = client.get("/accounts/", {"sort": "-revenue_12m"})
     assert page.context["page"].object_list[0].revenue_12m == Decimal("1000.00")
+
+
+# --- the stored figures (AccountRevenue): refreshed with the facts, identical to the sum ---
+
+
+def live(as_of: datetime.date | None = None) -> dict[str, Decimal]:
+    """The figures summed from the facts (no stored figures of the period)."""
+    AccountRevenue.objects.all().delete()
+    return dict(
+        selectors.with_revenue_12m(Account.objects.all(), as_of).values_list("name", "revenue_12m")
+    )
+
+
+def listed(as_of: datetime.date | None = None) -> dict[str, Decimal]:
+    return dict(
+        selectors.with_revenue_12m(Account.objects.all(), as_of).values_list("name", "revenue_12m")
+    )
+
+
+def test_stored_figures_are_the_facts_sums_to_the_cent(revenue: dict) -> None:
+    expected = live()
+    selectors.refresh_revenue_12m()
+    stored = {r.account_id: r for r in AccountRevenue.objects.all()}
+    # A row per account with facts in the period (C has none), for the ledger's latest month.
+    assert set(stored) == {revenue["A"].pk, revenue["B"].pk}
+    assert {r.as_of for r in stored.values()} == {datetime.date(2026, 10, 1)}
+    assert stored[revenue["A"].pk].revenue == Decimal("301.00")
+    assert listed() == expected
+    # The list reads them: a changed stored figure shows (the facts alone would not).
+    AccountRevenue.objects.filter(account=revenue["A"]).update(revenue=Decimal("1.23"))
+    assert listed()[revenue["A"].name] == Decimal("1.23")
+    # Another period (an explicit month) sums the facts.
+    assert listed(datetime.date(2026, 9, 1))[revenue["A"].name] == Decimal("10099.80")
+
+
+def test_stored_figures_of_an_older_period_are_not_used(revenue: dict) -> None:
+    selectors.refresh_revenue_12m()
+    lake_until("2026-11")  # a newer month in the lake, facts not yet rebuilt
+    fact("YJ0591001", datetime.date(2026, 11, 1), "5.00")
+    figures = listed()
+    assert figures[revenue["A"].name] == Decimal("200.20") + Decimal("0.70") + Decimal("5.00")
+    assert figures[revenue["C"].name] == Decimal("0.00")
+
+
+def test_a_billing_code_added_or_removed_refreshes_its_accounts_figure(
+    revenue: dict, django_capture_on_commit_callbacks: Any
+) -> None:
+    selectors.refresh_revenue_12m()
+    fact("NEW0000001", datetime.date(2026, 6, 1), "42.00")  # facts of a code not yet linked
+    with django_capture_on_commit_callbacks(execute=True):
+        code = BillingCodeFactory(account=revenue["C"], code="NEW0000001")
+    assert AccountRevenue.objects.get(account=revenue["C"]).revenue == Decimal("42.00")
+    assert listed()[revenue["C"].name] == Decimal("42.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        code.delete()
+    assert not AccountRevenue.objects.filter(account=revenue["C"]).exists()
+    assert listed()[revenue["C"].name] == Decimal("0.00")
+    # An account deleted with its codes leaves no figure behind.
+    with django_capture_on_commit_callbacks(execute=True):
+        revenue["A"].delete()
+    assert not AccountRevenue.objects.filter(account_id=revenue["A"].pk).exists()
+
+
+def test_refreshing_one_account_before_any_rebuild_stores_nothing(revenue: dict) -> None:
+    selectors.refresh_revenue_12m([revenue["A"].pk])  # figures not in use yet: the list sums
+    assert not AccountRevenue.objects.exists()
+
+
+def test_the_sorted_list_reads_the_stored_figures(revenue: dict, director: User) -> None:
+    selectors.refresh_revenue_12m()
+    client = Client()
+    client.force_login(director)
+    page = client.get("/accounts/", {"sort": "-revenue_12m"})
+    names = [a.name for a in page.context["page"].object_list]
+    assert names[:3] == [revenue["B"].name, revenue["A"].name, revenue["C"].name]
+    assert "¥301.00" in page.content.decode()
