@@ -28,7 +28,9 @@ def test_manager_reaches_own_account_but_not_another_teams(
     page = new_page()
     log_in(page, owner)
 
-    # Home: "my accounts" lists A, and nothing of B.
+    # Home (工作台) says nothing of B; the account list lists A, and nothing of B.
+    expect(page.locator("main")).not_to_contain_text(account_b.name)
+    page.goto("/accounts/")
     mine = page.locator("main table")
     expect(mine.get_by_role("link", name=account_a.name)).to_be_visible()
     expect(page.locator("main")).not_to_contain_text(account_b.name)

@@ -9,6 +9,7 @@ size) and the apps' demo data (the segmentation runs that name the candidates).
 """
 
 import datetime
+import importlib
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
@@ -42,10 +43,20 @@ SEED = 42
 pytestmark = pytest.mark.django_db
 
 
+def _industries_seeded() -> None:
+    """The industries a migration seeds: a transactional test earlier in the session may
+    have flushed them (the whole suite's order), and the demo generator needs them."""
+    from django.apps import apps
+
+    seed = importlib.import_module("kam.accounts.migrations.0003_seed_industries").seed
+    seed(apps, None)
+
+
 @pytest.fixture(scope="module")
 def archive(django_db_setup: Any, django_db_blocker: Any) -> archive_demo.DemoArchive:
     """The default demo archive, in memory (the generator only reads the industries)."""
     with django_db_blocker.unblock():
+        _industries_seeded()
         return archive_demo.generate(as_of=AS_OF)
 
 
@@ -66,6 +77,7 @@ def loaded(
         "TASKS": {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
     }
     with django_db_blocker.unblock(), override_settings(**quiet), transaction.atomic():
+        _industries_seeded()
         archive_demo.demo_build(seed=SEED, companies=COMPANIES, as_of=AS_OF)
         with signals.quiet():
             result = ledger_demo.waybills_build(
