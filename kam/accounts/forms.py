@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from kam.core import regions
@@ -100,8 +101,11 @@ class AccountFilterForm(BootstrapMixin, forms.Form):
         ]
         self.fields["province"].choices = _region_choices(regions.provinces(), _("All provinces"))
         self.fields["owner"].choices = [("", _("Any owner"))] + [(u.pk, str(u)) for u in owners]
+        # Thousands of groups: names, not model instances (str() asked the language each).
+        english = (get_language() or "").startswith("en")
         self.fields["group"].choices = [("", _("Any group"))] + [
-            (g.pk, str(g)) for g in CorporateGroup.objects.only("id", "name", "name_en")
+            (pk, name_en if english and name_en else name)
+            for pk, name, name_en in CorporateGroup.objects.values_list("pk", "name", "name_en")
         ]
         self._style()
 
