@@ -364,6 +364,13 @@ def _plan(
     if greedy:
         for person in people.values():
             person.group_cities()
+    visits = _placed_visits(tasks, days)
+    unserved.sort(key=lambda u: (u.value, u.account, u.due))
+    return Plan(visits=visits, unserved=unserved, due=due)
+
+
+def _placed_visits(tasks: list[_Task], days: list[datetime.date]) -> list[Visit]:
+    """The plan's visits: every placed task, by person, day, city and account."""
     visits = [
         Visit(
             t.account.id,
@@ -378,8 +385,7 @@ def _plan(
         if t.day >= 0 and t.account.person is not None
     ]
     visits.sort(key=lambda v: (v.person, v.day, v.city, v.account))
-    unserved.sort(key=lambda u: (u.value, u.account, u.due))
-    return Plan(visits=visits, unserved=unserved, due=due)
+    return visits
 
 
 def check_capacity(plan: Plan, capacity: dict[int, int]) -> bool:
@@ -697,20 +703,7 @@ def _plan_travel(
         if not drivers[person_id].place_away(task):
             unserved.append(Unserved(task.account.id, person_id, task.due, NO_CAPACITY,
                                      task.account.value))  # fmt: skip
-    visits = [
-        Visit(
-            t.account.id,
-            t.account.person,
-            days[t.day],
-            t.due,
-            t.account.city,
-            t.executive,
-            t.account.priority,
-        )  # fmt: skip
-        for t in tasks
-        if t.day >= 0 and t.account.person is not None
-    ]
-    visits.sort(key=lambda v: (v.person, v.day, v.city, v.account))
+    visits = _placed_visits(tasks, days)
     unserved.sort(key=lambda u: (u.value, u.account, u.due))
     unknown = sorted(
         {a.city for a in accounts if a.person is not None and not travel.known(a.city)}
