@@ -272,7 +272,10 @@ def list_accounts(request: HttpRequest, filters: Query[AccountQuery]) -> dict[st
         group=filters.group, sort=filters.sort,
     )  # fmt: skip
     accounts = selectors.with_list_relations(accounts).prefetch_related("billing_codes")
-    page, items = _paginate(accounts, filters.page, filters.page_size)
+    count = accounts.count()
+    start = (filters.page - 1) * filters.page_size
+    items = selectors.account_rows(accounts, start, start + filters.page_size)
+    page = {"count": count, "page": filters.page, "page_size": filters.page_size}
     return {**page, "items": [account_out(a) for a in items]}
 
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kam.core import access, panels, regions
 from kam.core.errors import ApplicationError
 from kam.core.exports import xlsx_response
-from kam.core.models import AccessLog, User
+from kam.core.models import AccessLog
 from kam.core.views import forbidden, refusal_messages
 
 from . import figures, selectors, services
@@ -35,7 +35,7 @@ from .forms import (
     TieForm,
     refuse_on_form,
 )
-from .models import Account, Contact, CorporateGroup, TeamRole
+from .models import Account, Contact, CorporateGroup
 from .privacy import selectors as privacy_selectors
 from .privacy.forms import CorrectionForm
 
@@ -80,11 +80,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _filter_form(request: HttpRequest) -> AccountFilterForm:
-    owners = list(
-        User.objects.filter(account_memberships__role=TeamRole.OWNER)
-        .distinct()
-        .order_by("username")
-    )
+    owners = list(selectors.account_owners())
     # The list's selects send "" for "all tiers" etc.: an empty value is no filter, not an
     # invalid choice (the multiple-choice fields would refuse it).
     data = request.GET.copy()
@@ -111,7 +107,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
         raise Http404
     form = _filter_form(request)
     accounts = selectors.with_list_relations(_filtered_accounts(request, form))
-    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.AccountPaginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form, "page": page, "nav": "accounts", "hx_target": "#account-table",
         "sort": request.GET.get("sort", "name"),
@@ -395,16 +391,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("from_contact__account", "to_contact__account")
     )
     staff_ties = selectors.staff_ties_for(request.user).filter(contact=contact)
-    others = (
-        selectors.contact_list_for(request.user)
-        .exclude(pk=contact.pk)
-        .filter(erased_at__isnull=True)
-    )
-    tie_candidates = others.filter(
-        Q(account_id=contact.account_id) | Q(account__group_id=contact.account.group_id)
-        if contact.account.group_id
-        else Q(account_id=contact.account_id)
-    ).select_related("account")
+    tie_candidates = selectors.contact_tie_candidates(request.user, contact)
     return render(request, "accounts/contact_detail.html", {
         "contact": contact, "account": contact.account, "rights": rights, "protected": protected,
         "withheld": [

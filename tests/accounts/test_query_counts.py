@@ -171,3 +171,20 @@ def test_the_people_graph_of_an_account_the_user_cannot_see_is_empty(
     assert selectors.account_people_graph(owner, account_b) == {"nodes": [], "edges": []}
     # An analyst sees accounts but no contacts.
     assert selectors.account_people_graph(analyst, account_b) == {"nodes": [], "edges": []}
+
+
+@pytest.mark.parametrize("persona", ["director", "owner"])
+def test_the_contact_page_takes_the_same_queries_however_many_people(
+    persona: str, account_a: Account, account_b: Account, contact_a: Contact, colleague: User,
+    django_assert_max_num_queries: Any, request: Any,
+) -> None:  # fmt: skip
+    account_a.group = GroupFactory()
+    account_a.save()
+    client = web_client(request.getfixturevalue(persona))
+    url = f"/contacts/{contact_a.pk}/"
+    before = count(django_assert_max_num_queries, lambda: client.get(url))
+    grow_people(account_a, account_b, [colleague], 12)
+    for _ in range(3):  # more accounts of the group, whose people are tie candidates
+        ContactFactory(account=AccountFactory(group=account_a.group))
+    after = count(django_assert_max_num_queries, lambda: client.get(url), before)
+    assert after <= before

@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from django.db.models import Q
 
 from kam.accounts import selectors
 from kam.accounts.models import Account, AccountStatus, Contact, TeamRole
@@ -176,6 +177,64 @@ def test_search_matches_names_pinyin_and_codes(
 ) -> None:
     found = selectors.account_search(selectors.account_list_for(director), q=q)
     assert names(found, world) == expected
+
+
+@pytest.mark.parametrize("q", ["18", "集团", "（18）", "18 号"])
+def test_a_search_without_letters_finds_what_a_case_insensitive_one_does(
+    director: User, world: dict, q: str
+) -> None:
+    """Digits and Chinese have no case: the search matches them as they are (without
+    upper-casing every name), and finds the same accounts as ``icontains``."""
+    AccountFactory(name="客户18号有限公司", name_en="Customer 18 Ltd")
+    AccountFactory(name="某集团（18）分公司", name_en="X (18) branch")
+    AccountFactory(name="客户18 号仓储", name_en="")
+    AccountFactory(name="客户1号", name_en="Customer 180")
+    visible = selectors.account_list_for(director)
+    expected = visible.filter(
+        Q(name__icontains=q)
+        | Q(name_en__icontains=q)
+        | Q(search_pinyin__contains=q.lower().replace(" ", ""))
+    )
+    found = selectors.account_search(visible, q=q)
+    assert {a.pk for a in found} == {a.pk for a in expected}
+    assert found.exists() or q == "集团"
+
+
+def test_a_search_with_letters_stays_case_insensitive(director: User, world: dict) -> None:
+    AccountFactory(name="ABC物流18号", name_en="")
+    visible = selectors.account_list_for(director)
+    assert [a.name for a in selectors.account_search(visible, q="abc物流18")] == ["ABC物流18号"]
+
+
+def test_account_owners_are_the_users_who_own_an_account(
+    owner: User, colleague: User, outsider: User, world: dict
+) -> None:
+    TeamMembershipFactory(account=world["B"], user=outsider, role=TeamRole.CO_OWNER)
+    assert list(selectors.account_owners()) == sorted([owner, colleague], key=lambda u: u.username)
+
+
+def test_tie_candidates_are_the_visible_people_of_the_account_and_its_group(
+    owner: User, director: User, world: dict
+) -> None:
+    group = GroupFactory()
+    world["A"].group = group
+    world["A"].save()
+    sister = AccountFactory(group=group)
+    TeamMembershipFactory(account=sister, user=owner)
+    hidden_sister = AccountFactory(group=group)  # not on the owner's team
+    here = ContactFactory(account=world["A"])
+    there = ContactFactory(account=sister)
+    unseen = ContactFactory(account=hidden_sister)
+    erased = ContactFactory(account=world["A"])
+    Contact.objects.filter(pk=erased.pk).update(erased_at="2025-01-01T00:00:00Z")
+    ContactFactory(account=AccountFactory())  # another group's, never a candidate
+    for user, expected in ((owner, {here, there}), (director, {here, there, unseen})):
+        found = list(selectors.contact_tie_candidates(user, world["cA"]))
+        assert set(found) == expected
+        assert found == sorted(found, key=lambda c: (c.account_id, c.name))
+    world["A"].group = None
+    world["A"].save()
+    assert set(selectors.contact_tie_candidates(director, world["cA"])) == {here}
 
 
 def test_search_filters_combine(director: User, colleague: User, world: dict) -> None:

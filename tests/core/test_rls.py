@@ -485,3 +485,15 @@ def test_the_policy_reads_the_team_table_and_fails_closed_on_unset_settings():
     sql = rls.policy_sql(contact)
     assert sql.startswith('"account_id" IN (SELECT account_id FROM "accounts_teammembership"')
     assert "(SELECT NULLIF(current_setting('kam.user_id', true), '')::bigint)" in sql
+
+
+def test_the_policies_team_lookup_reads_an_index_alone():
+    """Every policy reads the user's team accounts. From an index that holds both columns
+    (the user first), the planner probes a few contacts' ties by key; from the table, it
+    hashed every visible contact instead (a manager's account page on a large archive)."""
+    from kam.accounts.models import TeamMembership
+
+    fields = [tuple(index.fields) for index in TeamMembership._meta.indexes]
+    assert any(f and f[0] == "user" and "account" in f for f in fields)
+    contact = next(t for t in rls.scoped_tables() if t.table == "accounts_contact")
+    assert 'FROM "accounts_teammembership" WHERE user_id = ' in rls.policy_sql(contact)
