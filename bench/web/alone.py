@@ -5,6 +5,10 @@ Django's test Client (``force_login``, no second factor), with each page's query
     .venv/bin/python -m bench.web.alone director=/coverage/dashboard/ department=/coverage/queue/
     V=1 .venv/bin/python -m bench.web.alone               # and each page's slowest queries
 
+The test Client runs the whole middleware stack, so a page is measured as it is served:
+managers and service reps under row-level security (kam.core.rls's middleware switches to
+the ``kam_scoped`` role), each line says which (``rls`` or ``login role``).
+
 The environment is bench/web's for ``kam_benchweb`` unless set. The first of four requests
 warms caches; compare the best of the others between runs made one after the other (a
 shared machine: print the load average with them)."""
@@ -55,8 +59,11 @@ def main() -> None:
             if response.status_code != 200:
                 raise SystemExit(f"{role} {url}: HTTP {response.status_code}")
         shown = " ".join(f"{x:.0f}" for x in times)
+        scoped = any("set_config('role'" in q["sql"] and settings.RLS_ROLE in q["sql"]
+                     for q in ctx.captured_queries)  # fmt: skip
         print(f"{role:10} {url:28} {len(ctx.captured_queries):3} queries  ms: {shown}  "
-              f"best of the last 3: {min(times[1:]):.0f}")  # fmt: skip
+              f"best of the last 3: {min(times[1:]):.0f}  "
+              f"({'rls' if scoped else 'login role'})")  # fmt: skip
         if os.environ.get("V"):
             for q in sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:8]:
                 print("   ", q["time"], q["sql"][:300])
