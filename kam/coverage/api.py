@@ -264,7 +264,11 @@ class CoverageReportIn(InSchema):
 class CoverageFollowUpOut(Schema):
     id: int
     account: int
-    report: int
+    report: int | None = Field(
+        description="the visit report it came from; null when another "
+        "part of KAM opened it (origin says which)"
+    )
+    origin: str = Field("", description="where a follow-up without a report came from")
     title: str
     owner: int
     due_date: datetime.date
@@ -276,7 +280,8 @@ class CoverageFollowUpOut(Schema):
 
 def _follow_up_out(f: FollowUp) -> dict[str, Any]:
     return {
-        "id": f.pk, "account": f.account_id, "report": f.report_id, "title": f.title,
+        "id": f.pk, "account": f.account_id, "report": f.report_id, "origin": f.origin_label,
+        "title": f.title,
         "owner": f.owner_id, "due_date": f.due_date, "status": f.status,
         "cancel_reason": f.cancel_reason, "escalation": f.escalation,
         "overdue": f.is_open and f.due_date < timezone.localdate(),

@@ -327,12 +327,22 @@ class FollowUp(models.Model):
 
     OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
 
-    report = models.ForeignKey(VisitReport, on_delete=models.CASCADE, related_name="follow_ups")
+    #: The visit report whose next step this is; none for a follow-up another app opened
+    #: (an account plan's action), which names its origin instead.
+    report = models.ForeignKey(
+        VisitReport, on_delete=models.CASCADE, related_name="follow_ups", null=True, blank=True
+    )
     account = models.ForeignKey(
         "accounts.Account", verbose_name=_("account"), on_delete=models.CASCADE,
         related_name="follow_ups",
     )  # fmt: skip
     title = models.CharField(_("next step"), max_length=300)
+    #: Where a follow-up without a report came from: a label and a link back (the app that
+    #: opened it is built on coverage, so coverage cannot name it otherwise).
+    origin_label = models.CharField(
+        pgettext_lazy("follow-up origin", "from"), max_length=300, blank=True
+    )
+    origin_url = models.CharField(max_length=300, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
         related_name="follow_ups",

@@ -551,3 +551,38 @@ def policy_versions() -> QuerySet[PolicyVersion]:
 
 def may_see_queue(user: User) -> bool:
     return may_review(user)
+
+
+def account_compliance(
+    user: User, account: Account, *, start: datetime.date, end: datetime.date
+) -> dict[str, Any]:
+    """One account's coverage in ``[start, end]``: visits done against those its tier's
+    rule asks for (``rate`` None when the policy asks for none), and its last visit."""
+    from .services import policy_current  # noqa: PLC0415
+
+    rule = rules.rule_for(list(policy_current().rules.all()), account.tier, account.categories)
+    visits = visits_for(user).filter(account=account, status=Visit.Status.DONE)
+    done = visits.filter(day__gte=start, day__lte=end).count()
+    last = visits.filter(day__lte=end).aggregate(last=Max("day"))["last"]
+    days = (end - start).days + 1
+    due = max(1, days // rule.cadence_days) if rule is not None and days >= rule.cadence_days else 0
+    return {
+        "done": done,
+        "due": due,
+        "rate": round(100 * min(done, due) / due, 1) if due else None,
+        "last": last,
+        "cadence": rule.cadence_days if rule is not None else None,
+    }
+
+
+def recent_findings(user: User, accounts: QuerySet[Account], *, since: datetime.date) -> Any:
+    """Findings of visit reports on ``accounts`` (visited on or after ``since``) that
+    ``user`` may read, the most severe and newest first."""
+    from .models import Finding  # noqa: PLC0415
+
+    reports = reports_for(user).filter(visit__account__in=accounts, visit__day__gte=since)
+    return (
+        Finding.objects.filter(report__in=reports.values("pk"))
+        .select_related("report__visit__account")
+        .order_by("-severity", "-report__visit__day", "id")
+    )

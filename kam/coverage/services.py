@@ -558,7 +558,11 @@ def follow_up_update(
             raise ValidationError({"owner": _("Choose an active owner.")})
         follow_up.owner = owner
     if due_date is not None:
-        visited_on = follow_up.report.visit.day
+        visited_on = (
+            follow_up.report.visit.day
+            if follow_up.report is not None
+            else timezone.localtime(follow_up.created_at).date()
+        )
         if due_date < visited_on:
             raise ValidationError({"due_date": _(
                 "The due date cannot be before the visit (%(visit)s).")
@@ -583,6 +587,46 @@ def follow_up_update(
         else:
             follow_up.closed_at = None
             follow_up.closed_by = None
+    follow_up.full_clean()
+    follow_up._history_user = by  # type: ignore[attr-defined]
+    follow_up.save()
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_create(
+    *,
+    by: User,
+    account: Account,
+    title: str,
+    owner: User,
+    due_date: datetime.date,
+    origin_label: str = "",
+    origin_url: str = "",
+    today: datetime.date | None = None,
+) -> FollowUp:
+    """Open a follow-up that no visit report produced (an account plan's action, say), so
+    that it is tracked, reminded and escalated like a report's next step. Whoever may file
+    a report on the account may open one; the owner must be active staff."""
+    from . import selectors  # noqa: PLC0415
+
+    if not selectors.may_report_on(by, account):
+        raise PermissionDeniedError(_("You may not do this."))
+    today = today or timezone.localdate()
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({"title": _("Say what is to be done.")})
+    if not owner.is_active or owner.role not in (
+        Role.MANAGER, Role.DEPARTMENT, Role.DIRECTOR, Role.SERVICE
+    ):  # fmt: skip
+        raise ValidationError({"owner": _("Choose an active owner.")})
+    if due_date < today:
+        raise ValidationError({"due_date": _("The due date %(due)s is in the past.")
+                               % {"due": due_date.isoformat()}})  # fmt: skip
+    follow_up = FollowUp(
+        account=account, title=title[:300], owner=owner, due_date=due_date,
+        origin_label=origin_label[:300], origin_url=origin_url[:300],
+    )  # fmt: skip
     follow_up.full_clean()
     follow_up._history_user = by  # type: ignore[attr-defined]
     follow_up.save()

@@ -277,3 +277,41 @@ def assignable_users(account: Account | None = None) -> QuerySet[User]:
             Q(role__in=["director", "department"]) | Q(account_memberships__account=account)
         )
     return users.distinct().order_by("display_name", "username")
+
+
+def latest_nps(account_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Each account's NPS in the latest survey campaign it answered: ``{account: {"nps",
+    "answers", "at"}}`` (accounts that never answered are absent). One query."""
+    rows = (
+        Response.objects.filter(account_id__in=list(account_ids))
+        .values("account_id", "campaign_id", "nps", "submitted_at")
+        .order_by("account_id", "-submitted_at")
+    )
+    latest: dict[int, tuple[int, Any, list[int]]] = {}
+    for r in rows:
+        campaign, at, scores = latest.setdefault(
+            r["account_id"], (r["campaign_id"], r["submitted_at"], [])
+        )
+        if r["campaign_id"] == campaign and r["nps"] is not None:
+            scores.append(r["nps"])
+    return {
+        account: {"nps": nps(scores), "answers": len(scores), "at": at}
+        for account, (_campaign, at, scores) in latest.items()
+        if scores
+    }
+
+
+def sla_figures(
+    user: User, accounts: QuerySet[Account], *, since: datetime.datetime
+) -> dict[str, int]:
+    """Open cases of ``accounts`` now and SLA breaches among the cases opened since
+    ``since`` (a response or resolution target missed, or an open case past its due time)."""
+    cases = case_list_for(user).filter(account__in=accounts)
+    return cases.aggregate(
+        open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+        breaches=Count(
+            "id",
+            filter=Q(opened_at__gte=since)
+            & (Q(response_met=False) | Q(resolution_met=False) | Q(sla_state="violated")),
+        ),
+    )
