@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "kam.segmentation",
     "kam.coverage",
     "kam.service",
+    "kam.planning",
 ]
 
 MIDDLEWARE = [
@@ -123,6 +124,7 @@ TEMPLATES = [
                 "kam.segmentation.context_processors.nav",
                 "kam.coverage.context_processors.nav",
                 "kam.service.context_processors.nav",
+                "kam.planning.context_processors.nav",
             ],
         },
     },

@@ -10,6 +10,7 @@ urlpatterns = [
     path("segmentation/", include("kam.segmentation.urls")),
     path("coverage/", include("kam.coverage.urls")),
     path("service/", include("kam.service.urls")),
+    path("planning/", include("kam.planning.urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -103,6 +103,14 @@ NOUNS: dict[str, Noun | None] = {
     "policies": Noun("service.SlaPolicy"),
     "surveys": Noun("service.Campaign"),
     "campaign": Noun("service.Campaign"),
+    "plans": Noun("planning.AccountPlan"),
+    "items": Noun("planning.PlanItem"),
+    "objectives": Noun("planning.Objective"),
+    "actions": Noun("planning.Action"),
+    # The plan page's item form: the visit-report finding or case an item came from.
+    "item-finding": Noun("coverage.Finding"),
+    "item-case": Noun("service.Case"),
+    "finding": Noun("coverage.Finding"),
     "notifications": Noun("core.Notification"),
     "sessions": Noun("core.UserSession"),
     "bases": Noun("accounts.ConsentRecord"),
@@ -114,7 +122,7 @@ NOUNS: dict[str, Noun | None] = {
     # Users in forms and bodies: the company's staff directory (owners, assignees,
     # attendees), no foreign side.
     "user": None, "owner": None, "owners": None, "person": None, "staff": None,
-    "assignee": None, "reviewer": None,
+    "assignee": None, "reviewer": None, "team_members": None,
 }  # fmt: skip
 
 _ABSENT = object()

@@ -80,6 +80,7 @@ MODELS_OUT_OF_SCOPE: dict[str, str] = {
     "service.SlaPolicy": "the company's SLA policies",
     "service.SurveyTemplate": "the company's survey questions",
     "service.Campaign": "a campaign targets many accounts; its invitations are scoped",
+    "planning.ReviewPolicy": "the company's plan review schedule",
 }
 
 
@@ -265,6 +266,11 @@ class Texts:
     case_text: str
     comment: str
     notice: str
+    plan: str
+    plan_item: str
+    objective: str
+    action: str
+    review: str
     revenue: Decimal
 
 
@@ -292,6 +298,11 @@ TEXTS = {
         case_text="甲方客户反映延误两天",
         comment="甲方服务很周到",
         notice="甲方通知事项",
+        plan="甲方三年成为首选物流伙伴",
+        plan_item="甲方仓配一体化需求",
+        objective="甲方收入增长两成",
+        action="甲方高层拜访安排",
+        review="甲方计划目标清晰",
         revenue=Decimal("2345678.91"),
     ),  # fmt: skip
     "b": Texts(
@@ -317,6 +328,11 @@ TEXTS = {
         case_text="乙方客户要求赔偿",
         comment="乙方价格太贵了",
         notice="乙方机密通知",
+        plan="乙方防守份额计划",
+        plan_item="乙方竞争对手低价威胁",
+        objective="乙方准时率提升",
+        action="乙方价格方案谈判",
+        review="乙方计划需补充行动",
         revenue=Decimal("8765432.19"),
     ),  # fmt: skip
 }
@@ -457,6 +473,8 @@ def build_side(
         note=t.follow_up,
     ))  # fmt: skip
 
+    _plan_side(side, t, owner=owner, department=department, report=report, case=case)
+
     side.account_texts |= {t.account, t.account_en, t.code, t.purpose, t.summary, t.finding,
                            t.follow_up, t.case, t.case_text, t.comment, account.credit_code}  # fmt: skip
     side.contact_texts |= {t.contact1, t.contact2, t.title, t.tie_note, t.consent}
@@ -465,6 +483,33 @@ def build_side(
     digits = str(t.revenue).replace(".", "")
     side.figure_digits |= {digits[:7]}
     return side
+
+
+def _plan_side(side: Side, t: Texts, *, owner: User, department: User, report: Model,
+               case: Model) -> None:  # fmt: skip
+    """The account's plan of this year with an analysis item from the visit report's
+    finding, an objective, an action tracked as a follow-up, and the department's review."""
+    from kam.planning import services as planning
+
+    today = timezone.localdate()
+    plan = planning.plan_create(by=owner, account=side.account, year=today.year, kind="expand",
+                                owner=owner, ambition=t.plan)  # fmt: skip
+    finding = report.findings.first()  # type: ignore[attr-defined]
+    item = planning.item_add(by=owner, plan=plan, kind="need", text=t.plan_item, finding=finding)
+    case_item = planning.item_add(by=owner, plan=plan, kind="problem", text=f"{t.plan_item}二",
+                                  case=case)  # fmt: skip
+    objective = planning.objective_add(
+        by=owner, plan=plan, metric="revenue", title=t.objective, baseline=t.revenue,
+        target=t.revenue * 2, target_date=today + datetime.timedelta(days=40),
+    )  # fmt: skip
+    action = planning.action_add(by=owner, plan=plan, title=t.action, horizon=30, owner=owner,
+                                 due_date=today + datetime.timedelta(days=5))  # fmt: skip
+    action = planning.action_track(by=owner, action=action)
+    planning.plan_submit(by=owner, plan=plan)
+    review = planning.plan_review(by=department, plan=plan, decision="returned", comment=t.review)
+    plan.refresh_from_db()
+    side.add(plan, item, case_item, objective, action, review, action.follow_up)
+    side.account_texts |= {t.plan, t.plan_item, t.objective, t.action, t.review}
 
 
 def build_world() -> World:

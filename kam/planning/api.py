@@ -1,0 +1,414 @@
+"""The planning app's API, mounted under /api/v1/: account plans, their objectives (with
+progress computed from data) and actions. The same access rules as the pages: a plan of an
+account the caller does not see answers 404."""
+
+import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from pydantic import ConfigDict
+
+from kam.accounts.models import Account, CorporateGroup
+from kam.accounts.selectors import account_get_for, group_list_for
+from kam.core.api import ErrorOut, Id, InSchema
+from kam.core.models import Role, User
+
+from . import selectors, services
+from .models import AccountPlan, Action, Objective
+
+router = Router(tags=["planning"])
+
+Day = Annotated[datetime.date, Field(ge=datetime.date(2000, 1, 1), le=datetime.date(2100, 12, 31))]
+Amount = Annotated[Decimal, Field(max_digits=20, decimal_places=2)]
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
+                          409: ErrorOut, 422: ErrorOut}  # fmt: skip
+PAGE_SIZE = 50
+
+MetricName = Literal["revenue", "waybills", "weight", "margin", "lanes", "products", "nps",
+                     "on_time"]  # fmt: skip
+
+
+def _visible(request: HttpRequest) -> None:
+    if not selectors.sees_plans(request.user):
+        raise Http404
+
+
+def _plan(request: HttpRequest, plan_id: int) -> AccountPlan:
+    _visible(request)
+    return selectors.plan_get_for(request.user, plan_id)
+
+
+def _staff(pk: int | None, field: str) -> User | None:
+    if pk is None:
+        return None
+    user = User.objects.filter(
+        pk=pk, is_active=True, role__in=[Role.MANAGER, Role.DEPARTMENT, Role.DIRECTOR, Role.SERVICE]
+    ).first()  # fmt: skip
+    if user is None:
+        raise ValidationError({field: _("Choose an active member of staff.")})
+    return user
+
+
+# --- schemas ---------------------------------------------------------------------------------
+
+
+class PlanningObjectiveOut(Schema):
+    id: int
+    plan: int
+    metric: str
+    title: str
+    baseline: Decimal
+    target: Decimal
+    target_date: datetime.date
+    current: Decimal | None = Field(description="the metric now, from the data; null when none")
+    progress: float | None = Field(description="0 at the baseline, 1 at the target")
+    expected: float = Field(description="the share of the time to the target date gone")
+    status: Literal["on_track", "at_risk", "off_track", "no_data"]
+
+
+class PlanningActionOut(Schema):
+    id: int
+    plan: int
+    title: str
+    horizon: int
+    owner: int
+    due_date: datetime.date
+    resources: str
+    status: str = Field(description="the follow-up's status once the action is one")
+    follow_up: int | None
+    overdue: bool
+
+
+class PlanningPlanOut(Schema):
+    id: int
+    account: int | None
+    group: int | None
+    name: str
+    year: int
+    kind: str
+    owner: int
+    team_members: list[int]
+    start: datetime.date
+    end: datetime.date
+    ambition: str
+    status: str
+    rag: Literal["red", "amber", "green"]
+    rag_reasons: list[str]
+    next_review_due: datetime.date
+    review_overdue_days: int
+    overdue_actions: int
+    objectives: list[PlanningObjectiveOut]
+
+
+class PlanningPlanPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[PlanningPlanOut]
+
+
+def _objective_out(v: selectors.ObjectiveView) -> dict[str, Any]:
+    o = v.objective
+    return {"id": o.pk, "plan": o.plan_id, "metric": o.metric, "title": o.title,
+            "baseline": o.baseline, "target": o.target, "target_date": o.target_date,
+            "current": v.progress.current, "progress": v.progress.share,
+            "expected": v.progress.expected, "status": v.progress.status}  # fmt: skip
+
+
+def _plan_out(row: selectors.PlanRow, team: list[int]) -> dict[str, Any]:
+    p = row.plan
+    return {
+        "id": p.pk, "account": p.account_id, "group": p.group_id, "name": str(p.subject),
+        "year": p.year, "kind": p.kind, "owner": p.owner_id, "team_members": team,
+        "start": p.start, "end": p.end, "ambition": p.ambition, "status": p.status,
+        "rag": row.rag.rag, "rag_reasons": list(row.rag.reasons),
+        "next_review_due": p.next_review_due, "review_overdue_days": row.review_overdue_days,
+        "overdue_actions": row.overdue_actions,
+        "objectives": [_objective_out(v) for v in row.objectives],
+    }  # fmt: skip
+
+
+def _teams(plans: list[AccountPlan]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {p.pk: [] for p in plans}
+    through = AccountPlan.team.through
+    for plan_id, user_id in through.objects.filter(
+        accountplan_id__in=list(out)
+    ).values_list("accountplan_id", "user_id").order_by("user_id"):  # fmt: skip
+        out[plan_id].append(user_id)
+    return out
+
+
+def _one(request: HttpRequest, plan: AccountPlan) -> dict[str, Any]:
+    row = selectors.plan_rows([plan], request.user)[0]
+    return _plan_out(row, _teams([plan])[plan.pk])
+
+
+# --- plans -----------------------------------------------------------------------------------
+
+
+class PlanningPlanQuery(Schema):
+    q: str = Field("", max_length=100)
+    tier: int | None = Field(None, ge=1, le=5)
+    owner: Id | None = None
+    status: Literal["draft", "submitted", "approved", "returned"] | None = None
+    rag: Literal["red", "amber", "green"] | None = None
+    review_due: bool = False
+    year: int | None = Field(None, ge=2000, le=2100)
+    page: int = Field(1, ge=1, le=1_000_000)
+
+
+@router.get("/planning/plans", response={200: PlanningPlanPage, **ERRORS},
+            summary="Account plans of the accounts you see, with status, a page at a time")  # fmt: skip
+def plan_list(request: HttpRequest, params: Query[PlanningPlanQuery]) -> dict[str, Any]:
+    _visible(request)
+    f = selectors.ListFilters(
+        q=params.q.replace("\x00", "").strip(), tier=params.tier, owner=params.owner,
+        status=params.status or "", rag=params.rag or "", review_due=params.review_due,
+        year=params.year,
+    )  # fmt: skip
+    offset = (params.page - 1) * PAGE_SIZE
+    if f.rag:
+        rows = selectors.plan_search(request.user, f)
+        count, shown = len(rows), rows[offset : offset + PAGE_SIZE]
+    else:
+        plans = selectors.plan_search_queryset(request.user, f)
+        count = plans.count()
+        shown = selectors.plan_rows(list(plans[offset : offset + PAGE_SIZE]), request.user)
+    teams = _teams([r.plan for r in shown])
+    return {"count": count, "page": params.page, "page_size": PAGE_SIZE,
+            "items": [_plan_out(r, teams[r.plan.pk]) for r in shown]}  # fmt: skip
+
+
+@router.get("/planning/plans/{plan_id}", response={200: PlanningPlanOut, **ERRORS},
+            summary="One account plan with its objectives' progress")  # fmt: skip
+def plan_get(request: HttpRequest, plan_id: Id) -> dict[str, Any]:
+    return _one(request, _plan(request, plan_id))
+
+
+class PlanningPlanIn(InSchema):
+    model_config = ConfigDict(extra="forbid")
+
+    account: Id | None = None
+    group: Id | None = None
+    year: int = Field(ge=2000, le=2100)
+    kind: Literal["acquire", "expand", "retain"]
+    owner: Id | None = Field(None, description="default: you")
+    team_members: list[Id] = Field(default_factory=list, max_length=30)
+    start: Day | None = None
+    end: Day | None = None
+    ambition: str = Field("", max_length=4000)
+
+
+@router.post("/planning/plans", response={201: PlanningPlanOut, **ERRORS},
+             summary="Create an account plan (draft) for an account or a corporate group")  # fmt: skip
+def plan_create(request: HttpRequest, payload: PlanningPlanIn) -> tuple[int, dict[str, Any]]:
+    _visible(request)
+    account: Account | None = None
+    group: CorporateGroup | None = None
+    if payload.account is not None:
+        account = account_get_for(request.user, payload.account)
+    elif payload.group is not None:
+        group = group_list_for(request.user).get(pk=payload.group)
+    owner = _staff(payload.owner, "owner") or request.user
+    team = [u for pk in payload.team_members if (u := _staff(pk, "team_members")) is not None]
+    plan = services.plan_create(
+        by=request.user, account=account, group=group, year=payload.year, kind=payload.kind,
+        owner=owner, team=team, start=payload.start, end=payload.end, ambition=payload.ambition,
+    )  # fmt: skip
+    return 201, _one(request, plan)
+
+
+class PlanningPlanPatch(InSchema):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["acquire", "expand", "retain"] | None = None
+    owner: Id | None = None
+    team_members: list[Id] | None = Field(None, max_length=30)
+    start: Day | None = None
+    end: Day | None = None
+    ambition: str | None = Field(None, max_length=4000)
+
+
+@router.patch("/planning/plans/{plan_id}", response={200: PlanningPlanOut, **ERRORS},
+              summary="Change a plan's type, owner, team, period or ambition")  # fmt: skip
+def plan_patch(request: HttpRequest, plan_id: Id, payload: PlanningPlanPatch) -> dict[str, Any]:
+    plan = _plan(request, plan_id)
+    team = None
+    if payload.team_members is not None:
+        team = [u for pk in payload.team_members if (u := _staff(pk, "team_members")) is not None]
+    plan = services.plan_update(
+        by=request.user, plan=plan, kind=payload.kind, owner=_staff(payload.owner, "owner"),
+        team=team, start=payload.start, end=payload.end, ambition=payload.ambition,
+    )  # fmt: skip
+    return _one(request, plan)
+
+
+@router.post("/planning/plans/{plan_id}/submit", response={200: PlanningPlanOut, **ERRORS},
+             summary="Send the plan to the key-account department for review")  # fmt: skip
+def plan_submit(request: HttpRequest, plan_id: Id) -> dict[str, Any]:
+    plan = services.plan_submit(by=request.user, plan=_plan(request, plan_id))
+    return _one(request, plan)
+
+
+class PlanningReviewIn(InSchema):
+    decision: Literal["approved", "returned"]
+    comment: str = Field("", max_length=4000)
+
+
+@router.post("/planning/plans/{plan_id}/review", response={200: PlanningPlanOut, **ERRORS},
+             summary="Sign a plan off or return it with comments (the department)")  # fmt: skip
+def plan_review(request: HttpRequest, plan_id: Id, payload: PlanningReviewIn) -> dict[str, Any]:
+    plan = _plan(request, plan_id)
+    services.plan_review(by=request.user, plan=plan, decision=payload.decision,
+                         comment=payload.comment)  # fmt: skip
+    return _one(request, selectors.plan_get_for(request.user, plan.pk))
+
+
+# --- objectives ------------------------------------------------------------------------------
+
+
+class PlanningObjectiveIn(InSchema):
+    model_config = ConfigDict(extra="forbid")
+
+    metric: MetricName
+    title: str = Field("", max_length=300)
+    baseline: Amount | None = Field(None, description="required: where the metric stood")
+    target: Amount | None = None
+    target_date: Day | None = None
+
+
+@router.get("/planning/plans/{plan_id}/objectives",
+            response={200: list[PlanningObjectiveOut], **ERRORS},
+            summary="A plan's objectives with their progress computed from data")  # fmt: skip
+def objective_list(request: HttpRequest, plan_id: Id) -> list[dict[str, Any]]:
+    row = selectors.plan_rows([_plan(request, plan_id)], request.user)[0]
+    return [_objective_out(v) for v in row.objectives]
+
+
+@router.post("/planning/plans/{plan_id}/objectives",
+             response={201: PlanningObjectiveOut, **ERRORS}, summary="Add an objective")  # fmt: skip
+def objective_create(
+    request: HttpRequest, plan_id: Id, payload: PlanningObjectiveIn
+) -> tuple[int, dict[str, Any]]:
+    plan = _plan(request, plan_id)
+    objective = services.objective_add(by=request.user, plan=plan, **payload.dict())
+    return 201, _objective_view(request, objective)
+
+
+def _objective_view(request: HttpRequest, objective: Objective) -> dict[str, Any]:
+    row = selectors.plan_rows([objective.plan], request.user)[0]
+    view = next(v for v in row.objectives if v.objective.pk == objective.pk)
+    return _objective_out(view)
+
+
+def _objective(request: HttpRequest, objective_id: int) -> Objective:
+    _visible(request)
+    return Objective.objects.select_related("plan").get(
+        pk=objective_id, plan__in=selectors.plan_list_for(request.user)
+    )
+
+
+@router.put("/planning/objectives/{objective_id}", response={200: PlanningObjectiveOut, **ERRORS},
+            summary="Change an objective")  # fmt: skip
+def objective_put(
+    request: HttpRequest, objective_id: Id, payload: PlanningObjectiveIn
+) -> dict[str, Any]:
+    objective = _objective(request, objective_id)
+    services.objective_update(by=request.user, objective=objective, **payload.dict())
+    return _objective_view(request, objective)
+
+
+@router.delete("/planning/objectives/{objective_id}", response={204: None, **ERRORS},
+               summary="Remove an objective")  # fmt: skip
+def objective_delete(request: HttpRequest, objective_id: Id) -> tuple[int, None]:
+    services.objective_delete(by=request.user, objective=_objective(request, objective_id))
+    return 204, None
+
+
+# --- actions ---------------------------------------------------------------------------------
+
+
+def _action_out(a: Action, today: datetime.date) -> dict[str, Any]:
+    return {"id": a.pk, "plan": a.plan_id, "title": a.title, "horizon": a.horizon,
+            "owner": a.owner_id, "due_date": a.due_date, "resources": a.resources,
+            "status": a.tracked_status, "follow_up": a.follow_up_id,
+            "overdue": a.overdue_on(today)}  # fmt: skip
+
+
+class PlanningActionPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[PlanningActionOut]
+
+
+class PlanningPageQuery(Schema):
+    page: int = Field(1, ge=1, le=1_000_000)
+
+
+@router.get("/planning/plans/{plan_id}/actions", response={200: PlanningActionPage, **ERRORS},
+            summary="A plan's actions, 30-day ones first, a page at a time")  # fmt: skip
+def action_list(
+    request: HttpRequest, plan_id: Id, params: Query[PlanningPageQuery]
+) -> dict[str, Any]:
+    rows = selectors.plan_actions(_plan(request, plan_id))
+    offset = (params.page - 1) * PAGE_SIZE
+    today = timezone.localdate()
+    return {"count": rows.count(), "page": params.page, "page_size": PAGE_SIZE,
+            "items": [_action_out(a, today) for a in rows[offset : offset + PAGE_SIZE]]}  # fmt: skip
+
+
+class PlanningActionIn(InSchema):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(max_length=300)
+    horizon: Literal[30, 60, 90]
+    owner: Id | None = Field(None, description="default: you")
+    due_date: Day | None = None
+    resources: str = Field("", max_length=1000)
+    status: Literal["open", "in_progress", "done", "cancelled"] | None = None
+
+
+@router.post("/planning/plans/{plan_id}/actions", response={201: PlanningActionOut, **ERRORS},
+             summary="Add a 30 / 60 / 90-day action")  # fmt: skip
+def action_create(
+    request: HttpRequest, plan_id: Id, payload: PlanningActionIn
+) -> tuple[int, dict[str, Any]]:
+    plan = _plan(request, plan_id)
+    action = services.action_add(
+        by=request.user, plan=plan, title=payload.title, horizon=payload.horizon,
+        owner=_staff(payload.owner, "owner") or request.user, due_date=payload.due_date,
+        resources=payload.resources,
+    )  # fmt: skip
+    return 201, _action_out(action, timezone.localdate())
+
+
+def _action(request: HttpRequest, action_id: int) -> Action:
+    _visible(request)
+    return Action.objects.select_related("plan", "follow_up").get(
+        pk=action_id, plan__in=selectors.plan_list_for(request.user)
+    )
+
+
+@router.put("/planning/actions/{action_id}", response={200: PlanningActionOut, **ERRORS},
+            summary="Change an action")  # fmt: skip
+def action_put(request: HttpRequest, action_id: Id, payload: PlanningActionIn) -> dict[str, Any]:
+    action = _action(request, action_id)
+    action = services.action_update(
+        by=request.user, action=action, title=payload.title, horizon=payload.horizon,
+        owner=_staff(payload.owner, "owner") or action.owner, due_date=payload.due_date,
+        resources=payload.resources, status=payload.status,
+    )  # fmt: skip
+    return _action_out(action, timezone.localdate())
+
+
+@router.post("/planning/actions/{action_id}/follow-up", response={200: PlanningActionOut, **ERRORS},
+             summary="Make the action a coverage follow-up (tracked and escalated there)")  # fmt: skip
+def action_track(request: HttpRequest, action_id: Id) -> dict[str, Any]:
+    action = services.action_track(by=request.user, action=_action(request, action_id))
+    return _action_out(action, timezone.localdate())

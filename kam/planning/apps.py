@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PlanningConfig(AppConfig):
+    name = "kam.planning"
+    label = "planning"
+    verbose_name = _("Account plans")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from kam.core import panels
+
+        from . import home, views
+
+        home.register()  # the home page's sections (kam/planning/home.py)
+
+        # The account page shows the current plan's summary (the archive does not import us).
+        panels.register("account", "planning.plan", views.account_plan_panel, order=25)

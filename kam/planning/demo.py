@@ -1,0 +1,164 @@
+"""Demo data of the planning app: account plans of this year for the demo's top accounts
+(tier 1 and 2, owned by managers), with SWOT and GPN items (some taken from their visit
+reports' findings), objectives whose baselines sit below or near today's figures so that
+progress shows, 30/60/90-day actions (some tracked as follow-ups), and plans in every state:
+drafts, submitted, signed off and returned. All written through the services.
+Deterministic for a seed; idempotent (does nothing when plans exist)."""
+
+import datetime
+import random
+from collections.abc import Callable
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from kam.accounts.models import TeamMembership, TeamRole
+from kam.core.models import Role, User
+
+from . import selectors, services
+from .models import AccountPlan, Action, Objective, PlanItem, Review, ReviewPolicy
+
+Progress = Callable[[str, int, int], None]
+
+#: How many accounts get a plan (the top ones by tier, then by id).
+PLANS = 60
+
+SWOT = [
+    ("strength", "时效稳定，华东区域准时率领先"),
+    ("strength", "客户物流总监与我方关系良好"),
+    ("weakness", "冷链产品覆盖城市少"),
+    ("weakness", "客服响应慢，旺季电话占线"),
+    ("opportunity", "客户新产品上市，需要全国配送"),
+    ("opportunity", "客户计划退出自建仓，可承接仓配一体化"),
+    ("threat", "竞争对手首重报价低 8%"),
+    ("threat", "客户采购要求年度降价 5%"),
+]
+GPN = [
+    ("goal", "成为客户华南区域的首选承运商"),
+    ("goal", "年内把我方份额提升到四成"),
+    ("problem", "旺季运力不足导致延误投诉"),
+    ("problem", "月结对账周期长，客户财务不满"),
+    ("need", "电子面单接口与客户 ERP 对接"),
+    ("need", "代收货款快速回款"),
+]
+ACTIONS = [
+    (30, "安排高层拜访，回顾上半年合作", "总监半天"),
+    (30, "提交冷链仓配一体化方案", "方案工程师两天"),
+    (60, "与客户 IT 对接电子面单接口", "IT 支持一人周"),
+    (60, "旺季运力预留方案评审", "运力计划专员"),
+    (90, "年度价格方案审批", "定价委员会"),
+    (90, "组织客户满意度回访", "客服主管"),
+]
+
+
+def _year_end(today: datetime.date) -> datetime.date:
+    end = datetime.date(today.year, 12, 31)
+    return end if (end - today).days >= 30 else today + datetime.timedelta(days=90)
+
+
+@transaction.atomic
+def demo_load(*, seed: int, as_of: datetime.date, progress: Progress) -> str:
+    if AccountPlan.objects.exists():
+        return "Planning demo already loaded."
+    rng = random.Random(seed + 15)  # noqa: S311 - demo data, not secrets
+    today = timezone.localdate()
+    department = list(
+        User.objects.filter(role=Role.DEPARTMENT, is_active=True).order_by("username")
+    )
+    director = User.objects.filter(role=Role.DIRECTOR, is_active=True).order_by("username").first()
+    reviewer = department[0] if department else director
+    if director is not None:
+        services.review_policy_set(by=director, intervals={1: 90, 2: 180, 3: 365, 4: 365, 5: 365})
+    owned = list(
+        TeamMembership.objects.filter(role=TeamRole.OWNER, user__role=Role.MANAGER,
+                                      user__is_active=True, account__tier__in=[1, 2])
+        .select_related("account", "user").order_by("account__tier", "account_id")[:PLANS]
+    )  # fmt: skip
+    if not owned:
+        return ""
+    plans = []
+    for n, membership in enumerate(owned, start=1):
+        plans.append(_plan(rng, membership, today, reviewer))
+        if n % 10 == 0:
+            progress("planning: account plans", n, len(owned))
+    return (
+        f"Planning: {len(plans)} account plans ({Objective.objects.count()} objectives, "
+        f"{Action.objects.count()} actions of which "
+        f"{Action.objects.filter(follow_up__isnull=False).count()} tracked as follow-ups, "
+        f"{PlanItem.objects.count()} analysis items, {Review.objects.count()} reviews)."
+    )
+
+
+def _plan(rng: random.Random, membership: TeamMembership, today: datetime.date,
+          reviewer: User | None) -> AccountPlan:  # fmt: skip
+    account, owner = membership.account, membership.user
+    kind = rng.choice(["expand", "expand", "retain", "acquire"])
+    plan = services.plan_create(
+        by=owner, account=account, year=today.year, kind=kind, owner=owner,
+        ambition=rng.choice([
+            "三年内成为客户的首选物流伙伴，从单一快递走向仓配一体化。",
+            "守住现有份额，化解竞争对手的低价冲击，提升服务口碑。",
+            "从零散发货做到月结合作，拿下客户华南区域的主要线路。",
+        ]),
+    )  # fmt: skip
+    findings = list(selectors.linkable_findings(owner, plan)[:3])
+    for kind_, text in rng.sample(SWOT, 5) + rng.sample(GPN, 3):
+        source = findings.pop() if findings and kind_ in ("need", "problem", "threat") else None
+        services.item_add(by=owner, plan=plan, kind=kind_, text=source.text if source else text,
+                          finding=source)  # fmt: skip
+    figures = selectors.figures_for([plan], selectors.accounts_of([plan], owner))[plan.pk]
+    target_date = _year_end(today)
+    revenue = figures.values.get("revenue")
+    if revenue and revenue > 1000:
+        # The baseline: last year's level, a little under today's for most, over for some.
+        baseline = (revenue * Decimal(str(rng.uniform(0.88, 1.04)))).quantize(Decimal("1"))
+        services.objective_add(by=owner, plan=plan, metric="revenue", title="收入增长",
+                               baseline=baseline, target=(baseline * Decimal("1.2")).quantize(Decimal("1")),
+                               target_date=target_date, today=today)  # fmt: skip
+    waybills = figures.values.get("waybills")
+    if waybills and waybills > 100:
+        baseline = (waybills * Decimal(str(rng.uniform(0.9, 1.02)))).quantize(Decimal("1"))
+        services.objective_add(by=owner, plan=plan, metric="waybills", title="业务量提升",
+                               baseline=baseline, target=(baseline * Decimal("1.15")).quantize(Decimal("1")),
+                               target_date=target_date, today=today)  # fmt: skip
+    on_time = figures.values.get("on_time")
+    if on_time is not None and on_time < 99:
+        services.objective_add(by=owner, plan=plan, metric="on_time", title="准时率达标",
+                               baseline=on_time - Decimal("1.5"), target=min(Decimal("99.5"), on_time + 2),
+                               target_date=target_date, today=today)  # fmt: skip
+    products = figures.values.get("products")
+    if products is not None and products < 5:
+        services.objective_add(by=owner, plan=plan, metric="products", title="新增产品",
+                               baseline=products, target=products + 1, target_date=target_date,
+                               today=today)  # fmt: skip
+    for horizon, title, resources in rng.sample(ACTIONS, 4):
+        due = today + datetime.timedelta(days=horizon - rng.randint(0, 20))
+        action = services.action_add(by=owner, plan=plan, title=title, horizon=horizon,
+                                     owner=owner, due_date=due, resources=resources)  # fmt: skip
+        if horizon == 30 and rng.random() < 0.6:
+            services.action_track(by=owner, action=action, today=today)
+    state = rng.random()
+    if plan.objectives.exists() and state < 0.75 and reviewer is not None:
+        services.plan_submit(by=owner, plan=plan)
+        if state < 0.45:
+            services.plan_review(by=reviewer, plan=plan, decision="approved",
+                                 comment="目标清晰，行动可执行。", today=today)  # fmt: skip
+        elif state < 0.6:
+            services.plan_review(by=reviewer, plan=plan, decision="returned",
+                                 comment="收入目标偏保守，请补充竞争对手应对措施。", today=today)  # fmt: skip
+    return plan
+
+
+def demo_wipe(progress: Progress) -> None:
+    steps: list[Callable[[], object]] = [
+        Review.objects.all().delete,
+        Action.objects.all().delete,
+        Objective.objects.all().delete,
+        PlanItem.objects.all().delete,
+        AccountPlan.objects.all().delete,
+        ReviewPolicy.objects.all().delete,
+    ]
+    for i, step in enumerate(steps, start=1):
+        step()
+        progress("planning: wiping", i, len(steps))

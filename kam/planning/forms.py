@@ -1,0 +1,161 @@
+"""Forms of the planning pages: they parse; the services decide."""
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from kam.accounts.models import TIER_CHOICES
+from kam.core.models import User
+
+from .models import Action, Horizon, Metric, PlanItem, PlanKind, PlanStatus, Review
+
+
+class Styled(forms.Form):
+    """Bootstrap classes on every widget, and ``is-invalid`` where a field has errors."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style()
+
+    def _style(self) -> None:
+        for name, field in self.fields.items():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxSelectMultiple | forms.CheckboxInput):
+                continue
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            if self.is_bound and name in (self._errors or {}):
+                css += " is-invalid"
+            widget.attrs["class"] = css
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self._style()
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+FIRST_DAY = datetime.date(2000, 1, 1)
+LAST_DAY = datetime.date(2100, 12, 31)
+
+
+def _day(label: Any, required: bool = True) -> forms.DateField:
+    return forms.DateField(label=label, widget=DateInput(), required=required,
+                           validators=[_in_range])  # fmt: skip
+
+
+def _in_range(day: datetime.date) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise forms.ValidationError(_("Choose a day between 2000 and 2100."))
+
+
+class StaffChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj)
+
+
+class PlanForm(Styled):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    kind = forms.ChoiceField(label=pgettext_lazy("plan", "Type"), choices=PlanKind.choices)
+    owner = StaffChoice(label=_("Owner"), queryset=User.objects.none())
+    team_members = forms.ModelMultipleChoiceField(
+        label=_("Plan team"), queryset=User.objects.none(), required=False,
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+    )  # fmt: skip
+    start = _day(_("Plan starts"), required=False)
+    end = _day(_("Plan ends"), required=False)
+    ambition = forms.CharField(
+        label=_("Where the account should go"), max_length=4000, required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, staff: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff  # type: ignore[attr-defined]
+        self.fields["team_members"].queryset = staff  # type: ignore[attr-defined]
+
+
+class ItemForm(Styled):
+    kind = forms.ChoiceField(label=_("Kind"), choices=PlanItem.Kind.choices)
+    text = forms.CharField(label=_("Text"), max_length=1000,
+                           widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    finding = forms.TypedChoiceField(label=_("From a visit-report finding"), required=False,
+                                     coerce=int, empty_value=None)  # fmt: skip
+    case = forms.TypedChoiceField(label=_("From a service case"), required=False, coerce=int,
+                                  empty_value=None)  # fmt: skip
+
+    def __init__(self, *args: Any, findings: list[Any], cases: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["finding"].choices = (
+            [("", "—")]
+            + [  # type: ignore[attr-defined]
+                (f.pk, f"{f.report.visit.day:%Y-%m-%d} · {f.get_kind_display()} · {f.text[:60]}")
+                for f in findings
+            ]
+        )
+        self.fields["case"].choices = (
+            [("", "—")]
+            + [  # type: ignore[attr-defined]
+                (c.pk, f"{c.number} · {c.subject[:60]}") for c in cases
+            ]
+        )
+
+
+class ObjectiveForm(Styled):
+    metric = forms.ChoiceField(label=_("Metric"), choices=Metric.choices)
+    title = forms.CharField(label=_("Objective"), max_length=300, required=False)
+    baseline = forms.DecimalField(label=_("Baseline"), max_digits=20, decimal_places=2,
+                                  required=False)  # fmt: skip
+    target = forms.DecimalField(label=_("Target"), max_digits=20, decimal_places=2,
+                                required=False)  # fmt: skip
+    target_date = _day(_("Target date"), required=False)
+
+
+class ActionForm(Styled):
+    title = forms.CharField(label=_("Action"), max_length=300)
+    horizon = forms.TypedChoiceField(label=_("Horizon"), choices=Horizon.choices, coerce=int)
+    owner = StaffChoice(label=_("Owner"), queryset=User.objects.none())
+    due_date = _day(_("Due date"), required=False)
+    resources = forms.CharField(label=_("Resources asked for"), max_length=1000, required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=Action.Status.choices, required=False)
+
+    def __init__(self, *args: Any, staff: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff  # type: ignore[attr-defined]
+
+
+class ReviewForm(Styled):
+    decision = forms.ChoiceField(label=_("Decision"), choices=Review.Decision.choices)
+    comment = forms.CharField(label=_("Comments"), max_length=4000, required=False,
+                              widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
+
+
+class ListForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100)
+    tier = forms.TypedChoiceField(choices=[("", "")] + TIER_CHOICES, coerce=int, required=False,
+                                  empty_value=None)  # fmt: skip
+    owner = forms.IntegerField(required=False, min_value=1, max_value=2**62)
+    status = forms.ChoiceField(choices=[("", "")] + PlanStatus.choices, required=False)
+    rag = forms.ChoiceField(choices=[("", ""), ("red", "red"), ("amber", "amber"),
+                                     ("green", "green")], required=False)  # fmt: skip
+    review_due = forms.BooleanField(required=False)
+    year = forms.IntegerField(required=False, min_value=2000, max_value=2100)
+    sort = forms.CharField(required=False, max_length=20)
+
+
+class PolicyForm(Styled):
+    def __init__(self, *args: Any, intervals: dict[int, int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for tier, label in TIER_CHOICES:
+            self.fields[f"tier_{tier}"] = forms.IntegerField(
+                label=label, min_value=7, max_value=730, initial=intervals.get(tier)
+            )
+        self._style()

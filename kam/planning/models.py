@@ -1,0 +1,312 @@
+"""Account plans (大客户计划): a plan per account or corporate group and year, its analysis
+(SWOT, GPN), measurable objectives, 30/60/90-day actions and the department's reviews.
+
+Nothing here is a figure typed by hand: the plan's situation and each objective's progress
+are read from the ledger's facts and the other apps at view time (``selectors.py``)."""
+
+import datetime
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
+
+from kam.accounts.models import TIER_CHOICES
+
+#: How often the department reviews a plan, by the account's tier, until a director
+#: changes it (DOMAIN.md section 4: tier 1 quarterly).
+DEFAULT_REVIEW_DAYS = {1: 90, 2: 180, 3: 365, 4: 365, 5: 365}
+
+
+class ReviewPolicy(models.Model):
+    """Days between the department's reviews of a plan, per tier (directors edit it)."""
+
+    tier = models.PositiveSmallIntegerField(_("tier"), choices=TIER_CHOICES, unique=True)
+    interval_days = models.PositiveSmallIntegerField(
+        _("review every (days)"), validators=[MinValueValidator(7), MaxValueValidator(730)]
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["tier"]
+        verbose_name = _("plan review schedule")
+        verbose_name_plural = _("plan review schedules")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(interval_days__gte=7), name="planning_review_interval_week"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"T{self.tier}: {self.interval_days}"
+
+
+class PlanKind(models.TextChoices):
+    ACQUIRE = "acquire", pgettext_lazy("plan type", "Acquire")
+    EXPAND = "expand", pgettext_lazy("plan type", "Expand")
+    RETAIN = "retain", pgettext_lazy("plan type", "Retain")
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", pgettext_lazy("plan status", "Draft")
+    SUBMITTED = "submitted", pgettext_lazy("plan status", "Awaiting review")
+    APPROVED = "approved", pgettext_lazy("plan status", "Signed off")
+    RETURNED = "returned", pgettext_lazy("plan status", "Returned")
+
+
+class AccountPlan(models.Model):
+    """The strategic plan of one account, or of one corporate group (covering its
+    accounts), for one year."""
+
+    account = models.ForeignKey(
+        "accounts.Account", verbose_name=_("account"), on_delete=models.CASCADE,
+        null=True, blank=True, related_name="plans",
+    )  # fmt: skip
+    group = models.ForeignKey(
+        "accounts.CorporateGroup", verbose_name=_("corporate group"), on_delete=models.CASCADE,
+        null=True, blank=True, related_name="plans",
+    )  # fmt: skip
+    year = models.PositiveSmallIntegerField(
+        _("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    kind = models.CharField(pgettext_lazy("plan", "type"), max_length=10, choices=PlanKind.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
+        related_name="account_plans",
+    )  # fmt: skip
+    team = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("plan team"), blank=True, related_name="+"
+    )
+    start = models.DateField(_("plan starts"))
+    end = models.DateField(_("plan ends"))
+    ambition = models.TextField(_("where the account should go"), max_length=4000, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=PlanStatus.choices, default=PlanStatus.DRAFT,
+        db_index=True,
+    )  # fmt: skip
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    #: When the department last signed the plan off or returned it, and when it is due
+    #: again (from :class:`ReviewPolicy`; before the first review, counted from the start).
+    last_review_at = models.DateTimeField(_("last reviewed"), null=True, blank=True)
+    next_review_due = models.DateField(_("next review due"), db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+    history = HistoricalRecords(m2m_fields=[team])
+
+    class Meta:
+        ordering = ["-year", "id"]
+        verbose_name = _("account plan")
+        verbose_name_plural = _("account plans")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(account__isnull=False, group__isnull=True)
+                | models.Q(account__isnull=True, group__isnull=False),
+                name="planning_plan_account_or_group",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "year"],
+                condition=models.Q(account__isnull=False),
+                name="planning_one_plan_per_account_year",
+            ),  # fmt: skip
+            models.UniqueConstraint(
+                fields=["group", "year"],
+                condition=models.Q(group__isnull=False),
+                name="planning_one_plan_per_group_year",
+            ),  # fmt: skip
+            models.CheckConstraint(
+                condition=models.Q(start__lte=models.F("end")), name="planning_plan_start_end"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.year}"
+
+    @property
+    def subject(self) -> object:
+        """The account or the group the plan is for."""
+        return self.account if self.account_id else self.group
+
+    @property
+    def editable(self) -> bool:
+        """Objectives, items and actions change while the plan is worked on (a plan awaiting
+        review is frozen until the department decides)."""
+        return self.status != PlanStatus.SUBMITTED
+
+
+class PlanItem(models.Model):
+    """One line of the plan's analysis: SWOT or GPN (goals, problems, needs)."""
+
+    class Kind(models.TextChoices):
+        STRENGTH = "strength", _("Strength")
+        WEAKNESS = "weakness", _("Weakness")
+        OPPORTUNITY = "opportunity", pgettext_lazy("SWOT", "Opportunity")
+        THREAT = "threat", _("Threat")
+        GOAL = "goal", pgettext_lazy("GPN", "Goal")
+        PROBLEM = "problem", pgettext_lazy("GPN", "Problem")
+        NEED = "need", pgettext_lazy("GPN", "Need")
+
+    SWOT = ("strength", "weakness", "opportunity", "threat")
+    GPN = ("goal", "problem", "need")
+
+    plan = models.ForeignKey(AccountPlan, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    text = models.CharField(_("text"), max_length=1000)
+    #: Where it came from: a finding of a visit report or a service case of the plan's
+    #: account(s), when there is one.
+    finding = models.ForeignKey(
+        "coverage.Finding", verbose_name=_("visit-report finding"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    case = models.ForeignKey(
+        "service.Case", verbose_name=_("service case"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["plan", "kind", "id"]
+        verbose_name = _("plan analysis item")
+        verbose_name_plural = _("plan analysis items")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Metric(models.TextChoices):
+    """What an objective measures; each is read from data (the ledger's facts, the surveys)."""
+
+    REVENUE = "revenue", _("Revenue (CNY, 12 months)")
+    WAYBILLS = "waybills", _("Volume (waybills, 12 months)")
+    WEIGHT = "weight", _("Weight (kg, 12 months)")
+    MARGIN = "margin", _("Margin (CNY, 12 months)")
+    LANES = "lanes", _("Lanes used (latest month)")
+    PRODUCTS = "products", _("Products used (12 months)")
+    NPS = "nps", _("NPS (latest survey)")
+    ON_TIME = "on_time", _("On-time rate (%, 3 months)")
+
+
+class Objective(models.Model):
+    """A measurable objective: a metric, where it stood (baseline), where it should be
+    (target) and by when. Progress is never typed: it is the metric's value now."""
+
+    plan = models.ForeignKey(AccountPlan, on_delete=models.CASCADE, related_name="objectives")
+    metric = models.CharField(_("metric"), max_length=10, choices=Metric.choices)
+    title = models.CharField(_("objective"), max_length=300, blank=True)
+    baseline = models.DecimalField(_("baseline"), max_digits=20, decimal_places=2)
+    target = models.DecimalField(_("target"), max_digits=20, decimal_places=2)
+    target_date = models.DateField(_("target date"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["plan", "target_date", "id"]
+        verbose_name = _("objective")
+        verbose_name_plural = _("objectives")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(target=models.F("baseline")),
+                name="planning_objective_target_differs",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.get_metric_display()
+
+
+class Horizon(models.IntegerChoices):
+    D30 = 30, _("30 days")
+    D60 = 60, _("60 days")
+    D90 = 90, _("90 days")
+
+
+class Action(models.Model):
+    """A 30 / 60 / 90-day action. Made a coverage follow-up, it is tracked (and reminded,
+    escalated) there, and its status is the follow-up's."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("action status", "Open")
+        IN_PROGRESS = "in_progress", pgettext_lazy("action status", "In progress")
+        DONE = "done", pgettext_lazy("action status", "Done")
+        CANCELLED = "cancelled", pgettext_lazy("action status", "Cancelled")
+
+    OPEN_STATUSES = ("open", "in_progress")
+
+    plan = models.ForeignKey(AccountPlan, on_delete=models.CASCADE, related_name="actions")
+    title = models.CharField(_("action"), max_length=300)
+    horizon = models.PositiveSmallIntegerField(_("horizon"), choices=Horizon.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    due_date = models.DateField(_("due date"))
+    resources = models.CharField(_("resources asked for"), max_length=1000, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
+    )
+    follow_up = models.OneToOneField(
+        "coverage.FollowUp", verbose_name=_("follow-up"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["plan", "horizon", "due_date", "id"]
+        verbose_name = _("plan action")
+        verbose_name_plural = _("plan actions")
+        indexes = [models.Index(fields=["status", "due_date"], name="planning_action_due")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def tracked_status(self) -> str:
+        """The follow-up's status once the action is one, else its own."""
+        return str(self.follow_up.status) if self.follow_up_id and self.follow_up else self.status
+
+    @property
+    def tracked_status_label(self) -> str:
+        return str(self.Status(self.tracked_status).label)
+
+    def overdue_on(self, today: datetime.date) -> bool:
+        return self.tracked_status in self.OPEN_STATUSES and self.due_date < today
+
+
+class Review(models.Model):
+    """The department's decision on a submitted plan: signed off, or returned with comments."""
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", pgettext_lazy("review", "Signed off")
+        RETURNED = "returned", pgettext_lazy("review", "Returned")
+
+    plan = models.ForeignKey(AccountPlan, on_delete=models.CASCADE, related_name="reviews")
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices)
+    comment = models.TextField(_("comments"), max_length=4000, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    at = models.DateTimeField(_("reviewed"), auto_now_add=True)
+    next_review_due = models.DateField(_("next review due"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("plan review")
+        verbose_name_plural = _("plan reviews")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(decision="returned") | ~models.Q(comment=""),
+                name="planning_returned_has_comment",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} {self.decision}"

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from . import views
+
+app_name = "planning"
+
+urlpatterns = [
+    path("plans/", views.plan_list, name="list"),
+    path("plans/new/", views.plan_new, name="new"),
+    path("plans/<int:pk>/", views.plan_detail, name="detail"),
+    path("plans/<int:pk>/edit/", views.plan_edit, name="edit"),
+    path("plans/<int:pk>/submit/", views.plan_submit, name="submit"),
+    path("plans/<int:pk>/review/", views.plan_review, name="review"),
+    path("plans/<int:pk>/items/", views.item_add, name="item_add"),
+    path("plans/<int:pk>/objectives/", views.objective_add, name="objective_add"),
+    path("plans/<int:pk>/actions/", views.action_add, name="action_add"),
+    path("plans/<int:pk>/plan.xlsx", views.plan_xlsx, name="xlsx"),
+    path("plans/<int:pk>/plan.pdf", views.plan_pdf, name="pdf"),
+    path("items/<int:pk>/delete/", views.item_delete, name="item_delete"),
+    path("objectives/<int:pk>/", views.objective_edit, name="objective_edit"),
+    path("objectives/<int:pk>/delete/", views.objective_delete, name="objective_delete"),
+    path("actions/<int:pk>/", views.action_edit, name="action_edit"),
+    path("actions/<int:pk>/delete/", views.action_delete, name="action_delete"),
+    path("actions/<int:pk>/follow-up/", views.action_track, name="action_track"),
+    path("review-schedule/", views.policy, name="policy"),
+]
