@@ -4,12 +4,12 @@
 import datetime
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -73,6 +73,22 @@ def covering_resolver() -> Callable[[int, str, str, int | None], int | None]:
         TeamMembership.objects.filter(role=TeamRole.OWNER, user__is_active=True)
         .values_list("account_id", "user_id")
     )  # fmt: skip
+    by_city, by_province, by_industry = _assigned()
+
+    def resolve(pk: int, city: str, province: str, industry: int | None) -> int | None:
+        return (
+            owners.get(pk)
+            or by_city.get(city)
+            or by_province.get(province)
+            or by_industry.get(industry or 0)
+        )
+
+    return resolve
+
+
+def _assigned() -> tuple[dict[str, int], dict[str, int], dict[int, int]]:
+    """Who covers a city, a province (an assignment without a city) and an industry: the
+    first active person assigned (by the assignment's id)."""
     by_city: dict[str, int] = {}
     by_province: dict[str, int] = {}
     by_industry: dict[int, int] = {}
@@ -84,16 +100,7 @@ def covering_resolver() -> Callable[[int, str, str, int | None], int | None]:
                 by_province.setdefault(a.province_code, a.user_id)
         elif a.industry_id is not None:
             by_industry.setdefault(a.industry_id, a.user_id)
-
-    def resolve(pk: int, city: str, province: str, industry: int | None) -> int | None:
-        return (
-            owners.get(pk)
-            or by_city.get(city)
-            or by_province.get(province)
-            or by_industry.get(industry or 0)
-        )
-
-    return resolve
+    return by_city, by_province, by_industry
 
 
 def account_values(ids: list[int], *, as_of: datetime.date) -> dict[int, Decimal]:
@@ -397,91 +404,258 @@ def plan_view_for(user: User, plan: VisitPlan) -> PlanView:
 # --- measures -------------------------------------------------------------------------------
 
 
+def _quote(name: str) -> str:
+    return str(connection.ops.quote_name(name))
+
+
+def _sql(queryset: QuerySet[Any]) -> tuple[str, list[Any]]:
+    sql, params = queryset.query.sql_with_params()
+    return sql, list(params)
+
+
+def _map_case(column: str, mapping: dict[Any, Any]) -> tuple[str, list[Any]]:
+    """``CASE column WHEN key THEN value ... END`` (NULL when nothing maps)."""
+    if not mapping:
+        return "NULL", []
+    params: list[Any] = []
+    for key, value in mapping.items():
+        params += [key, value]
+    return f"CASE {column} " + "WHEN %s THEN %s " * len(mapping) + "END", params
+
+
+def _day(value: Any) -> datetime.date | None:
+    """A date read by raw SQL (SQLite returns text)."""
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class _Due:
+    """The accounts due a visit in a period, as SQL (a derived table): each with its
+    cadence, the visits due, the day its last visit must not be before, and who covers
+    it. The dashboard's figures and its not-visited page are computed from it by the
+    database; the accounts are never loaded (50,000 of them at a carrier's scale)."""
+
+    user: User
+    start: datetime.date
+    end: datetime.date
+    #: (tier, category field or "" for the tier's general rule, cadence), in the order
+    #: :func:`rules.rule_for` prefers them: per tier, the shortest cadence first (a
+    #: category's rule before the general one at the same cadence). The general rule
+    #: matches every account of its tier: the tier's rules after it never apply.
+    rules: list[tuple[int, str, int]]
+
+    @classmethod
+    def of(
+        cls, user: User, policy_rules: list[Any], *, start: datetime.date, end: datetime.date
+    ) -> "_Due":
+        fields = {str(c): f for c, f in Account.CATEGORY_FIELDS.items()}
+        ordered: list[tuple[int, str, int]] = []
+        for tier in sorted({r.tier for r in policy_rules}):
+            tier_rules = sorted((r for r in policy_rules if r.tier == tier),
+                                key=lambda r: (r.cadence_days, r.category == ""))  # fmt: skip
+            for r in tier_rules:
+                if not r.category:
+                    ordered.append((tier, "", r.cadence_days))
+                    break
+                if r.category in fields:  # else no account holds it: it matches none
+                    ordered.append((tier, fields[r.category], r.cadence_days))
+        return cls(user, start, end, ordered)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def cadences(self) -> list[int]:
+        """The cadences that make visits due in the period (a longer one: none due)."""
+        return sorted({c for _t, _f, c in self.rules if c <= self.days})
+
+    @property
+    def tiers(self) -> list[int]:
+        """The tiers with a rule due in the period: the other tiers' accounts are not read
+        (a 90-day period skips the 91-day tier, half of bench/web's 100,000 accounts)."""
+        return sorted({t for t, _f, c in self.rules if c <= self.days})
+
+    def accounts(self, *, tier: int | None = None, person: bool = True) -> tuple[str, list[Any]]:
+        """``id, name, tier, province_code, cadence, due, threshold[, person]`` of each
+        account due in the period (of ``tier`` only, when given): of the accounts the user
+        sees (:func:`account_list_for`), the active ones of a due tier whose cadence the
+        period holds. A last visit before ``threshold`` is too old."""
+        fields = ["id", "name", "tier", "province_code", "city_code", "industry_id",
+                  *Account.CATEGORY_FIELDS.values()]  # fmt: skip
+        scope = account_list_for(self.user).filter(
+            status=AccountStatus.ACTIVE, tier__in=self.tiers if tier is None else [tier]
+        )
+        base, base_params = _sql(scope.order_by().values(*fields))
+        whens, when_params = [], []
+        for t, field, cadence in self.rules:
+            flag = f" AND b.{_quote(field)}" if field else ""
+            whens.append(f"WHEN b.tier = %s{flag} THEN %s")
+            when_params += [t, cadence]
+        due, due_params = _map_case("i.cadence", {c: self.days // c for c in self.cadences})
+        threshold, threshold_params = _map_case(
+            "i.cadence", {c: self.end - datetime.timedelta(days=c) for c in self.cadences}
+        )
+        columns = f"i.id, i.name, i.tier, i.province_code, i.cadence, {due} AS due, "
+        columns += f"{threshold} AS threshold"
+        params = due_params + threshold_params
+        join, join_params = "", list[Any]()
+        if person:
+            # Who covers it, as covering_resolver says: its owner; else the territory
+            # manager of its city, then of its province; else its industry's manager.
+            by_city, by_province, by_industry = _assigned()
+            cases = []
+            for column, mapping in (("i.city_code", dict[Any, int](by_city)),
+                                    ("i.province_code", dict[Any, int](by_province)),
+                                    ("i.industry_id", dict[Any, int](by_industry))):  # fmt: skip
+                case, case_params = _map_case(column, mapping)
+                cases.append(case)
+                params += case_params
+            columns += f", COALESCE(o.user_id, {', '.join(cases)}) AS person"
+            owners, join_params = _sql(
+                TeamMembership.objects.filter(role=TeamRole.OWNER, user__is_active=True)
+                .order_by().values("account_id", "user_id")
+            )  # fmt: skip
+            join = f" LEFT JOIN ({owners}) o ON o.account_id = i.id"
+        sql = (
+            f"SELECT {columns} FROM (SELECT b.*, CASE {' '.join(whens)} END AS cadence "  # noqa: S608 - SQL of the ORM and of constants
+            f"FROM ({base}) b) i{join} WHERE i.cadence <= %s"
+        )
+        return sql, [*params, *when_params, *base_params, *join_params, self.days]
+
+    def visits(self) -> tuple[str, list[Any]]:
+        """``account_id, n, lw`` of the accounts with done visits: ``n`` in the period,
+        ``lw`` the last since the longest due cadence before the end. An older last visit
+        (or none) is too old for every cadence: not visited within it."""
+        since = self.end - datetime.timedelta(days=max(self.cadences))
+        sql = (
+            "SELECT account_id, SUM(CASE WHEN day >= %s THEN 1 ELSE 0 END) AS n, "  # noqa: S608 - a model's table
+            "MAX(CASE WHEN day >= %s THEN day END) AS lw "
+            f"FROM {_quote(Visit._meta.db_table)} "
+            "WHERE status = %s AND day >= %s AND day <= %s GROUP BY account_id"
+        )
+        return sql, [self.start, since, str(Visit.Status.DONE), min(self.start, since), self.end]
+
+    def totals(self) -> list[tuple[int, str, int | None, int, int, int]]:
+        """``(tier, province, person, done, due, not visited)`` per tier, province and
+        covering person: a visit counts up to the visits due of its account."""
+        accounts, params = self.accounts()
+        visits, visit_params = self.visits()
+        sql = (
+            "SELECT a.tier, a.province_code, a.person, "  # noqa: S608 - SQL of the ORM and of constants
+            "SUM(CASE WHEN w.n IS NULL THEN 0 WHEN w.n < a.due THEN w.n ELSE a.due END), "
+            "SUM(a.due), SUM(CASE WHEN w.lw IS NULL OR w.lw < a.threshold THEN 1 ELSE 0 END) "
+            f"FROM ({accounts}) a LEFT JOIN ({visits}) w ON w.account_id = a.id "
+            "GROUP BY a.tier, a.province_code, a.person"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *visit_params])
+            return [(t, p or "", u, int(d), int(n), int(nv))
+                    for t, p, u, d, n, nv in cursor.fetchall()]  # fmt: skip
+
+    def not_visited(self, tier: int, limit: int, offset: int) -> list[dict[str, Any]]:
+        """A slice of the tier's accounts not visited within their cadence: never visited
+        first, then by the last visit, the name and the id. Each of the tier's accounts
+        looks up its last visit (an index probe): page 1, tier 1, reads a few hundred
+        accounts, not the visits of every account."""
+        accounts, params = self.accounts(tier=tier, person=False)
+        table = _quote(Visit._meta.db_table)
+        # OFFSET 0 keeps PostgreSQL from pulling the derived table up, which would run the
+        # probe once for the filter, once for the sort and once for the result.
+        fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+        sql = (
+            "SELECT x.id, x.cadence, x.last_day FROM (SELECT a.id, a.name, a.cadence, "  # noqa: S608 - SQL of the ORM and of constants
+            f"a.threshold, (SELECT MAX(v.day) FROM {table} v WHERE v.account_id = a.id "
+            f"AND v.status = %s AND v.day <= %s) AS last_day FROM ({accounts}) a{fence}) x "
+            "WHERE x.last_day IS NULL OR x.last_day < x.threshold "
+            "ORDER BY x.last_day NULLS FIRST, x.name, x.id LIMIT %s OFFSET %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [str(Visit.Status.DONE), self.end, *params, limit, offset])
+            return [{"account_id": pk, "tier": tier, "last": _day(last), "cadence": cadence}
+                    for pk, cadence, last in cursor.fetchall()]  # fmt: skip
+
+
+class NotVisited:
+    """The accounts not visited within their cadence, by tier, then never visited first,
+    then by the last visit, the name and the id: a sequence whose length is known (the
+    totals count them) and whose slices (a page) are read with LIMIT and OFFSET, tier by
+    tier, so a page of tier 1 does not sort the other tiers' accounts."""
+
+    def __init__(self, due: _Due | None, per_tier: dict[int, int]) -> None:
+        self._due = due
+        self._tiers = sorted((t, n) for t, n in per_tier.items() if n)
+
+    def __len__(self) -> int:
+        return sum(n for _t, n in self._tiers)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self._rows(0, len(self)))
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            rows = self._rows(start, stop)
+            return rows if step == 1 else rows[::step]
+        position = index + len(self) if index < 0 else index
+        if not 0 <= position < len(self):
+            raise IndexError(index)
+        return self._rows(position, position + 1)[0]
+
+    def _rows(self, start: int, stop: int) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        before = 0
+        for tier, n in self._tiers:
+            lo, hi = max(start - before, 0), min(stop - before, n)
+            if lo < hi and self._due is not None:
+                out += self._due.not_visited(tier, hi - lo, lo)
+            before += n
+        return out
+
+
 def measures(user: User, *, start: datetime.date, end: datetime.date) -> dict[str, Any]:
     """Coverage compliance (visits done / due) per tier, person and territory; overdue
     follow-ups; median days from report to follow-up closure; accounts not visited within
-    their cadence. ``[start, end]`` is the period (both days included)."""
-    from .services import policy_current  # noqa: PLC0415
+    their cadence. ``[start, end]`` is the period (both days included).
 
-    # The accounts are read as plain values (no model per account) and each distinct
-    # (tier, categories) asks the policy once: the loop is cheap at 100,000 accounts. The
-    # not-visited rows carry the account's id; the page fetches the accounts it shows.
-    scope = plannable_accounts().filter(pk__in=account_list_for(user).values("pk"))
-    category_fields = list(Account.CATEGORY_FIELDS.items())
-    policy_rules = list(policy_current().rules.all())
-    days = (end - start).days + 1
-    # An account is due in the period only under a rule of its tier with a cadence the
-    # period holds: the other tiers' accounts (the long tail in a 90-day period) are not read.
-    due_tiers = sorted({r.tier for r in policy_rules if days >= r.cadence_days})
-    accounts = scope.filter(tier__in=due_tiers).order_by("name", "id").values_list(
-        "id", "tier", "city_code", "province_code", "industry_id",
-        *(f for _c, f in category_fields),
-    )  # fmt: skip
-    done = dict(
-        Visit.objects.filter(status=Visit.Status.DONE, day__gte=start, day__lte=end)
-        .values("account_id").annotate(n=Count("id")).values_list("account_id", "n")
-    )  # fmt: skip
-    last = dict(
-        Visit.objects.filter(status=Visit.Status.DONE, day__lte=end)
-        .values("account_id").annotate(last=Max("day")).values_list("account_id", "last")
-    )  # fmt: skip
-    resolve = covering_resolver()
-    by_tier: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    by_person: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    by_province: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    not_visited = []
+    The figures are aggregated by the database over the accounts due in the period
+    (:class:`_Due`): a fixed number of queries, none returning a row per account. The
+    not-visited accounts are a :class:`NotVisited` sequence: its pages are queries."""
     from kam.core import regions  # noqa: PLC0415
 
-    cadences: dict[tuple[int, tuple[bool, ...]], int | None] = {}
-    provinces: dict[str, str] = {}
-    covered: list[tuple[int, int, int]] = []  # person, done, due: until the names are read
-    people: set[int] = set()
-    for pk, tier, city, province, industry, *flags in accounts:
-        key = (tier, tuple(flags))
-        if key not in cadences:
-            held = [c.value for (c, _f), on in zip(category_fields, flags, strict=True) if on]
-            rule = rules.rule_for(policy_rules, tier, held)
-            cadences[key] = rule.cadence_days if rule is not None else None
-        cadence = cadences[key]
-        if cadence is None:
-            continue
-        due = max(1, days // cadence) if days >= cadence else 0
-        if due == 0:
-            continue
-        got = min(done.get(pk, 0), due)
-        person = resolve(pk, city, province, industry)
-        if person is not None:
-            people.add(person)
-        if province not in provinces:
-            provinces[province] = regions.label(province) or "—"
-        by_tier[tier][0] += got
-        by_tier[tier][1] += due
-        by_province[provinces[province]][0] += got
-        by_province[provinces[province]][1] += due
-        covered.append((person or 0, got, due))
-        seen = last.get(pk)
-        if seen is None or (end - seen).days > cadence:
-            not_visited.append({"account_id": pk, "tier": tier, "last": seen, "cadence": cadence})
-    names = dict(User.objects.filter(pk__in=people).values_list("pk", "display_name"))
-    for person, got, due in covered:
-        name = names.get(person, "—") or "—"
-        by_person[name][0] += got
-        by_person[name][1] += due
+    from .services import policy_current  # noqa: PLC0415
+
+    due = _Due.of(user, list(policy_current().rules.all()), start=start, end=end)
+    by_tier: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    by_person: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_province: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    not_visited: dict[int, int] = defaultdict(int)
+    totals = due.totals() if due.tiers else []
+    names = dict(
+        User.objects.filter(pk__in={p for _t, _r, p, *_n in totals if p is not None})
+        .values_list("pk", "display_name")
+    )  # fmt: skip
+    for tier, province, person, got, owed, missing in totals:
+        for row in (by_tier[tier], by_province[regions.label(province) or "—"],
+                    by_person[names.get(person or 0, "—") or "—"]):  # fmt: skip
+            row[0] += got
+            row[1] += owed
+        not_visited[tier] += missing
     follow_ups = follow_ups_for(user)
     today = timezone.localdate()
     closed = follow_ups.filter(status=FollowUp.Status.DONE, closed_at__date__gte=start,
-                               closed_at__date__lte=end).select_related("report")  # fmt: skip
+                               closed_at__date__lte=end)  # fmt: skip
     durations = [
-        (
-            timezone.localtime(f.closed_at).date()
-            - timezone.localtime(f.report.submitted_at).date()
-        ).days
-        for f in closed
+        (timezone.localtime(closed_at).date() - timezone.localtime(opened).date()).days
+        for closed_at, opened in closed.values_list(
+            "closed_at", Coalesce("report__submitted_at", "created_at")
+        )
     ]
 
     # Missed visits (their day passed without a report) in the period, per person: they are
     # the part of the gap that was planned and not made.
     missed_by_person: dict[str, int] = defaultdict(int)
+    scope = account_list_for(user).filter(status=AccountStatus.ACTIVE, tier__isnull=False)
     missed_rows = (
         Visit.objects.filter(missed_q(today), day__gte=start, day__lte=end,
                              account_id__in=scope.values("pk"))
@@ -491,13 +665,13 @@ def measures(user: User, *, start: datetime.date, end: datetime.date) -> dict[st
         name = row["person__display_name"] or row["person__username"] or "—"
         missed_by_person[name] += row["n"]
     for name in missed_by_person:
-        by_person.setdefault(name, [0.0, 0.0])
+        by_person.setdefault(name, [0, 0])
 
     def rows(
-        bucket: dict[Any, list[float]], missed: dict[Any, int] | None = None
+        bucket: dict[Any, list[int]], missed: dict[Any, int] | None = None
     ) -> list[dict[str, Any]]:
         return [
-            {"key": k, "done": int(v[0]), "due": int(v[1]),
+            {"key": k, "done": v[0], "due": v[1],
              "rate": round(100 * v[0] / v[1], 1) if v[1] else None,
              "missed": (missed or {}).get(k, 0)}
             for k, v in bucket.items()
@@ -505,26 +679,26 @@ def measures(user: User, *, start: datetime.date, end: datetime.date) -> dict[st
 
     total_done = sum(v[0] for v in by_tier.values())
     total_due = sum(v[1] for v in by_tier.values())
-    not_visited.sort(key=lambda r: (r["tier"], r["last"] or datetime.date.min))
     return {
         "start": start,
         "end": end,
         "compliance": round(100 * total_done / total_due, 1) if total_due else None,
-        "done": int(total_done),
-        "due": int(total_due),
+        "done": total_done,
+        "due": total_due,
         "by_tier": sorted(rows(by_tier), key=lambda r: r["key"]),
         "by_person": sorted(
             rows(by_person, missed_by_person), key=lambda r: (r["rate"] or 0, r["key"])
         ),  # fmt: skip
         "missed": sum(missed_by_person.values()),
-        "by_province": sorted(rows(by_province), key=lambda r: -r["due"])[:15],
+        # The most visits due first; provinces with as many, by name.
+        "by_province": sorted(rows(by_province), key=lambda r: (-r["due"], r["key"]))[:15],
         "overdue_follow_ups": follow_ups.filter(
             status__in=FollowUp.OPEN_STATUSES, due_date__lt=today
         ).count(),  # fmt: skip
         "open_follow_ups": follow_ups.filter(status__in=FollowUp.OPEN_STATUSES).count(),
         "median_days_to_close": statistics.median(durations) if durations else None,
         "closed_follow_ups": len(durations),
-        "not_visited": not_visited,
+        "not_visited": NotVisited(due if due.tiers else None, not_visited),
     }
 
 
