@@ -166,12 +166,14 @@ class AccountMonth(models.Model):
 
 class AccountRevenue(models.Model):
     """An account's revenue over the trailing 12 months ending ``as_of`` (the ledger's
-    latest month), summed over its billing codes' AccountMonth facts: the account list's
-    revenue column, stored so that sorting 100,000 accounts by it reads one row per account
-    instead of summing each account's facts. Refreshed when facts are rebuilt and when a
-    billing code is added or removed (:func:`kam.ledger.selectors.refresh_revenue_12m`);
-    accounts with no facts in the period have no row. Used only while its ``as_of`` is the
-    ledger's latest month; otherwise the list sums the facts itself."""
+    latest month), summed over its billing codes' AccountMonth facts, and over the 12 months
+    before those: the account list's revenue column, stored so that sorting 100,000
+    accounts by it reads one row per account instead of summing each account's facts, and
+    a manager's book of business on the home page (revenue and growth). Refreshed when
+    facts are rebuilt and when a billing code is added or removed
+    (:func:`kam.ledger.selectors.refresh_revenue_12m`); accounts with no facts in either
+    period have no row. Used only while its ``as_of`` is the ledger's latest month;
+    otherwise the readers sum the facts themselves."""
 
     account = models.OneToOneField(
         "accounts.Account", on_delete=models.CASCADE, primary_key=True,
@@ -179,6 +181,8 @@ class AccountRevenue(models.Model):
     )  # fmt: skip
     as_of = models.DateField()  # the last month of the period (its first day)
     revenue = models.DecimalField(max_digits=20, decimal_places=2)
+    #: The 12 months before the period (growth is ``revenue`` against it).
+    revenue_prev = models.DecimalField(max_digits=20, decimal_places=2, default=0)
 
     class Meta:
         indexes = [models.Index(fields=["as_of"], name="ledger_revenue_as_of")]

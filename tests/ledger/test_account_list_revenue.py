@@ -198,3 +198,70 @@ def test_the_sorted_list_reads_the_stored_figures(revenue: dict, director: User)
     names = [a.name for a in page.context["page"].object_list]
     assert names[:3] == [revenue["B"].name, revenue["A"].name, revenue["C"].name]
     assert "¥301.00" in page.content.decode()
+
+
+# --- the home page's book of business reads the same stored figures -------------------------
+
+
+def test_stored_figures_hold_the_twelve_months_before_too(
+    revenue: dict, django_capture_on_commit_callbacks: Any
+) -> None:
+    selectors.refresh_revenue_12m()
+    stored = {r.account_id: r for r in AccountRevenue.objects.all()}
+    # 2024-11 – 2025-10: A's 13th month back counts there; B had none.
+    assert stored[revenue["A"].pk].revenue_prev == Decimal("9999.00")
+    assert stored[revenue["B"].pk].revenue_prev == Decimal("0.00")
+    fact("GONE000001", datetime.date(2025, 1, 1), "7.00")  # revenue in the prior period only
+    with django_capture_on_commit_callbacks(execute=True):
+        BillingCodeFactory(account=revenue["C"], code="GONE000001")
+    figure = AccountRevenue.objects.get(account=revenue["C"])
+    assert (figure.revenue, figure.revenue_prev) == (Decimal("0.00"), Decimal("7.00"))
+
+
+def test_the_book_of_business_from_stored_figures_equals_the_facts_sums(
+    revenue: dict, owner: User
+) -> None:
+    from kam.accounts.models import TeamRole
+    from kam.accounts.selectors import account_list_for
+
+    # Movers both ways (equal changes: the higher id first up, the lower first down), an
+    # account that did not change, an untiered one.
+    for i, (now, before) in enumerate([("50.00", "10.00"), ("10.00", "50.00"), ("5.00", "5.00"),
+                                       ("90.00", "50.00"), ("0.00", "40.00"), ("1.00", "0.00")]):  # fmt: skip
+        account = AccountFactory(tier=None if i == 2 else 1 + i % 3)
+        code = BillingCodeFactory(account=account).code
+        fact(code, datetime.date(2026, 2, 1), now)
+        fact(code, datetime.date(2025, 2, 1), before)
+        TeamMembershipFactory(account=account, user=owner, role=TeamRole.OWNER)
+    for key in ("B", "C"):  # A is the owner's already
+        TeamMembershipFactory(account=revenue[key], user=owner, role=TeamRole.CO_OWNER)
+    as_of = datetime.date(2026, 11, 1)  # the twelve months to 2026-10, the lake's latest
+    accounts = account_list_for(owner)
+    summed = selectors.book_of_business(accounts, as_of=as_of)  # nothing stored yet
+    selectors.refresh_revenue_12m()
+    stored = selectors.book_of_business(accounts, as_of=as_of)
+    assert stored == summed
+    assert stored.revenue == Decimal("1457.00") and stored.revenue_prev == Decimal("10154.00")
+    assert [m["change"] for m in stored.movers_up] == [Decimal("1000.00"), Decimal("40.00"),
+                                                       Decimal("40.00")]  # fmt: skip
+    assert [m["change"] for m in stored.movers_down] == [Decimal("-9698.00"), Decimal("-40.00"),
+                                                         Decimal("-40.00")]  # fmt: skip
+    assert stored.movers_up[1]["pk"] > stored.movers_up[2]["pk"]
+    assert stored.movers_down[1]["pk"] < stored.movers_down[2]["pk"]
+    assert stored.tiers[-1] == (None, 1) and stored.accounts == 9
+    # It does read them (a changed figure shows), and only for their own period.
+    AccountRevenue.objects.filter(account=revenue["B"]).update(revenue=Decimal("1.00"))
+    assert selectors.book_of_business(accounts, as_of=as_of).revenue == Decimal("458.00")
+    earlier = selectors.book_of_business(accounts, as_of=datetime.date(2026, 10, 1))
+    assert earlier.end == datetime.date(2026, 9, 1)
+    assert earlier.revenue == Decimal("11255.80")  # A's 2025-10 in, its 2026-10 out
+
+
+def test_the_home_page_shows_the_twelve_months_to_the_ledgers_latest(
+    revenue: dict, owner: User
+) -> None:
+    selectors.refresh_revenue_12m()  # A is the owner's
+    client = Client(headers={"Accept-Language": "en"})
+    client.force_login(owner)
+    body = client.get("/").content.decode()
+    assert "Revenue 2025-11 – 2026-10" in body and "¥301.00" in body
