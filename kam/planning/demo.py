@@ -94,8 +94,10 @@ def _plan(rng: random.Random, membership: TeamMembership, today: datetime.date,
           reviewer: User | None) -> AccountPlan:  # fmt: skip
     account, owner = membership.account, membership.user
     kind = rng.choice(["expand", "expand", "retain", "acquire"])
+    # Started a few months ago (not on 1 January): the demo opens with objectives part-way.
+    start = max(datetime.date(today.year, 1, 1), today - datetime.timedelta(days=120))
     plan = services.plan_create(
-        by=owner, account=account, year=today.year, kind=kind, owner=owner,
+        by=owner, account=account, year=today.year, kind=kind, owner=owner, start=start,
         ambition=rng.choice([
             "三年内成为客户的首选物流伙伴，从单一快递走向仓配一体化。",
             "守住现有份额，化解竞争对手的低价冲击，提升服务口碑。",

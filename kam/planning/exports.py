@@ -10,6 +10,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .models import AccountPlan
 
@@ -80,9 +81,9 @@ def _sections(ctx: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]
     ]  # fmt: skip
     items = [[str(label), i.text] for _k, label, rows in ctx["swot"] + ctx["gpn"] for i in rows]
     objectives = [
-        [str(v.objective), str(v.objective.get_metric_display()), _num(v.objective.baseline),
-         _num(v.objective.target), f"{v.objective.target_date:%Y-%m-%d}",
-         _num(v.progress.current), _pct(v.percent), labels[v.progress.status]]
+        [str(v.objective), str(v.objective.get_metric_display()), v.baseline_text,
+         v.target_text, f"{v.objective.target_date:%Y-%m-%d}",
+         v.current_text, _pct(v.percent), labels[v.progress.status]]
         for v in row.objectives
     ]  # fmt: skip
     actions = [
@@ -100,7 +101,7 @@ def _sections(ctx: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]
         (_("Analysis (SWOT and GPN)"), [_("Kind"), _("Text")], items),
         (_("Objectives"), [_("Objective"), _("Metric"), _("Baseline"), _("Target"),
                            _("Target date"), _("Now"), _("Progress"), _("Status")], objectives),
-        (_("Actions"), [_("Action"), _("Horizon"), _("Owner"), _("Due date"),
+        (pgettext("plan", "Actions"), [pgettext("plan", "Action"), _("Horizon"), _("Owner"), _("Due date"),
                         _("Resources asked for"), _("Status")], actions),
         (_("Reviews"), [_("Date"), _("Reviewed by"), _("Decision"), _("Comments")], reviews),
     ]  # fmt: skip
@@ -135,10 +136,17 @@ def xlsx_response(ctx: dict[str, Any]) -> HttpResponse:
 
 
 FONT = "STSong-Light"
+#: Characters the CID font's GB encoding lacks, and what stands in for them.
+_PDF_CHARS = str.maketrans({"·": "/", "–": "~", "¥": "￥"})
+
+
+def _pdf_text(value: object) -> str:
+    from xml.sax.saxutils import escape
+
+    return escape(str(value).translate(_PDF_CHARS)).replace("\n", "<br/>")
 
 
 def pdf_bytes(ctx: dict[str, Any]) -> bytes:
-    from xml.sax.saxutils import escape
 
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
@@ -157,16 +165,16 @@ def pdf_bytes(ctx: dict[str, Any]) -> bytes:
     h2 = styles["Heading2"].clone("kam-h2", fontName=FONT, fontSize=11.5, leading=15)
     plan: AccountPlan = ctx["plan"]
     story: list[Any] = [
-        Paragraph(escape(f"{_('Account plan')} {plan.year} · {plan.subject}"), h1),
+        Paragraph(_pdf_text(f"{_('Account plan')} {plan.year}: {plan.subject}"), h1),
     ]
     width = landscape(A4)[0] - 24 * mm
     for title, heading, rows in _sections(ctx):
-        story.append(Paragraph(escape(title), h2))
+        story.append(Paragraph(_pdf_text(title), h2))
         if not rows:
-            story.append(Paragraph(escape(_("None yet.")), body))
+            story.append(Paragraph(_pdf_text(_("None yet.")), body))
             continue
-        data = [[Paragraph(f"<b>{escape(h)}</b>", body) for h in heading]] + [
-            [Paragraph(escape(str(c)).replace("\n", "<br/>"), body) for c in r] for r in rows
+        data = [[Paragraph(f"<b>{_pdf_text(h)}</b>", body) for h in heading]] + [
+            [Paragraph(_pdf_text(c), body) for c in r] for r in rows
         ]
         n = len(heading)
         widths = [width * 0.3, width * 0.7] if n == 2 else [width / n] * n

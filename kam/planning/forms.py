@@ -120,7 +120,7 @@ class ObjectiveForm(Styled):
 
 
 class ActionForm(Styled):
-    title = forms.CharField(label=_("Action"), max_length=300)
+    title = forms.CharField(label=pgettext_lazy("plan", "Action"), max_length=300)
     horizon = forms.TypedChoiceField(label=_("Horizon"), choices=Horizon.choices, coerce=int)
     owner = StaffChoice(label=_("Owner"), queryset=User.objects.none())
     due_date = _day(_("Due date"), required=False)

@@ -280,10 +280,38 @@ def accounts_of(plans: list[AccountPlan], user: User) -> dict[int, list[int]]:
 # --- objectives, actions, status ----------------------------------------------------------------
 
 
+def metric_text(metric: str, value: Decimal | None) -> str:
+    """A metric's value as people read it: money in yuan with the cent, counts grouped,
+    rates in per cent ("—" when there is none)."""
+    if value is None:
+        return "—"
+    if metric in (Metric.REVENUE, Metric.MARGIN):
+        return f"¥{value:,.2f}" if value >= 0 else f"\u2212¥{-value:,.2f}"
+    if metric == Metric.WEIGHT:
+        return f"{value:,.2f}"
+    if metric == Metric.ON_TIME:
+        return f"{value:.1f} %"
+    if metric == Metric.NPS:
+        return f"{value:.1f}"
+    return f"{value:,.0f}"
+
+
 @dataclass
 class ObjectiveView:
     objective: Objective
     progress: maths.Progress
+
+    @property
+    def baseline_text(self) -> str:
+        return metric_text(self.objective.metric, self.objective.baseline)
+
+    @property
+    def target_text(self) -> str:
+        return metric_text(self.objective.metric, self.objective.target)
+
+    @property
+    def current_text(self) -> str:
+        return metric_text(self.objective.metric, self.progress.current)
 
     @property
     def percent(self) -> float | None:
