@@ -58,7 +58,10 @@ def follow_ups_section(request: HttpRequest, user: User) -> str | None:
         due_date__lte=today + datetime.timedelta(days=DUE_SOON_DAYS),
     )
     counts = rows.aggregate(total=Count("id"), overdue=Count("id", filter=Q(due_date__lt=today)))
-    items = list(rows.order_by("due_date", "id")[:ITEMS])
+    # The first keys, then their rows with the joins (not every row joined, then sorted).
+    ids = list(rows.order_by("due_date", "id").values_list("pk", flat=True)[:ITEMS])
+    shown = rows.in_bulk(ids)
+    items = [shown[pk] for pk in ids]
     return section(
         request, "coverage/home/follow_ups.html", "follow-ups",
         today=today, items=items, total=counts["total"], overdue=counts["overdue"],
