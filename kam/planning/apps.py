@@ -17,3 +17,4 @@ class PlanningConfig(AppConfig):
 
         # The account page shows the current plan's summary (the archive does not import us).
         panels.register("account", "planning.plan", views.account_plan_panel, order=25)
+        panels.register("group", "planning.plan", views.group_plan_panel, order=25)

@@ -57,8 +57,10 @@ def may_create_for(user: User, account: Account | None = None) -> bool:
         Role.DIRECTOR, Role.DEPARTMENT, Role.MANAGER
     ):  # fmt: skip
         return False
-    if user.role != Role.MANAGER or account is None:
+    if user.role != Role.MANAGER:
         return True
+    if account is None:  # a group plan covers other teams' accounts too
+        return False
     return account_list_for(user).filter(pk=account.pk).exists()
 
 
@@ -82,17 +84,15 @@ def may_edit(user: User, plan: AccountPlan) -> bool:
 
 
 def plan_list_for(user: User) -> QuerySet[AccountPlan]:
-    """Plans of the accounts ``user`` sees, and plans of groups one of whose accounts they
-    see. Foreign plans are simply not there (pages answer 404)."""
+    """Plans of the accounts ``user`` sees; group plans for those who see every account
+    (a group plan adds up accounts of several teams; on PostgreSQL the row-level policy
+    of plans, through their account, shows a manager none either). Foreign plans are
+    simply not there (pages answer 404)."""
     if not sees_plans(user):
         return AccountPlan.objects.none()
     plans = AccountPlan.objects.all()
     if not access.sees_all_accounts(user):
-        visible = account_list_for(user)
-        plans = plans.filter(
-            Q(account__in=visible.values("pk"))
-            | Q(group__in=visible.exclude(group__isnull=True).values("group_id"))
-        )
+        plans = plans.filter(account__in=account_list_for(user).values("pk"))
     return plans.select_related("account", "group", "owner")
 
 
@@ -114,6 +114,11 @@ def current_plan(user: User, account: Account, *, year: int | None = None) -> Ac
         return plans.filter(year=year).first()
     this_year = timezone.localdate().year
     return plans.filter(year=this_year).first() or plans.order_by("-year").first()
+
+
+def current_group_plan(user: User, group: CorporateGroup) -> AccountPlan | None:
+    plans = plan_list_for(user).filter(group=group)
+    return plans.filter(year=timezone.localdate().year).first() or plans.order_by("-year").first()
 
 
 def review_intervals() -> dict[int, int]:

@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.accounts.models import Account, CorporateGroup
-from kam.accounts.selectors import account_list_for
 from kam.core.errors import ApplicationError, PermissionDeniedError
 from kam.core.models import Role, User
 
@@ -113,8 +112,6 @@ def plan_create(
     if (account is None) == (group is None):
         raise ValidationError({"account": _("Choose an account or a corporate group.")})
     _require(selectors.may_create_for(by, account))
-    if group is not None and by.role == Role.MANAGER:
-        _require(account_list_for(by).filter(group=group).exists())
     if kind not in PlanKind.values:
         raise ValidationError({"kind": _("Choose the plan's type: acquire, expand or retain.")})
     if not 2000 <= int(year) <= 2100:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("plans/<int:pk>/actions/", views.action_add, name="action_add"),
     path("plans/<int:pk>/plan.xlsx", views.plan_xlsx, name="xlsx"),
     path("plans/<int:pk>/plan.pdf", views.plan_pdf, name="pdf"),
+    path("items/<int:pk>/", views.item_edit, name="item_edit"),
     path("items/<int:pk>/delete/", views.item_delete, name="item_delete"),
     path("objectives/<int:pk>/", views.objective_edit, name="objective_edit"),
     path("objectives/<int:pk>/delete/", views.objective_delete, name="objective_delete"),

@@ -300,12 +300,46 @@ def item_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _item(request: HttpRequest, pk: int) -> PlanItem:
-    item = PlanItem.objects.select_related("plan").filter(
+    item = PlanItem.objects.select_related("plan", "plan__account").filter(
         pk=pk, plan__in=selectors.plan_list_for(request.user)
     ).first()  # fmt: skip
     if item is None:
         raise Http404
     return item
+
+
+@login_required
+def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _item(request, pk)
+    plan, user = item.plan, request.user
+    if not selectors.may_edit(user, plan):
+        return forbidden(request, _("You may not do this."))
+    findings = list(selectors.linkable_findings(user, plan)[:50])
+    cases = list(selectors.linkable_cases(user, plan)[:50])
+    # The item's own source stays a choice even when it is older than the lists reach.
+    if item.finding is not None and item.finding not in findings:
+        findings += list(selectors.linkable_findings(user, plan).filter(pk=item.finding_id))
+    if item.case is not None and item.case not in cases:
+        cases += list(selectors.linkable_cases(user, plan).filter(pk=item.case_id))
+    initial = {"kind": item.kind, "text": item.text, "finding": item.finding_id,
+               "case": item.case_id}  # fmt: skip
+    form = ItemForm(request.POST or None, findings=findings, cases=cases, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.item_update(by=user, item=item, kind=form.cleaned_data["kind"],
+                                 text=form.cleaned_data["text"],
+                                 **_source(user, plan, form.cleaned_data))  # fmt: skip
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        except ApplicationError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("Item saved."))
+            return redirect("planning:detail", plan.pk)
+    return render(request, "planning/part_form.html", {
+        "form": form, "plan": plan, "title": _("Edit item"), "nav": "planning",
+        "delete_url": "planning:item_delete", "obj": item,
+    })  # fmt: skip
 
 
 @login_required
@@ -511,7 +545,21 @@ def account_plan_panel(request: HttpRequest, account: Account) -> panels.Content
     plan = selectors.current_plan(user, account)
     row = selectors.plan_rows([plan], user)[0] if plan is not None else None
     html = render_to_string("planning/_account_panel.html", {
-        "plan": plan, "row": row, "account": account,
+        "plan": plan, "row": row, "new_query": f"account={account.pk}",
         "can_create": plan is None and selectors.may_create_for(user, account),
+    }, request=request)  # fmt: skip
+    return panels.Content(html)
+
+
+def group_plan_panel(request: HttpRequest, group: CorporateGroup) -> panels.Content | None:
+    """The group page: its current plan (group plans are for those who see every account)."""
+    user = request.user
+    if not selectors.sees_plans(user) or not access.sees_all_accounts(user):
+        return None
+    plan = selectors.current_group_plan(user, group)
+    row = selectors.plan_rows([plan], user)[0] if plan is not None else None
+    html = render_to_string("planning/_account_panel.html", {
+        "plan": plan, "row": row, "new_query": f"group={group.pk}", "group": group,
+        "can_create": plan is None and selectors.may_create_for(user),
     }, request=request)  # fmt: skip
     return panels.Content(html)

@@ -76,7 +76,8 @@ def test_a_group_plan_adds_up_the_accounts_the_user_sees(
     assert selectors.figures_for([plan], selectors.accounts_of([plan], director))[plan.pk].values[
         "revenue"
     ] == Decimal("180000.00")
-    # The owner sees account_a only: the group plan's figures are of account_a alone.
-    assert selectors.plan_list_for(owner).filter(pk=plan.pk).exists()
+    # Group plans are for those who see every account; figures for someone who sees
+    # account_a only would be of account_a alone.
+    assert not selectors.plan_list_for(owner).filter(pk=plan.pk).exists()
     mine = selectors.figures_for([plan], selectors.accounts_of([plan], owner))[plan.pk]
     assert mine.values["revenue"] == Decimal("120000.00")
