@@ -8,6 +8,9 @@ KAM := $(BIN)/kam
 HOST ?= 127.0.0.1
 PORT ?= 8000
 VENDOR := kam/static/vendor
+# The suite on every (logical) core, a test module per worker (its module fixtures built once);
+# `make test PYTEST_WORKERS=` runs it in one process.
+PYTEST_WORKERS ?= -n logical --dist loadfile
 
 .PHONY: demo test setup setup-test static messages lint lock serve clean browser-deps bench
 
@@ -22,7 +25,7 @@ test: setup-test browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(KAM) makemigrations --check --dry-run
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed node_modules/.installed static messages
 

@@ -73,6 +73,36 @@ def _lake_in_tmp(settings: Any, tmp_path: Any) -> None:
     settings.SEGMENT_AFTER_IMPORT = False
 
 
+#: The data migrations' seed rows (functions ``seed(apps, schema_editor)``).
+SEED_MIGRATIONS = ["kam.core.migrations.0003_seed_calendar",
+                   "kam.accounts.migrations.0003_seed_industries"]  # fmt: skip
+
+
+def pytest_fixture_post_finalizer(fixturedef: Any, request: pytest.FixtureRequest) -> None:
+    """A transactional test ends with a flush that empties every table, the migrations'
+    seed rows (the working calendar, the industries) too; put them back, so that the tests
+    after it do not depend on the order the suite (or a parallel worker) runs them in."""
+    if fixturedef.argname != "_django_db_helper":
+        return
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get(
+        "reset_sequences"))) or bool({"transactional_db", "live_server"} & set(request.fixturenames))  # fmt: skip
+    if not transactional:
+        return
+    import importlib  # noqa: PLC0415
+
+    from django.apps import apps  # noqa: PLC0415
+    from pytest_django.plugin import blocking_manager_key  # noqa: PLC0415
+
+    from kam.core.models import CalendarDay  # noqa: PLC0415
+
+    with request.config.stash[blocking_manager_key].unblock():
+        if CalendarDay.objects.exists():
+            return
+        for module in SEED_MIGRATIONS:
+            importlib.import_module(module).seed(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def _seeded_factories() -> None:
     factory.random.reseed_random("kam-tests")
