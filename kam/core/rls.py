@@ -294,10 +294,13 @@ def install(using: str = DEFAULT_DB_ALIAS) -> InstallReport:
         cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
         if cursor.fetchone() is None:
             error = _savepoint_try(connection, f"CREATE ROLE {_q(role)} NOLOGIN")
-            if error:
+            # Roles belong to the whole server: another database's migration (a second
+            # KAM, a parallel test worker) may have created it since the check.
+            cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+            if error and cursor.fetchone() is None:
                 report.problems.append(f"cannot create role {role}: {error}")
                 return report
-            report.role_created = True
+            report.role_created = not error
         if _switch_error(connection, role) is not None:
             error = _savepoint_try(connection, f"GRANT {_q(role)} TO CURRENT_USER")
             if error:
