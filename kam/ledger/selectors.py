@@ -156,6 +156,11 @@ def monthly_totals(codes: list[str], start: date, end: date) -> list[dict[str, A
         .values("month")
         .annotate(**{f: Sum(f) for f in FACT_SUMS})
     }
+    return _monthly_rows(rows, start, end)
+
+
+def _monthly_rows(rows: dict[date, dict[str, Any]], start: date, end: date) -> list[dict[str, Any]]:
+    """:func:`monthly_totals`' rows from the months' sums (``rows``, by month)."""
     out = []
     for month in month_list(start, end):
         row = rows.get(month)
@@ -223,6 +228,51 @@ def product_mix(codes: list[str], start: date, end: date) -> list[dict[str, Any]
     """Waybills and revenue per product over the months, the biggest first (products without
     waybills left out)."""
     sums = facts_for_codes(codes, start, end).aggregate(**{c: Sum(c) for c in PRODUCT_COLUMNS})
+    return _product_rows(sums)
+
+
+@dataclass(frozen=True)
+class Shipments:
+    """The shipments panel's figures of some billing codes: see :func:`shipments_summary`."""
+
+    latest: date
+    start: date
+    end: date
+    months: list[dict[str, Any]]
+    products: list[dict[str, Any]]
+
+
+def shipments_summary(codes: list[str], months: int) -> Shipments | None:
+    """What the shipments panel shows of ``codes``, from one read of their facts grouped
+    by month: the last month with facts (:func:`latest_fact_month`), the ``months`` months
+    ending there as :func:`monthly_totals` rows and their product mix as
+    :func:`product_mix`. None when the codes have no facts. (Three reads before: under a
+    manager's row-level policies each built the set of the manager's billing codes.)"""
+    if not codes:
+        return None
+    sums = {f: Sum(f) for f in (*FACT_SUMS, *PRODUCT_COLUMNS)}
+    by_month = {
+        r["month"]: r
+        for r in AccountMonth.objects.filter(billing_code__in=codes)
+        .order_by()
+        .values("month")
+        .annotate(**sums)
+    }
+    if not by_month:
+        return None
+    latest = max(by_month)
+    start, end = month_range(latest, months)
+    window = [r for m, r in by_month.items() if start <= m <= end]
+    products = {c: sum(r[c] or 0 for r in window) for c in PRODUCT_COLUMNS}
+    return Shipments(
+        latest, start, end,
+        _monthly_rows({r["month"]: r for r in window}, start, end),
+        _product_rows(products),
+    )  # fmt: skip
+
+
+def _product_rows(sums: dict[str, Any]) -> list[dict[str, Any]]:
+    """:func:`product_mix`' rows from the product columns' sums."""
     rows = [
         {"product": p, "waybills": sums[f"{p}_waybills"], "revenue": _cents(sums[f"{p}_revenue"])}
         for p in PRODUCTS

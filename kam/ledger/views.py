@@ -453,16 +453,14 @@ def shipments_panel(
     context: dict[str, Any] = {
         "key": key, "json_id": f"shipments-data-{key}", "has_codes": has_codes, "codes": codes,
     }  # fmt: skip
-    latest = selectors.latest_fact_month(codes)
-    if latest is None:
+    summary = selectors.shipments_summary(codes, PANEL_MONTHS)
+    if summary is None:
         context["can_import"] = _may_import(request)
         return panels.Content(
             render_to_string("ledger/_shipments_panel.html", context, request=request)
         )
-    start, end = selectors.month_range(latest, PANEL_MONTHS)
-    months = selectors.monthly_totals(codes, start, end)
+    start, end, months, products = summary.start, summary.end, summary.months, summary.products
     lanes = selectors.top_lanes(codes, start, end, limit=8)
-    products = selectors.product_mix(codes, start, end)
     totals = selectors.period_totals(months)
     for lane in lanes:
         lane["origin_label"] = regions.label(lane["origin"])
