@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -539,7 +540,10 @@ class _Due:
     def totals(self) -> list[tuple[int, str, int | None, int, int, int]]:
         """``(tier, province, person, done, due, not visited)`` per tier, province and
         covering person: a visit counts up to the visits due of its account."""
-        accounts, params = self.accounts()
+        try:
+            accounts, params = self.accounts()
+        except EmptyResultSet:  # the user sees no account: no SQL to run
+            return []
         visits, visit_params = self.visits()
         sql = (
             "SELECT a.tier, a.province_code, a.person, "  # noqa: S608 - SQL of the ORM and of constants
@@ -558,7 +562,10 @@ class _Due:
         first, then by the last visit, the name and the id. Each of the tier's accounts
         looks up its last visit (an index probe): page 1, tier 1, reads a few hundred
         accounts, not the visits of every account."""
-        accounts, params = self.accounts(tier=tier, person=False)
+        try:
+            accounts, params = self.accounts(tier=tier, person=False)
+        except EmptyResultSet:
+            return []
         table = _quote(Visit._meta.db_table)
         # OFFSET 0 keeps PostgreSQL from pulling the derived table up, which would run the
         # probe once for the filter, once for the sort and once for the result.

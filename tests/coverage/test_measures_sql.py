@@ -195,3 +195,8 @@ def test_no_due_tier_means_no_figures(department: User, world: dict[str, Any]) -
     data = selectors.measures(department, start=END, end=END)  # one day: no cadence fits
     assert data["due"] == 0 and data["compliance"] is None
     assert len(data["not_visited"]) == 0 and list(data["not_visited"]) == []
+
+
+def test_a_user_who_sees_no_accounts_gets_empty_figures(world: dict[str, Any], admin: User) -> None:
+    data = selectors.measures(admin, start=END - datetime.timedelta(days=89), end=END)
+    assert (data["due"], data["done"], data["by_tier"], len(data["not_visited"])) == (0, 0, [], 0)
