@@ -16,6 +16,7 @@ from django.utils import timezone
 from kam.accounts.models import TeamMembership, TeamRole
 from kam.core.models import Role, User
 
+from . import progress as maths
 from . import selectors, services
 from .models import AccountPlan, Action, Objective, PlanItem, Review, ReviewPolicy
 
@@ -111,29 +112,43 @@ def _plan(rng: random.Random, membership: TeamMembership, today: datetime.date,
                           finding=source)  # fmt: skip
     figures = selectors.figures_for([plan], selectors.accounts_of([plan], owner))[plan.pk]
     target_date = _year_end(today)
-    revenue = figures.values.get("revenue")
-    if revenue and revenue > 1000:
-        # The baseline: last year's level, a little under today's for most, over for some.
-        baseline = (revenue * Decimal(str(rng.uniform(0.88, 1.04)))).quantize(Decimal("1"))
-        services.objective_add(by=owner, plan=plan, metric="revenue", title="收入增长",
-                               baseline=baseline, target=(baseline * Decimal("1.2")).quantize(Decimal("1")),
-                               target_date=target_date, today=today)  # fmt: skip
-    waybills = figures.values.get("waybills")
-    if waybills and waybills > 100:
-        baseline = (waybills * Decimal(str(rng.uniform(0.9, 1.02)))).quantize(Decimal("1"))
-        services.objective_add(by=owner, plan=plan, metric="waybills", title="业务量提升",
-                               baseline=baseline, target=(baseline * Decimal("1.15")).quantize(Decimal("1")),
-                               target_date=target_date, today=today)  # fmt: skip
+    expected = maths.expected_share(plan.start, target_date, today)
+
+    def share() -> float:
+        """How far along an objective is: most on track, some at risk, a few behind."""
+        r = rng.random()
+        if r < 0.6:
+            return rng.uniform(expected, min(1.0, expected + 0.35))
+        if r < 0.85:
+            return rng.uniform(max(0.0, expected - 0.14), expected)
+        return rng.uniform(0.0, max(0.0, expected - 0.2))
+
+    def add(metric: str, title: str, now: Decimal | None, growth: float, places: str) -> None:
+        # Baseline and target chosen so that today's value is ``share()`` of the way.
+        if now is None or now <= 0:
+            return
+        s = Decimal(str(share()))
+        baseline = (now / (1 + s * Decimal(str(growth)))).quantize(Decimal(places))
+        target = (baseline * Decimal(str(1 + growth))).quantize(Decimal(places))
+        if target != baseline:
+            services.objective_add(by=owner, plan=plan, metric=metric, title=title,
+                                   baseline=baseline, target=target, target_date=target_date,
+                                   today=today)  # fmt: skip
+
+    add("revenue", "收入增长", figures.values.get("revenue"), 0.2, "1")
+    add("waybills", "业务量提升", figures.values.get("waybills"), 0.15, "1")
     on_time = figures.values.get("on_time")
-    if on_time is not None and on_time < 99:
+    if on_time is not None and on_time <= Decimal("97"):
+        s = Decimal(str(share()))
+        baseline = (on_time - 3 * s).quantize(Decimal("0.1"))
         services.objective_add(by=owner, plan=plan, metric="on_time", title="准时率达标",
-                               baseline=on_time - Decimal("1.5"), target=min(Decimal("99.5"), on_time + 2),
-                               target_date=target_date, today=today)  # fmt: skip
-    products = figures.values.get("products")
-    if products is not None and products < 5:
-        services.objective_add(by=owner, plan=plan, metric="products", title="新增产品",
-                               baseline=products, target=products + 1, target_date=target_date,
+                               baseline=baseline, target=baseline + 3, target_date=target_date,
                                today=today)  # fmt: skip
+    products = figures.values.get("products")
+    if products is not None and 1 <= products < 5 and rng.random() < 0.5:
+        services.objective_add(by=owner, plan=plan, metric="products", title="新增产品",
+                               baseline=products - 1, target=products + 1,
+                               target_date=target_date, today=today)  # fmt: skip
     for horizon, title, resources in rng.sample(ACTIONS, 4):
         due = today + datetime.timedelta(days=horizon - rng.randint(0, 20))
         action = services.action_add(by=owner, plan=plan, title=title, horizon=horizon,
