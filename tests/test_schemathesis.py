@@ -103,6 +103,21 @@ def archive(
     from kam.coverage.services import plan_generate
 
     plan_generate(by=None, start=datetime.date(2026, 3, 2), weeks=2)
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from kam.planning import services as planning
+
+    today = timezone.localdate()  # the services refuse target dates in the past
+    account_plan = planning.plan_create(by=owner, account=account_a, year=today.year,
+                                        kind="expand", owner=owner)  # fmt: skip
+    objective = planning.objective_add(
+        by=owner, plan=account_plan, metric="revenue", baseline=Decimal(100), target=Decimal(200),
+        target_date=today + datetime.timedelta(days=60),
+    )  # fmt: skip
+    action = planning.action_add(by=owner, plan=account_plan, title="schemathesis", horizon=30,
+                                 owner=owner, due_date=today + datetime.timedelta(days=10))  # fmt: skip
     return {
         "account_id": [account_a.pk, account_b.pk, extra.pk],
         "contact_id": [boss.pk, deputy.pk, other.pk, erased.pk],
@@ -117,6 +132,9 @@ def archive(
         "case_id": [case.pk],
         "run_id": [run.pk],
         "consent_id": [basis.pk],
+        "plan_id": [account_plan.pk],
+        "objective_id": [objective.pk],
+        "action_id": [action.pk],
     }
 
 
@@ -142,6 +160,7 @@ ID_FIELDS = {
     "from_contact_id": "contact_id", "to_contact_id": "contact_id", "username": "username",
     "version": "version", "import_id": "import_id", "case_id": "case_id",
     "run_id": "run_id", "other_id": "run_id", "consent_id": "consent_id",
+    "plan_id": "plan_id", "objective_id": "objective_id", "action_id": "action_id",
 }  # fmt: skip
 #: Reads a persona can never make succeed: import history, segmentation runs and their
 #: rules, and the coverage measures are for the department's roles.
