@@ -477,8 +477,14 @@ def action_update(
 ) -> Action:
     _editable(by, action.plan)
     title = _clean_action(action.plan, title, horizon, due_date)
+    owner = _staff(owner, "owner")
+    if action.follow_up_id and (owner.pk != action.owner_id or due_date != action.due_date):
+        # The follow-up is what is reminded and escalated: its owner and date are the truth.
+        raise ValidationError({"due_date": _(
+            "This action is tracked as a follow-up: change its owner and due date there."
+        )})  # fmt: skip
     action.title, action.horizon = title, horizon  # type: ignore[assignment]
-    action.owner, action.due_date = _staff(owner, "owner"), due_date  # type: ignore[assignment]
+    action.owner, action.due_date = owner, due_date  # type: ignore[assignment]
     action.resources = (resources or "").strip()[:1000]
     if status is not None and status != action.status:
         if action.follow_up_id:

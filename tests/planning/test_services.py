@@ -120,6 +120,10 @@ def test_an_action_becomes_a_follow_up_and_shows_its_status(
         action.due_date,
     )
     assert follow_up.origin_url == f"/planning/plans/{plan_a.pk}/"
+    with pytest.raises(ValidationError) as exc:  # the follow-up's date is the one reminded
+        services.action_update(by=owner, action=action, title=action.title, horizon=30,
+                               owner=owner, due_date=action.due_date + datetime.timedelta(days=3))  # fmt: skip
+    assert "change its owner and due date there" in message(exc, "due_date")
     coverage.follow_up_update(by=owner, follow_up=follow_up, status="in_progress")
     action = selectors.plan_actions(plan_a).get()
     assert action.tracked_status == "in_progress"
