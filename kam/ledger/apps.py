@@ -26,7 +26,8 @@ class LedgerConfig(AppConfig):
         figures.register(
             figures.Figure("revenue_12m", selectors.with_revenue_12m, selectors.revenue_caption)
         )
-        # Its stored figures follow an account's billing codes (added, removed).
+        # Its stored figures, and the unlinked codes' totals, follow an account's billing
+        # codes (added, removed).
         from django.db.models.signals import post_delete, post_save
 
         from kam.accounts.models import BillingCode
@@ -44,3 +45,8 @@ def _codes_changed(sender: object, instance: object, **kwargs: object) -> None:
     account_id = getattr(instance, "account_id", None)
     if account_id is not None:
         transaction.on_commit(lambda: selectors.refresh_revenue_12m([account_id]))
+    # A removed code's facts are unlinked again (a code added is left out by the reader;
+    # its stored row goes too).
+    code = getattr(instance, "code", None)
+    if code:
+        transaction.on_commit(lambda: selectors.refresh_unlinked_codes([code]))

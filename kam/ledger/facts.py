@@ -31,6 +31,8 @@ SQL_FILE = Path(__file__).with_name("sql") / "facts.sql"
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
 INSERT_CHUNK = 5_000
 LANE_KIND = "lanes"
+#: Rows per row group of a lane file: DuckDB's vector size, the smallest it writes.
+LANE_ROW_GROUP = 2048
 
 
 @cache
@@ -214,41 +216,55 @@ def rebuild(
                     counts[name] = _load(
                         cursor, table, ACCOUNT_MONTH_COLUMNS, _for_the_database(con, sql)
                     )
-    # The account list's stored revenue column, from the facts just written.
-    from .selectors import refresh_revenue_12m
+    # The account list's stored revenue column and the unlinked codes' totals, from the
+    # facts just written.
+    from .selectors import refresh_revenue_12m, refresh_unlinked_codes
 
     refresh_revenue_12m()
+    refresh_unlinked_codes()
     return counts
 
 
 def _write_lanes(
     con: duckdb.DuckDBPyConnection, sql: str, months: list[str], batch_id: int | None
 ) -> int:
-    """Write the months' lane facts as new Parquet files and make them the current ones."""
+    """Write the months' lane facts as new Parquet files and make them the current ones.
+
+    One file per month, sorted by billing code (then lane), in row groups of
+    :data:`LANE_ROW_GROUP` rows: a reader of a few codes (an account's, a group's) reads
+    only the row groups whose min/max statistics hold them (bench/web: a month's 27,000
+    rows in 14 row groups; an account's lanes over 24 files ~3x faster). Each month is a
+    COPY of its own: a partitioned COPY writes from several threads and does not keep the
+    order."""
     target = lane_dir()
     target.mkdir(parents=True, exist_ok=True)
     token = f"b{batch_id or 0}_{uuid.uuid4().hex[:8]}"
-    con.execute(
-        f"""COPY (SELECT * EXCLUDE (month_start) FROM ({sql})) TO '{target}'
-            (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (month),
-             FILENAME_PATTERN '{token}_{{i}}', OVERWRITE_OR_IGNORE true)"""
-    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE lane_facts AS {sql}")
     FactFile.objects.filter(kind=LANE_KIND, month__in=months).delete()
     created = []
+    written = dict(con.execute("SELECT month, count(*) FROM lane_facts GROUP BY month").fetchall())
     for month in months:
-        for file in sorted((target / f"month={month}").glob(f"{token}_*.parquet")):
-            rows = con.execute(
-                f"SELECT count(*) FROM read_parquet('{file}')"  # noqa: S608 - our own path
-            ).fetchone()[0]
-            created.append(
-                FactFile(
-                    batch_id=batch_id,
-                    kind=LANE_KIND,
-                    month=month,
-                    path=str(file.relative_to(lake.root())),
-                    rows=rows,
-                )
+        rows = int(written.get(month, 0))
+        if not rows:
+            continue  # no lane that matters this month: no file
+        folder = target / f"month={month}"
+        folder.mkdir(parents=True, exist_ok=True)
+        file = folder / f"{token}_0.parquet"
+        con.execute(
+            f"""COPY (SELECT * EXCLUDE (month, month_start) FROM lane_facts
+                      WHERE month = {_quote(month)} ORDER BY billing_code, origin, destination)
+                TO '{file}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {LANE_ROW_GROUP})"""
+        )
+        created.append(
+            FactFile(
+                batch_id=batch_id,
+                kind=LANE_KIND,
+                month=month,
+                path=str(file.relative_to(lake.root())),
+                rows=rows,
             )
+        )
+    con.execute("DROP TABLE lane_facts")
     FactFile.objects.bulk_create(created)
     return sum(f.rows for f in created)
 

@@ -4,7 +4,7 @@ Layout under ``settings.LAKE_DIR``::
 
     waybills/month=YYYY-MM/b<batch>_<n>.parquet   accepted waybills, one file set per batch
     waybills/month=YYYY-MM/b<batch>_u<n>.parquet  new versions of waybills held in transit
-    facts/lanes/month=YYYY-MM/b<batch>_....parquet  the lanes that matter per code (FactFile)
+    facts/lanes/month=YYYY-MM/b<batch>_....parquet  the lanes that matter per code, sorted by code (FactFile)
     rejects/b<batch>.parquet                     the reject report of a batch
     work/b<batch>/                               scratch space of a running import
     duckdb-tmp/                                  DuckDB's spill space

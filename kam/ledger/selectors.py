@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import duckdb
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Count,
     DecimalField,
@@ -36,7 +36,7 @@ from kam.core.models import User
 from . import facts, lake
 from .contract import PRODUCTS
 from .facts import PRODUCT_COLUMNS
-from .models import AccountMonth, AccountRevenue, ImportBatch, LakeFile
+from .models import AccountMonth, AccountRevenue, ImportBatch, LakeFile, UnlinkedCode
 
 FACT_SUMS = ("waybills", "pieces", "weight_kg", "revenue", "cost", "margin", "costed_waybills",
              "cod_amount", "returns", "returned", "lost", "damaged", "promised", "on_time",
@@ -297,10 +297,34 @@ UNLINKED_SORTS = {
 
 def unlinked_codes(
     user: User, *, q: str = "", sort: str = "-revenue", since: date | None = None
-) -> QuerySet[AccountMonth]:
-    """Billing codes in the facts that no archive account holds, with their totals."""
+) -> QuerySet[Any]:
+    """Billing codes in the facts that no archive account holds, with their totals (rows of
+    ``billing_code, waybills, revenue, first_month, last_month, months``). Read from the
+    stored totals (:class:`UnlinkedCode`, a row per unlinked code) while the lake has files
+    and no ``since`` is asked; else grouped from the facts (:func:`_unlinked_from_facts`):
+    the same rows in the same order."""
     if not access.is_active_user(user) or not access.sees_ledger(user):
         return AccountMonth.objects.none()
+    if since is not None or not LakeFile.objects.exists():
+        return _unlinked_from_facts(q=q, sort=sort, since=since)
+    # A code linked since its row was written is no longer unlinked (a lookup per stored
+    # row in the billing codes' unique index: the stored rows are the unlinked ones only).
+    rows = UnlinkedCode.objects.exclude(billing_code__in=BillingCode.objects.values("code"))
+    if q:
+        rows = rows.filter(billing_code__icontains=q.strip())
+    return rows.values(*UNLINKED_COLUMNS).order_by(
+        UNLINKED_SORTS.get(sort, "-revenue"), "billing_code"
+    )
+
+
+UNLINKED_COLUMNS = ("billing_code", "waybills", "revenue", "first_month", "last_month", "months")
+
+
+def _unlinked_from_facts(
+    *, q: str = "", sort: str = "-revenue", since: date | None = None
+) -> QuerySet[Any]:
+    """:func:`unlinked_codes` grouped from the facts (every fact of every code, twice a page
+    with its count)."""
     facts = AccountMonth.objects.exclude(billing_code__in=BillingCode.objects.values("code"))
     if since:
         facts = facts.filter(month__gte=since)
@@ -317,6 +341,33 @@ def unlinked_codes(
         )
         .order_by(UNLINKED_SORTS.get(sort, "-revenue"), "billing_code")
     )
+
+
+@transaction.atomic
+def refresh_unlinked_codes(codes: list[str] | None = None) -> None:
+    """Store the totals of the billing codes in the facts that no account holds
+    (:class:`UnlinkedCode`): all of them (after facts are rebuilt), or those of ``codes``
+    (a billing code removed from its account). One grouped ``INSERT ... SELECT``."""
+    rows = UnlinkedCode.objects.all()
+    only = ""
+    params: list[str] = []
+    if codes is not None:
+        if not codes:
+            return
+        rows = rows.filter(billing_code__in=codes)
+        only = f"AND am.billing_code IN ({', '.join(['%s'] * len(codes))})"
+        params = list(codes)
+    rows.delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {UnlinkedCode._meta.db_table} "  # noqa: S608 - tables from the models
+            "(billing_code, waybills, revenue, first_month, last_month, months) "
+            "SELECT am.billing_code, SUM(am.waybills), SUM(am.revenue), MIN(am.month), "
+            f"MAX(am.month), COUNT(*) FROM {AccountMonth._meta.db_table} am "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {BillingCode._meta.db_table} bc "
+            f"WHERE bc.code = am.billing_code) {only} GROUP BY am.billing_code",
+            params,
+        )
 
 
 def unlinked_code_get(user: User, code: str) -> dict[str, Any]:

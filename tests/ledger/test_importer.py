@@ -18,16 +18,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from kam.accounts.models import Account
+from kam.accounts.models import Account, BillingCode
 from kam.ledger import facts, importer, lake, messages, selectors, services
 from kam.ledger.models import (
     AccountMonth,
     FactFile,
     ImportBatch,
     LakeFile,
+    UnlinkedCode,
 )
 from tests.conftest import TEST_FIELD_KEY
 from tests.ledger.conftest import (
@@ -137,6 +141,51 @@ def test_a_rebuilt_month_switches_its_lane_files_and_the_next_import_removes_the
     import_file(write_waybills(ledger_dir / "c.csv", [good_row(9, ship_time="2026-03-02")]))
     assert not any((lake.root() / p).exists() for p in first)
     assert all((lake.root() / p).exists() for p in second)
+
+
+def test_lane_files_are_sorted_by_code_in_small_row_groups_a_reader_can_skip(
+    ledger_dir: Path,
+) -> None:
+    # 1,100 codes, each with two lanes used twice in January (2,200 lanes: more than one
+    # row group), a few also in February; written in a shuffled order of codes.
+    import random
+
+    codes = [f"LN{n:05d}" for n in range(1100)]
+    random.Random(7).shuffle(codes)
+    rows = []
+    for code in codes:
+        lanes = [("上海", "01"), ("北京", "01")] + ([("上海", "02")] if code < "LN00003" else [])
+        for destination, month in lanes:
+            for _ in range(2):
+                rows.append(good_row(len(rows) + 1, billing_code=code, destination=destination,
+                                     ship_time=f"2026-{month}-05 10:00:00"))  # fmt: skip
+    import_file(write_waybills(ledger_dir / "lanes.csv", rows))
+    files = dict(FactFile.objects.values_list("month", "path"))
+    assert sorted(files) == ["2026-01", "2026-02"]
+    con = duckdb.connect()
+    try:
+        for month, path in files.items():
+            file = lake.root() / path
+            found = con.execute(
+                "SELECT billing_code, origin, destination FROM read_parquet(?)", [str(file)]
+            ).fetchall()
+            assert found == sorted(found) and len(found) == (2200 if month == "2026-01" else 3)
+            groups = con.execute(
+                "SELECT row_group_num_rows, stats_min, stats_max FROM parquet_metadata(?) "
+                "WHERE path_in_schema = 'billing_code' ORDER BY row_group_id",
+                [str(file)],
+            ).fetchall()
+            assert max(n for n, _, _ in groups) <= facts.LANE_ROW_GROUP
+            # Each row group holds a range of codes after the one before: min/max skip works.
+            assert all(a[2] <= b[1] for a, b in zip(groups, groups[1:], strict=False))
+            assert len(groups) == (2 if month == "2026-01" else 1)
+    finally:
+        con.close()
+    # The reader finds one code's lanes among them.
+    assert selectors.top_lanes(["LN00001"], date(2026, 1, 1), date(2026, 2, 1)) == [
+        {"origin": "350100", "destination": "310100", "waybills": 4, "revenue": Decimal("54.00")},
+        {"origin": "350100", "destination": "110100", "waybills": 2, "revenue": Decimal("27.00")},
+    ]
 
 
 def test_a_utc_time_late_on_the_last_day_lands_in_the_next_beijing_month(ledger_dir: Path) -> None:
@@ -370,6 +419,59 @@ def test_codes_not_in_the_archive_are_kept_and_listed_as_unlinked(
         ("NEW-001", 2, Decimal("27.00"), 2)
     ]
     assert list(selectors.unlinked_codes(owner)) == []  # account managers do not see the ledger
+
+
+def test_unlinked_codes_are_read_from_stored_totals_equal_to_grouping_the_facts(
+    ledger_dir: Path,
+    account_a: Account,
+    director: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # Ties in revenue and waybills (NEW-2 / NEW-3), several months, a linked code.
+    spec = [("new-1", 1, "2026-01-05"), ("new-2", 2, "2026-01-05"), ("new-3", 2, "2026-02-05"),
+            ("new-1", 3, "2026-03-05"), ("zz-9", 1, "2026-02-05"), ("YJ0591001", 4, "2026-01-05")]  # fmt: skip
+    rows = [
+        good_row(len(spec) * i + j, billing_code=code, ship_time=f"{day} 10:00:00")
+        for j, (code, n, day) in enumerate(spec)
+        for i in range(n)
+    ]
+    import_file(write_waybills(ledger_dir / "a.csv", rows))
+    assert sorted(UnlinkedCode.objects.values_list("billing_code", flat=True)) == [
+        "NEW-1", "NEW-2", "NEW-3", "ZZ-9",
+    ]  # fmt: skip
+
+    def both(**kwargs: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        stored = list(selectors.unlinked_codes(director, **kwargs))
+        grouped = list(selectors._unlinked_from_facts(**kwargs))
+        return stored, [{k: r[k] for k in selectors.UNLINKED_COLUMNS} for r in grouped]
+
+    for sort in [*selectors.UNLINKED_SORTS, "bogus"]:
+        for q in ("", "new", " NEW-1 ", "nothing"):
+            stored, grouped = both(q=q, sort=sort)
+            assert stored == grouped, (sort, q)
+    stored, _ = both(q="", sort="-revenue")
+    assert [(r["billing_code"], r["waybills"], r["revenue"], r["months"]) for r in stored] == [
+        ("NEW-1", 4, Decimal("54.00"), 2), ("NEW-2", 2, Decimal("27.00"), 1),
+        ("NEW-3", 2, Decimal("27.00"), 1), ("ZZ-9", 1, Decimal("13.50"), 1),
+    ]  # fmt: skip
+    assert (stored[0]["first_month"], stored[0]["last_month"]) == (
+        date(2026, 1, 1),
+        date(2026, 3, 1),
+    )
+    # The page reads the stored rows, not the facts.
+    with CaptureQueriesContext(connection) as queries:
+        list(selectors.unlinked_codes(director))
+    assert not any("ledger_accountmonth" in q["sql"] for q in queries.captured_queries)
+
+    # Linked: gone at once. Removed from the account again: back with its totals.
+    with django_capture_on_commit_callbacks(execute=True):
+        code = BillingCode.objects.create(account=account_a, code="NEW-1")
+    assert [r["billing_code"] for r in selectors.unlinked_codes(director)] == [
+        "NEW-2", "NEW-3", "ZZ-9",
+    ]  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        code.delete()
+    assert both() == (stored, stored)
 
 
 # --- atomicity -------------------------------------------------------------------------------------
