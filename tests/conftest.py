@@ -16,13 +16,14 @@ outsider       account manager on no team at all
 """
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import factory.random
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import settings as hypothesis_settings
@@ -101,6 +102,15 @@ def pytest_fixture_post_finalizer(fixturedef: Any, request: pytest.FixtureReques
             return
         for module in SEED_MIGRATIONS:
             importlib.import_module(module).seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests() -> Iterator[None]:
+    """Messages made outside a request (services, commands) in English unless a test says
+    otherwise: a request's LocaleMiddleware leaves its language active in the thread, so
+    without this a test's language would be that of the last page an earlier test opened."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)
