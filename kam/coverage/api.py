@@ -214,10 +214,14 @@ def visit_list(request: HttpRequest, params: Query[CoverageVisitQuery]) -> dict[
         visits = visits.filter(day__gte=params.start)
     if params.end:
         visits = visits.filter(day__lte=params.end)
-    visits = visits.order_by("day", "id")
     offset = (params.page - 1) * PAGE_SIZE
+    # The page's keys first (visits alone, in the user's scope), then its rows with their
+    # joins: joining every visible visit's account and report before the sort made a
+    # manager's first page read 24,000 of them on bench/web.
+    keys = list(visits.order_by("day", "id").values_list("pk", flat=True)[offset: offset + PAGE_SIZE])  # fmt: skip
+    rows = Visit.objects.select_related("account", "report").in_bulk(keys)
     return {"count": visits.count(), "page": params.page, "page_size": PAGE_SIZE,
-            "items": [_visit_out(v) for v in visits[offset: offset + PAGE_SIZE]]}  # fmt: skip
+            "items": [_visit_out(rows[pk]) for pk in keys]}  # fmt: skip
 
 
 class CoverageMoveIn(InSchema):
