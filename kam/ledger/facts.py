@@ -287,15 +287,25 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-@contextmanager
-def lanes(codes: list[str], start: date, end: date) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A DuckDB connection with the view ``lanes(billing_code, month, origin, destination,
-    waybills, revenue)``: the lane facts of ``codes`` from month ``start`` to ``end``."""
-    paths = list(
+def lane_paths(start: date, end: date) -> list[str]:
+    """The current lane files of the months from ``start`` to ``end``. A file's path is
+    never reused (its name has a random token), so the same paths mean the same facts."""
+    return list(
         FactFile.objects.filter(
             kind=LANE_KIND, month__gte=f"{start:%Y-%m}", month__lte=f"{end:%Y-%m}"
         ).values_list("path", flat=True)
     )
+
+
+@contextmanager
+def lanes(
+    codes: list[str], start: date, end: date, *, paths: list[str] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection with the view ``lanes(billing_code, month, origin, destination,
+    waybills, revenue)``: the lane facts of ``codes`` from month ``start`` to ``end``
+    (``paths``: those months' files, :func:`lane_paths`, when the caller has read them)."""
+    if paths is None:
+        paths = lane_paths(start, end)
     con = _reader().cursor()  # a connection of its own to the thread's in-memory DuckDB
     try:
         if paths and codes:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from kam.accounts.selectors import account_list_for
-from kam.core.home import section
+from kam.core.home import remember_my_accounts, section
 from kam.core.models import Role, User
 
 from . import selectors
@@ -20,6 +20,7 @@ def book_section(request: HttpRequest, user: User) -> str | None:
     if user.role != Role.MANAGER:
         return None
     book = selectors.book_of_business(account_list_for(user), as_of=_as_of())
+    remember_my_accounts(request, book.accounts)
     growth = None if book.growth is None else round(100 * book.growth, 1)
     english = (get_language() or "").startswith("en")
     for mover in (*book.movers_up, *book.movers_down):
