@@ -76,7 +76,8 @@ def _lake_in_tmp(settings: Any, tmp_path: Any) -> None:
 
 #: The data migrations' seed rows (functions ``seed(apps, schema_editor)``).
 SEED_MIGRATIONS = ["kam.core.migrations.0003_seed_calendar",
-                   "kam.accounts.migrations.0003_seed_industries"]  # fmt: skip
+                   "kam.accounts.migrations.0003_seed_industries",
+                   "kam.planning.migrations.0003_seed_solutions"]  # fmt: skip
 
 
 def pytest_fixture_post_finalizer(fixturedef: Any, request: pytest.FixtureRequest) -> None:

@@ -15,11 +15,12 @@ from pydantic import ConfigDict
 
 from kam.accounts.models import Account, CorporateGroup
 from kam.accounts.selectors import account_get_for, group_list_for
+from kam.core import access
 from kam.core.api import ErrorOut, Id, InSchema
 from kam.core.models import Role, User
 
 from . import selectors, services
-from .models import AccountPlan, Action, Objective
+from .models import AccountPlan, Action, BuyingInfluence, Objective, Opportunity
 
 router = Router(tags=["planning"])
 
@@ -412,3 +413,235 @@ def action_put(request: HttpRequest, action_id: Id, payload: PlanningActionIn) -
 def action_track(request: HttpRequest, action_id: Id) -> dict[str, Any]:
     action = services.action_track(by=request.user, action=_action(request, action_id))
     return _action_out(action, timezone.localdate())
+
+
+# --- opportunities ---------------------------------------------------------------------------
+
+StageName = Literal["identified", "qualified", "proposal", "negotiation", "won", "lost"]
+
+
+class PlanningInfluenceOut(Schema):
+    contact: int | None = Field(description="null for a caller who does not see contacts")
+    name: str = Field(description="empty for a caller who does not see contacts")
+    role: str
+
+
+class PlanningOpportunityOut(Schema):
+    id: int
+    account: int
+    account_name: str
+    solution: int
+    solution_code: str
+    title: str
+    owner: int
+    annual_revenue: Decimal
+    annual_margin: Decimal
+    probability: int
+    weighted_revenue: Decimal
+    expected_close: datetime.date
+    stage: str
+    qualifiers: dict[str, dict[str, bool]]
+    stage_reason: str
+    decision_criteria: str
+    competitors: str
+    closed_reason: str
+    closed_on: datetime.date | None
+    finding: int | None
+    influences: list[PlanningInfluenceOut]
+
+
+class PlanningOpportunityPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[PlanningOpportunityOut]
+
+
+def _opportunity_outs(request: HttpRequest, opps: list[Opportunity]) -> list[dict[str, Any]]:
+    """The opportunities with their buying influences (one query for all of them); the
+    contacts (id and name) only for those who see contacts, the roles for all."""
+    names = access.sees_contacts(request.user)
+    influences: dict[int, list[dict[str, Any]]] = {o.pk: [] for o in opps}
+    for i in BuyingInfluence.objects.filter(opportunity__in=[o.pk for o in opps]).select_related(
+        "contact"
+    ):  # fmt: skip
+        influences[i.opportunity_id].append(
+            {
+                "contact": i.contact_id if names else None,
+                "name": i.contact.name if names else "",
+                "role": i.role,
+            }  # fmt: skip
+        )
+    return [
+        {"id": o.pk, "account": o.account_id, "account_name": o.account.name,
+         "solution": o.solution_id, "solution_code": o.solution.code, "title": o.title,
+         "owner": o.owner_id, "annual_revenue": o.annual_revenue,
+         "annual_margin": o.annual_margin, "probability": o.probability,
+         "weighted_revenue": o.weighted.quantize(Decimal("0.01")),
+         "expected_close": o.expected_close, "stage": o.stage, "qualifiers": o.qualifiers or {},
+         "stage_reason": o.stage_reason, "decision_criteria": o.decision_criteria,
+         "competitors": o.competitors, "closed_reason": o.closed_reason,
+         "closed_on": o.closed_on, "finding": o.finding_id, "influences": influences[o.pk]}
+        for o in opps
+    ]  # fmt: skip
+
+
+def _opportunity(request: HttpRequest, opportunity_id: int) -> Opportunity:
+    _visible(request)
+    return selectors.opportunity_get_for(request.user, opportunity_id)
+
+
+def _opp_one(request: HttpRequest, opportunity_id: int) -> dict[str, Any]:
+    return _opportunity_outs(request, [_opportunity(request, opportunity_id)])[0]
+
+
+class PlanningOpportunityQuery(Schema):
+    stage: Literal["open", "identified", "qualified", "proposal", "negotiation", "won",
+                   "lost"] | None = None  # fmt: skip
+    solution: Id | None = None
+    owner: Id | None = None
+    tier: int | None = Field(None, ge=1, le=5)
+    account: Id | None = None
+    sort: Literal[tuple(selectors.OPPORTUNITY_SORTS)] = "close"  # type: ignore[valid-type]
+    page: int = Field(1, ge=1, le=1_000_000)
+
+
+@router.get("/planning/opportunities", response={200: PlanningOpportunityPage, **ERRORS},
+            summary="Opportunities of the accounts you see, a page at a time")  # fmt: skip
+def opportunity_list(
+    request: HttpRequest, params: Query[PlanningOpportunityQuery]
+) -> dict[str, Any]:
+    _visible(request)
+    f = selectors.OpportunityFilters(
+        stage=params.stage or "", solution=params.solution, owner=params.owner,
+        tier=params.tier, account=params.account, sort=params.sort,
+    )  # fmt: skip
+    opps = selectors.opportunity_search(request.user, f)
+    offset = (params.page - 1) * PAGE_SIZE
+    shown = list(opps[offset : offset + PAGE_SIZE])
+    return {"count": opps.count(), "page": params.page, "page_size": PAGE_SIZE,
+            "items": _opportunity_outs(request, shown)}  # fmt: skip
+
+
+@router.get("/planning/opportunities/{opportunity_id}",
+            response={200: PlanningOpportunityOut, **ERRORS}, summary="One opportunity")  # fmt: skip
+def opportunity_get(request: HttpRequest, opportunity_id: Id) -> dict[str, Any]:
+    return _opp_one(request, opportunity_id)
+
+
+class PlanningInfluenceIn(InSchema):
+    contact: Id
+    role: Literal["economic_buyer", "user_buyer", "technical_buyer", "coach", "other"]
+
+
+class PlanningOpportunityIn(InSchema):
+    model_config = ConfigDict(extra="forbid")
+
+    account: Id
+    solution: Id
+    owner: Id | None = Field(None, description="default: you")
+    title: str = Field("", max_length=200)
+    annual_revenue: Amount
+    annual_margin: Amount = Decimal(0)
+    probability: int = Field(description="0 to 100 (%)", ge=-32768, le=32767)
+    expected_close: Day
+    decision_criteria: str = Field("", max_length=4000)
+    competitors: str = Field("", max_length=4000)
+    finding: Id | None = Field(None, description="a visit-report finding of the same account")
+    influences: list[PlanningInfluenceIn] = Field(default_factory=list, max_length=50)
+
+
+def _solution(pk: int | None) -> Any:
+    if pk is None:
+        return None
+    solution = selectors.solutions().filter(pk=pk).first()
+    if solution is None:
+        raise ValidationError({"solution": _("Choose a solution from the catalogue.")})
+    return solution
+
+
+def _finding(request: HttpRequest, account: Account, pk: int | None) -> Any:
+    if pk is None:
+        return None
+    finding = selectors.linkable_account_findings(request.user, account).filter(pk=pk).first()
+    if finding is None:
+        raise ValidationError(
+            {"finding": _("The finding must come from a visit report on this account.")}
+        )
+    return finding
+
+
+@router.post("/planning/opportunities", response={201: PlanningOpportunityOut, **ERRORS},
+             summary="Create an opportunity for an account you plan")  # fmt: skip
+def opportunity_create(
+    request: HttpRequest, payload: PlanningOpportunityIn
+) -> tuple[int, dict[str, Any]]:
+    _visible(request)
+    account = account_get_for(request.user, payload.account)
+    opp = services.opportunity_create(
+        by=request.user, account=account, solution=_solution(payload.solution),
+        owner=_staff(payload.owner, "owner") or request.user, title=payload.title,
+        annual_revenue=payload.annual_revenue, annual_margin=payload.annual_margin,
+        probability=payload.probability, expected_close=payload.expected_close,
+        decision_criteria=payload.decision_criteria, competitors=payload.competitors,
+        finding=_finding(request, account, payload.finding),
+        influences=[(i.contact, i.role) for i in payload.influences],
+    )  # fmt: skip
+    return 201, _opp_one(request, opp.pk)
+
+
+class PlanningOpportunityPatch(InSchema):
+    model_config = ConfigDict(extra="forbid")
+
+    solution: Id | None = None
+    owner: Id | None = None
+    title: str | None = Field(None, max_length=200)
+    annual_revenue: Amount | None = None
+    annual_margin: Amount | None = None
+    probability: int | None = Field(None, ge=-32768, le=32767)
+    expected_close: Day | None = None
+    decision_criteria: str | None = Field(None, max_length=4000)
+    competitors: str | None = Field(None, max_length=4000)
+    influences: list[PlanningInfluenceIn] | None = Field(None, max_length=50)
+
+
+@router.patch("/planning/opportunities/{opportunity_id}",
+              response={200: PlanningOpportunityOut, **ERRORS},
+              summary="Change an opportunity's figures, texts or buying influences")  # fmt: skip
+def opportunity_patch(
+    request: HttpRequest, opportunity_id: Id, payload: PlanningOpportunityPatch
+) -> dict[str, Any]:
+    opp = _opportunity(request, opportunity_id)
+    data = payload.dict(exclude_unset=True)
+    influences = data.pop("influences", None)
+    if "solution" in data:
+        data["solution"] = _solution(data["solution"])
+    if "owner" in data:
+        data["owner"] = _staff(data["owner"], "owner")
+    services.opportunity_update(
+        by=request.user, opportunity=opp, **{k: v for k, v in data.items() if v is not None},
+        influences=None if influences is None else [(i["contact"], i["role"]) for i in influences],
+    )  # fmt: skip
+    return _opp_one(request, opp.pk)
+
+
+class PlanningMoveIn(InSchema):
+    model_config = ConfigDict(extra="forbid")
+
+    stage: StageName
+    answers: dict[str, dict[str, bool]] = Field(
+        default_factory=dict, description="{stage: {qualifier: yes/no}}"
+    )
+    reason: str = Field("", max_length=1000)
+
+
+@router.post("/planning/opportunities/{opportunity_id}/advance",
+             response={200: PlanningOpportunityOut, **ERRORS},
+             summary="Answer qualifiers and move an opportunity to a stage (won / lost with a reason)")  # fmt: skip
+def opportunity_advance(
+    request: HttpRequest, opportunity_id: Id, payload: PlanningMoveIn
+) -> dict[str, Any]:
+    opp = _opportunity(request, opportunity_id)
+    services.opportunity_move(by=request.user, opportunity=opp, stage=payload.stage,
+                              answers=payload.answers, reason=payload.reason)  # fmt: skip
+    return _opp_one(request, opp.pk)

@@ -5,6 +5,7 @@ Nothing here is a figure typed by hand: the plan's situation and each objective'
 are read from the ledger's facts and the other apps at view time (``selectors.py``)."""
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from kam.accounts.models import TIER_CHOICES
+from kam.accounts.models import TIER_CHOICES, BuyingRole
 
 #: How often the department reviews a plan, by the account's tier, until a director
 #: changes it (DOMAIN.md section 4: tier 1 quarterly).
@@ -310,3 +311,177 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan_id} {self.decision}"
+
+
+# --- opportunities for solutions ------------------------------------------------------------
+
+
+class Solution(models.Model):
+    """A solution the carrier sells (warehousing, cold chain, COD ...); directors edit the
+    catalogue."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    description = models.TextField(_("description"), max_length=2000, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("solution")
+        verbose_name_plural = _("solutions")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The name in the active language (Chinese unless English is active)."""
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "").startswith("en") else self.name_zh
+
+
+class Stage(models.TextChoices):
+    IDENTIFIED = "identified", pgettext_lazy("opportunity stage", "Identified")
+    QUALIFIED = "qualified", pgettext_lazy("opportunity stage", "Qualified")
+    PROPOSAL = "proposal", pgettext_lazy("opportunity stage", "Proposal")
+    NEGOTIATION = "negotiation", pgettext_lazy("opportunity stage", "Negotiation")
+    WON = "won", pgettext_lazy("opportunity stage", "Won")
+    LOST = "lost", pgettext_lazy("opportunity stage", "Lost")
+
+
+#: The open stages in order; won and lost close an opportunity.
+OPEN_STAGES = ("identified", "qualified", "proposal", "negotiation")
+CLOSED_STAGES = ("won", "lost")
+
+#: The questions of each open stage that must all be answered yes to leave it forward.
+QUALIFIERS: dict[str, tuple[tuple[str, Any], ...]] = {
+    "identified": (
+        ("need", _("Has the customer confirmed the need?")),
+        ("contact", _("Do we know who would buy it?")),
+    ),
+    "qualified": (
+        ("budget", _("Is there a budget or a cost the solution replaces?")),
+        ("decider", _("Have we met the economic buyer?")),
+        ("timing", _("Is there a date by which the customer decides?")),
+    ),
+    "proposal": (
+        ("sent", _("Has the proposal been sent?")),
+        ("criteria", _("Do we know the customer's decision criteria?")),
+    ),
+    "negotiation": (
+        ("price", _("Is the price agreed?")),
+        ("terms", _("Are the contract terms agreed?")),
+    ),
+}
+
+
+class Opportunity(models.Model):
+    """A solution that could be sold to an account: its value, chance, stage and who buys."""
+
+    account = models.ForeignKey(
+        "accounts.Account", verbose_name=_("account"), on_delete=models.CASCADE,
+        related_name="opportunities",
+    )  # fmt: skip
+    solution = models.ForeignKey(
+        Solution, verbose_name=_("solution"), on_delete=models.PROTECT, related_name="+"
+    )
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
+        related_name="opportunities",
+    )  # fmt: skip
+    annual_revenue = models.DecimalField(
+        _("estimated annual revenue"), max_digits=14, decimal_places=2,
+        validators=[MinValueValidator(0)],
+    )  # fmt: skip
+    annual_margin = models.DecimalField(
+        _("estimated annual margin"), max_digits=14, decimal_places=2, default=0
+    )
+    probability = models.PositiveSmallIntegerField(
+        _("probability (%)"), validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    expected_close = models.DateField(_("expected close date"))
+    stage = models.CharField(
+        _("stage"), max_length=12, choices=Stage.choices, default=Stage.IDENTIFIED,
+        db_index=True,
+    )  # fmt: skip
+    #: {stage: {question key: true/false}}: the answers to the stages' qualifiers.
+    qualifiers = models.JSONField(_("stage qualifiers"), default=dict, blank=True)
+    #: Why the last move skipped a stage (or went back), when it did.
+    stage_reason = models.CharField(_("reason for the stage change"), max_length=1000, blank=True)
+    decision_criteria = models.TextField(_("decision criteria"), max_length=4000, blank=True)
+    competitors = models.TextField(_("competitors"), max_length=4000, blank=True)
+    closed_reason = models.TextField(_("reason won or lost"), max_length=4000, blank=True)
+    closed_on = models.DateField(_("closed"), null=True, blank=True)
+    finding = models.ForeignKey(
+        "coverage.Finding", verbose_name=_("visit-report finding"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["expected_close", "id"]
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(probability__gte=0, probability__lte=100),
+                name="planning_opportunity_probability",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(stage__in=OPEN_STAGES) | ~models.Q(closed_reason=""),
+                name="planning_opportunity_closed_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "stage"], name="planning_opp_account_stage")]
+
+    def __str__(self) -> str:
+        return self.title or f"{self.solution} · {self.account}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+    @property
+    def weighted(self) -> Any:
+        return self.annual_revenue * self.probability / 100
+
+    def answered_yes(self, stage: str) -> bool:
+        answers = (self.qualifiers or {}).get(stage, {})
+        return all(answers.get(key) is True for key, _label in QUALIFIERS.get(stage, ()))
+
+
+class BuyingInfluence(models.Model):
+    """A contact of the opportunity's account and the part they play in buying it."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="influences"
+    )
+    contact = models.ForeignKey(
+        "accounts.Contact", verbose_name=_("contact"), on_delete=models.CASCADE, related_name="+"
+    )
+    role = models.CharField(_("buying role"), max_length=20, choices=BuyingRole.choices)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["opportunity", "id"]
+        verbose_name = _("buying influence")
+        verbose_name_plural = _("buying influences")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opportunity", "contact"], name="planning_influence_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id} {self.contact_id} {self.role}"

@@ -11,7 +11,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.utils import timezone
 
 from kam.accounts.models import Account, BillingCode, CorporateGroup
@@ -24,13 +34,16 @@ from kam.ledger.models import AccountMonth
 from . import progress as maths
 from .models import (
     DEFAULT_REVIEW_DAYS,
+    OPEN_STAGES,
     AccountPlan,
     Action,
     Metric,
     Objective,
+    Opportunity,
     PlanItem,
     PlanStatus,
     ReviewPolicy,
+    Solution,
 )
 
 PRODUCTS = ("express", "standard", "ground", "cold", "international")
@@ -653,3 +666,125 @@ def with_related(plans: QuerySet[AccountPlan]) -> QuerySet[AccountPlan]:
 
 def group_for(user: User, pk: int) -> CorporateGroup:
     return group_list_for(user).get(pk=pk)
+
+
+# --- opportunities -----------------------------------------------------------------------------
+
+
+def may_edit_solutions(user: User) -> bool:
+    return access.is_active_user(user) and user.role == Role.DIRECTOR
+
+
+def may_edit_opportunity(user: User, account_id: int) -> bool:
+    """The department and directors any; a manager those of the accounts they see (their
+    teams'). Analysts and service reps read."""
+    if not access.is_active_user(user):
+        return False
+    if user.role in (Role.DIRECTOR, Role.DEPARTMENT):
+        return True
+    if user.role != Role.MANAGER:
+        return False
+    return account_list_for(user).filter(pk=account_id).exists()
+
+
+def opportunity_list_for(user: User) -> QuerySet[Opportunity]:
+    """Opportunities of the accounts ``user`` sees (foreign ones are simply not there)."""
+    if not sees_plans(user):
+        return Opportunity.objects.none()
+    opportunities = Opportunity.objects.all()
+    if not access.sees_all_accounts(user):
+        opportunities = opportunities.filter(account__in=account_list_for(user).values("pk"))
+    return opportunities.select_related("account", "solution", "owner")
+
+
+def opportunity_get_for(user: User, pk: int) -> Opportunity:
+    return opportunity_list_for(user).get(pk=pk)
+
+
+@dataclass
+class OpportunityFilters:
+    stage: str = ""
+    solution: int | None = None
+    owner: int | None = None
+    tier: int | None = None
+    account: int | None = None
+    sort: str = "close"
+
+
+OPPORTUNITY_SORTS = {
+    "close": ("expected_close", "id"),
+    "-close": ("-expected_close", "-id"),
+    "revenue": ("annual_revenue", "id"),
+    "-revenue": ("-annual_revenue", "-id"),
+    "probability": ("probability", "id"),
+    "-probability": ("-probability", "-id"),
+    "account": ("account__name", "id"),
+    "stage": ("stage", "id"),
+}
+
+
+def opportunity_search(user: User, f: OpportunityFilters) -> QuerySet[Opportunity]:
+    qs = opportunity_list_for(user)
+    if f.stage == "open":
+        qs = qs.filter(stage__in=OPEN_STAGES)
+    elif f.stage:
+        qs = qs.filter(stage=f.stage)
+    if f.solution:
+        qs = qs.filter(solution_id=f.solution)
+    if f.owner:
+        qs = qs.filter(owner_id=f.owner)
+    if f.tier:
+        qs = qs.filter(account__tier=f.tier)
+    if f.account:
+        qs = qs.filter(account_id=f.account)
+    return qs.order_by(*OPPORTUNITY_SORTS.get(f.sort, OPPORTUNITY_SORTS["close"]))
+
+
+def solutions(*, active_only: bool = True) -> QuerySet[Solution]:
+    qs = Solution.objects.all()
+    return qs.filter(active=True) if active_only else qs
+
+
+def weighted_pipeline(user: User, by: str) -> list[dict[str, Any]]:
+    """The open opportunities' revenue and revenue × probability, summed by owner, tier or
+    solution (one grouped query)."""
+    key = {"owner": "owner_id", "tier": "account__tier", "solution": "solution_id"}[by]
+    label = {"owner": "owner__display_name", "tier": "account__tier",
+             "solution": "solution__code"}[by]  # fmt: skip
+    weighted = ExpressionWrapper(
+        F("annual_revenue") * F("probability") / Value(100),
+        output_field=DecimalField(max_digits=20, decimal_places=2),
+    )
+    rows = (
+        opportunity_list_for(user).filter(stage__in=OPEN_STAGES).order_by()
+        .values(key, label).annotate(n=Count("id"), revenue=Sum("annual_revenue"),
+                                     weighted=Sum(weighted))
+        .order_by("-weighted")
+    )  # fmt: skip
+    names: dict[Any, str] = {}
+    if by == "solution":
+        names = {s.pk: s.name for s in Solution.objects.all()}
+    elif by == "owner":
+        names = {u.pk: str(u) for u in User.objects.filter(pk__in=[r[key] for r in rows])}
+    return [
+        {"key": r[key], "label": names.get(r[key], str(r[label] or "")), "count": r["n"],
+         "revenue": r["revenue"] or Decimal(0),
+         "weighted": (r["weighted"] or Decimal(0)).quantize(Decimal("0.01"))}
+        for r in rows
+    ]  # fmt: skip
+
+
+def opportunity_board(user: User, f: OpportunityFilters) -> dict[str, list[Opportunity]]:
+    """The open opportunities by stage (the pipeline board's columns)."""
+    columns: dict[str, list[Opportunity]] = {s: [] for s in OPEN_STAGES}
+    for opp in opportunity_search(user, OpportunityFilters(**{**f.__dict__, "stage": "open"})):
+        columns[opp.stage].append(opp)
+    return columns
+
+
+def linkable_account_findings(user: User, account: Account) -> QuerySet[Any]:
+    """Findings of the last year's visit reports on ``account`` that ``user`` may read."""
+    from kam.coverage.selectors import recent_findings  # noqa: PLC0415
+
+    since = timezone.localdate() - datetime.timedelta(days=365)
+    return recent_findings(user, account_list_for(user).filter(pk=account.pk), since=since)

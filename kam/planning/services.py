@@ -19,17 +19,24 @@ from kam.core.models import Role, User
 
 from . import selectors
 from .models import (
+    CLOSED_STAGES,
     DEFAULT_REVIEW_DAYS,
+    OPEN_STAGES,
+    QUALIFIERS,
     AccountPlan,
     Action,
+    BuyingInfluence,
     Horizon,
     Metric,
     Objective,
+    Opportunity,
     PlanItem,
     PlanKind,
     PlanStatus,
     Review,
     ReviewPolicy,
+    Solution,
+    Stage,
 )
 
 PLAN_STAFF_ROLES = (Role.DIRECTOR, Role.DEPARTMENT, Role.MANAGER, Role.SERVICE)
@@ -537,3 +544,200 @@ def action_track(*, by: User, action: Action, today: datetime.date | None = None
     _by(action, by)
     action.save(update_fields=["follow_up"])
     return action
+
+
+# --- solutions and opportunities -------------------------------------------------------------
+
+
+@transaction.atomic
+def solution_save(
+    *, by: User, solution: Solution | None = None, code: str, name_zh: str, name_en: str,
+    description: str = "", active: bool = True, position: int = 0,
+) -> Solution:  # fmt: skip
+    """Add a solution to the catalogue or change one (directors)."""
+    _require(selectors.may_edit_solutions(by))
+    code, name_zh, name_en = (code or "").strip(), (name_zh or "").strip(), (name_en or "").strip()
+    if not code or not name_zh or not name_en:
+        raise ValidationError({"code": _("A solution needs a code and a name in both languages.")})
+    clash = Solution.objects.filter(code=code)
+    if solution is not None:
+        clash = clash.exclude(pk=solution.pk)
+    if clash.exists():
+        raise ValidationError({"code": _("Another solution has this code.")})
+    row = solution or Solution()
+    row.code, row.name_zh, row.name_en = code, name_zh, name_en
+    row.description, row.active, row.position = description or "", bool(active), int(position)
+    row.full_clean()
+    _by(row, by)
+    row.save()
+    return row
+
+
+def _clean_opportunity(opp: Opportunity) -> None:
+    if opp.probability is None or not 0 <= int(opp.probability) <= 100:
+        raise ValidationError({"probability": _("The probability is a percentage from 0 to 100.")})
+    if opp.annual_revenue is None or opp.annual_revenue < 0:
+        raise ValidationError({"annual_revenue": _("The estimated revenue cannot be negative.")})
+    if opp.annual_margin is not None and opp.annual_margin > opp.annual_revenue:
+        raise ValidationError(
+            {"annual_margin": _("The estimated margin cannot exceed the estimated revenue.")}
+        )
+    if opp.solution_id is None or not Solution.objects.filter(pk=opp.solution_id).exists():
+        raise ValidationError({"solution": _("Choose a solution from the catalogue.")})
+
+
+def _check_finding(by: User, account: Account, finding: Any) -> None:
+    if finding is None:
+        return
+    ok = finding.report.visit.account_id == account.pk and selectors.linkable_account_findings(
+        by, account
+    ).filter(pk=finding.pk).exists()  # fmt: skip
+    if not ok:
+        raise ValidationError(
+            {"finding": _("The finding must come from a visit report on this account.")}
+        )
+
+
+def _set_influences(by: User, opp: Opportunity, influences: Iterable[tuple[Any, str]]) -> None:
+    """Replace the buying influences: contacts of the opportunity's own account only (the
+    message names no foreign record)."""
+    from kam.accounts.models import BuyingRole, Contact  # noqa: PLC0415
+
+    pairs = list(influences)
+    ids = [getattr(c, "pk", c) for c, _role in pairs]
+    own = set(
+        Contact.objects.filter(pk__in=ids, account_id=opp.account_id).values_list("pk", flat=True)
+    )
+    for contact_id, role in zip(ids, (r for _c, r in pairs), strict=True):
+        if contact_id not in own:
+            raise ValidationError(
+                {"influences": _("A buying influence must be a contact of this account.")}
+            )
+        if role not in BuyingRole.values:
+            raise ValidationError({"influences": _("Choose a buying role for each contact.")})
+    if len(set(ids)) != len(ids):
+        raise ValidationError({"influences": _("Each contact is a buying influence once.")})
+    kept = {i.contact_id: i for i in opp.influences.all()}
+    for contact_id, role in zip(ids, (r for _c, r in pairs), strict=True):
+        row = kept.pop(contact_id, None) or BuyingInfluence(opportunity=opp, contact_id=contact_id)
+        if row.pk and row.role == role:
+            continue
+        row.role = role
+        _by(row, by)
+        row.save()
+    for row in kept.values():
+        _by(row, by)
+        row.delete()
+
+
+@transaction.atomic
+def opportunity_create(
+    *, by: User, account: Account, solution: Solution, owner: User, annual_revenue: Decimal,
+    probability: int, expected_close: datetime.date, annual_margin: Decimal = Decimal(0),
+    title: str = "", decision_criteria: str = "", competitors: str = "", finding: Any = None,
+    influences: Iterable[tuple[Any, str]] = (),
+) -> Opportunity:  # fmt: skip
+    """A new opportunity (identified) for an account the user may plan, optionally from a
+    visit-report finding of the same account."""
+    _require(selectors.may_edit_opportunity(by, account.pk))
+    opp = Opportunity(
+        account=account, solution=solution, owner=_staff(owner, "owner"), title=title or "",
+        annual_revenue=annual_revenue, annual_margin=annual_margin, probability=probability,
+        expected_close=expected_close, decision_criteria=decision_criteria or "",
+        competitors=competitors or "", finding=finding, created_by=by,
+    )  # fmt: skip
+    _clean_opportunity(opp)
+    _check_finding(by, account, finding)
+    _by(opp, by)
+    opp.save()
+    _set_influences(by, opp, influences)
+    return opp
+
+
+OPPORTUNITY_FIELDS = ("solution", "owner", "title", "annual_revenue", "annual_margin",
+                      "probability", "expected_close", "decision_criteria", "competitors")  # fmt: skip
+
+
+@transaction.atomic
+def opportunity_update(
+    *, by: User, opportunity: Opportunity, influences: Iterable[tuple[Any, str]] | None = None,
+    **changes: Any,
+) -> Opportunity:  # fmt: skip
+    """Change an opportunity's figures and texts (not its stage: :func:`opportunity_move`)."""
+    _require(selectors.may_edit_opportunity(by, opportunity.account_id))
+    opp = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    for name, value in changes.items():
+        if name not in OPPORTUNITY_FIELDS:
+            raise ValidationError({name: _("This field cannot be changed here.")})
+        if name == "owner":
+            value = _staff(value, "owner")
+        setattr(opp, name, "" if value is None and name in ("title", "decision_criteria",
+                                                          "competitors") else value)  # fmt: skip
+    _clean_opportunity(opp)
+    _by(opp, by)
+    opp.save()
+    if influences is not None:
+        _set_influences(by, opp, influences)
+    return opp
+
+
+def _clean_answers(answers: dict[str, Any] | None) -> dict[str, dict[str, bool]]:
+    clean: dict[str, dict[str, bool]] = {}
+    for stage, given in (answers or {}).items():
+        keys = {k for k, _label in QUALIFIERS.get(stage, ())}
+        if not keys or not isinstance(given, dict):
+            raise ValidationError({"qualifiers": _("Unknown stage in the qualifiers.")})
+        for key, value in given.items():
+            if key not in keys or not isinstance(value, bool):
+                raise ValidationError(
+                    {"qualifiers": _("Answer each stage qualifier with yes or no.")}
+                )
+        clean[stage] = dict(given)
+    return clean
+
+
+@transaction.atomic
+def opportunity_move(
+    *, by: User, opportunity: Opportunity, stage: str, answers: dict[str, Any] | None = None,
+    reason: str = "", today: datetime.date | None = None,
+) -> Opportunity:  # fmt: skip
+    """Answer qualifiers and move the opportunity to ``stage``.
+
+    Forward, every qualifier of the stage it leaves must be answered yes; skipping a stage
+    needs a reason; won and lost need the reason it was won or lost. Going back to an
+    earlier open stage is allowed. A closed opportunity does not move."""
+    _require(selectors.may_edit_opportunity(by, opportunity.account_id))
+    opp = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    if stage not in Stage.values:
+        raise ValidationError({"stage": _("Choose a stage.")})
+    if not opp.is_open:
+        raise ApplicationError(_("The opportunity is closed; it no longer moves."))
+    reason = (reason or "").strip()
+    merged = {s: dict(v) for s, v in (opp.qualifiers or {}).items()}
+    for s, given in _clean_answers(answers).items():
+        merged.setdefault(s, {}).update(given)
+    opp.qualifiers = merged
+    here = OPEN_STAGES.index(opp.stage)
+    if stage in CLOSED_STAGES:
+        if not reason:
+            raise ValidationError({"reason": _("Say why the opportunity was won or lost.")})
+        if stage == Stage.WON and not opp.answered_yes(opp.stage):
+            raise ValidationError({"qualifiers": _(
+                "Every qualifier of the current stage must be answered yes before it is won."
+            )})  # fmt: skip
+        opp.closed_reason = reason
+        opp.closed_on = today or timezone.localdate()
+        opp.probability = 100 if stage == Stage.WON else 0
+    elif stage != opp.stage:
+        there = OPEN_STAGES.index(stage)
+        if there > here and not opp.answered_yes(opp.stage):
+            raise ValidationError({"qualifiers": _(
+                "Every qualifier of the current stage must be answered yes to advance."
+            )})  # fmt: skip
+        if there > here + 1 and not reason:
+            raise ValidationError({"reason": _("Say why the opportunity skips a stage.")})
+        opp.stage_reason = reason
+    opp.stage = stage
+    _by(opp, by)
+    opp.save()
+    return opp

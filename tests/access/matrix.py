@@ -107,6 +107,9 @@ NOUNS: dict[str, Noun | None] = {
     "items": Noun("planning.PlanItem"),
     "objectives": Noun("planning.Objective"),
     "actions": Noun("planning.Action"),
+    "opportunities": Noun("planning.Opportunity"),
+    # The solutions catalogue: the company's, no foreign side.
+    "solution": None, "solutions": None,
     # The plan page's item form: the visit-report finding or case an item came from.
     "item-finding": Noun("coverage.Finding"),
     "item-case": Noun("service.Case"),

@@ -510,6 +510,19 @@ def _plan_side(side: Side, t: Texts, *, owner: User, department: User, report: M
     plan.refresh_from_db()
     side.add(plan, item, case_item, objective, action, review, action.follow_up)
     side.account_texts |= {t.plan, t.plan_item, t.objective, t.action, t.review}
+    # An opportunity from the report's finding, with a contact of the account as a buying
+    # influence.
+    from kam.planning.models import Solution
+
+    contact = side.first("accounts.Contact")
+    opportunity = planning.opportunity_create(
+        by=owner, account=side.account, solution=Solution.objects.get(code="cold-chain"),
+        owner=owner, title=f"{t.finding}机会", annual_revenue=t.revenue, probability=40,
+        expected_close=today + datetime.timedelta(days=90), finding=finding,
+        decision_criteria=f"{t.plan}标准", influences=[(contact, "economic_buyer")],
+    )  # fmt: skip
+    side.add(opportunity, *opportunity.influences.all())
+    side.account_texts |= {f"{t.finding}机会", f"{t.plan}标准"}
 
 
 def build_world() -> World:
