@@ -190,15 +190,16 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
                        "staff": _("Our staff")},
         }  # fmt: skip
     members = {m.user_id for m in team}
-    return render(request, "accounts/account_detail.html", {
+    # What other apps show here (shipments...): see kam.core.panels. Rendered first, so the
+    # page reuses the context processors' variables they computed.
+    rendered = panels.render("account", request, account, page_scripts=ACCOUNT_PAGE_SCRIPTS)
+    return HttpResponse(panels.render_template(request, "accounts/account_detail.html", {
         "account": account, "team": team, "rights": rights, "contacts": contacts,
         "chart": chart, "history": selectors.account_history(account), "nav": "accounts",
         "team_form": TeamMemberForm(users=selectors.users_for_team_choice().exclude(pk__in=members)),
         "team_user_options": _team_user_options(members) if rights.can_manage_team else "",
-        "billing_form": BillingCodeForm(),
-        # What other apps show here (shipments...): see kam.core.panels.
-        "panels": panels.render("account", request, account, page_scripts=ACCOUNT_PAGE_SCRIPTS),
-    })  # fmt: skip
+        "billing_form": BillingCodeForm(), "panels": rendered,
+    }))  # fmt: skip
 
 
 def _team_user_options(members: set[int]) -> str:

@@ -12,7 +12,6 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -598,8 +597,8 @@ def account_visits_panel(request: HttpRequest, account: Account) -> panels.Conte
     if not access.is_active_user(user) or not access.sees_customer_data(user):
         return None
     items = selectors.account_timeline(user, account)
-    html = render_to_string("coverage/_account_panel.html", {
+    html = panels.render_template(request, "coverage/_account_panel.html", {
         "items": items, "account": account, "today": timezone.localdate(),
         "can_report": selectors.may_report_on(user, account),
-    }, request=request)  # fmt: skip
+    })  # fmt: skip
     return panels.Content(html)

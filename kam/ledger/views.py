@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -457,7 +456,7 @@ def shipments_panel(
     if summary is None:
         context["can_import"] = _may_import(request)
         return panels.Content(
-            render_to_string("ledger/_shipments_panel.html", context, request=request)
+            panels.render_template(request, "ledger/_shipments_panel.html", context)
         )
     start, end, months, products = summary.start, summary.end, summary.months, summary.products
     lanes = selectors.top_lanes(codes, start, end, limit=8)
@@ -485,7 +484,7 @@ def shipments_panel(
         },
     })  # fmt: skip
     return panels.Content(
-        render_to_string("ledger/_shipments_panel.html", context, request=request), PANEL_SCRIPTS
+        panels.render_template(request, "ledger/_shipments_panel.html", context), PANEL_SCRIPTS
     )
 
 

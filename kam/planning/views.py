@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -544,10 +543,10 @@ def account_plan_panel(request: HttpRequest, account: Account) -> panels.Content
         return None
     plan = selectors.current_plan(user, account)
     row = selectors.plan_rows([plan], user)[0] if plan is not None else None
-    html = render_to_string("planning/_account_panel.html", {
+    html = panels.render_template(request, "planning/_account_panel.html", {
         "plan": plan, "row": row, "new_query": f"account={account.pk}",
         "can_create": plan is None and selectors.may_create_for(user, account),
-    }, request=request)  # fmt: skip
+    })  # fmt: skip
     return panels.Content(html)
 
 
@@ -558,8 +557,8 @@ def group_plan_panel(request: HttpRequest, group: CorporateGroup) -> panels.Cont
         return None
     plan = selectors.current_group_plan(user, group)
     row = selectors.plan_rows([plan], user)[0] if plan is not None else None
-    html = render_to_string("planning/_account_panel.html", {
+    html = panels.render_template(request, "planning/_account_panel.html", {
         "plan": plan, "row": row, "new_query": f"group={group.pk}", "group": group,
         "can_create": plan is None and selectors.may_create_for(user),
-    }, request=request)  # fmt: skip
+    })  # fmt: skip
     return panels.Content(html)

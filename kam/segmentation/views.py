@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -390,5 +389,5 @@ def account_value_panel(request: HttpRequest, account: Account) -> panels.Conten
         })  # fmt: skip
         for a in context["alerts"]:
             a.text = messages.alert_text(a)
-    html = render_to_string("segmentation/_value_panel.html", context, request=request)
+    html = panels.render_template(request, "segmentation/_value_panel.html", context)
     return panels.Content(html, PANEL_SCRIPTS if v is not None and v.forecast else ())

@@ -12,7 +12,6 @@ from django.db.models import Case as When_
 from django.db.models import F, IntegerField, Q, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -440,15 +439,16 @@ def account_service_panel(request: HttpRequest, account: Account) -> panels.Cont
         return None
     figures = selectors.account_figures(account)
     if not figures["measures"]["cases"] and not figures["survey_answers"]:
-        html = render_to_string("service/_account_panel.html", {"empty": True, "account": account,
-                                "can_open": services.may_work_cases(request.user)}, request=request)  # fmt: skip
+        html = panels.render_template(request, "service/_account_panel.html", {
+            "empty": True, "account": account, "can_open": services.may_work_cases(request.user),
+        })  # fmt: skip
         return panels.Content(html)
     _decorate(figures["open_cases"], timezone.now())
     m = figures["measures"]
     for key in ("response", "resolution"):
         m[key]["median_text"] = left_text(m[key]["median"])
-    html = render_to_string("service/_account_panel.html", {
+    html = panels.render_template(request, "service/_account_panel.html", {
         "f": figures, "m": m, "account": account, "can_open": services.may_work_cases(request.user),
         "open_statuses": OPEN_STATUSES,
-    }, request=request)  # fmt: skip
+    })  # fmt: skip
     return panels.Content(html)
