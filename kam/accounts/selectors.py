@@ -19,7 +19,10 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
 )
+from django.db.models.expressions import Col
+from django.db.models.functions import Coalesce
 
 from kam.core import access
 from kam.core.models import Role, User
@@ -418,13 +421,50 @@ def with_list_relations(accounts: QuerySet[Account]) -> QuerySet[Account]:
     )
 
 
+def _stored_figure_sort(accounts: QuerySet[Account]) -> tuple[str, Col] | None:
+    """The key and stored column of a figure the list is sorted by, highest first, when
+    the figure is that column or 0 for accounts without one (``Coalesce(column, 0)``, as
+    the ledger's stored revenue); None for any other sort."""
+    order = tuple(accounts.query.order_by)
+    if len(order) != 2 or order[1] != "-name" or not str(order[0]).startswith("-"):
+        return None
+    key = str(order[0])[1:]
+    if ACCOUNT_SORTS.get(key) != (key, "name"):
+        return None
+    figure = accounts.query.annotations.get(key)
+    if not isinstance(figure, Coalesce):
+        return None
+    sources = figure.get_source_expressions()
+    if len(sources) != 2 or not isinstance(sources[0], Col):
+        return None
+    if not isinstance(sources[1], Value) or sources[1].value != 0:
+        return None
+    return key, sources[0]
+
+
 def account_rows(accounts: QuerySet[Account], start: int, stop: int) -> list[Account]:
     """Rows ``start`` to ``stop`` of a sorted account list, as the list's query would
     return them: the page's keys first (the sort carries the keys alone, not every column
     of 100,000 accounts with their industry and group), then those accounts with
     everything the list shows, in the same order. (Sorted by our revenue, a director's
     page was 0.19 s of sorting wide rows on bench/web.)"""
-    ids = list(accounts.prefetch_related(None).values_list("pk", flat=True)[start:stop])
+    keys = accounts.prefetch_related(None)
+    stored = _stored_figure_sort(keys)
+    if stored is None or stop <= start:
+        ids = list(keys.values_list("pk", flat=True)[start:stop])
+    else:
+        # Sorted by a stored figure, highest first: the accounts above 0 by the figure's
+        # own column (its index walked from the top, the visible accounts joined to it,
+        # name ties sorted within equal figures), then the rest (no figure, or 0 or less)
+        # as the list sorts them. The same rows in the same order as the one query, whose
+        # sort on the figure or 0 read every account (0.1 s for 100,000 on bench/web).
+        key, column = stored
+        above = keys.annotate(_stored=column).filter(_stored__gt=0).order_by("-_stored", "-name")
+        ids = list(above.values_list("pk", flat=True)[start:stop])
+        if len(ids) < stop - start:
+            n_above = start + len(ids) if ids else above.count()
+            rest = keys.exclude(**{f"{key}__gt": 0}).values_list("pk", flat=True)
+            ids += list(rest[max(start - n_above, 0) : stop - n_above])
     rows = {a.pk: a for a in accounts.filter(pk__in=ids)}
     return [rows[pk] for pk in ids]
 

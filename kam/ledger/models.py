@@ -185,7 +185,11 @@ class AccountRevenue(models.Model):
     revenue_prev = models.DecimalField(max_digits=20, decimal_places=2, default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["as_of"], name="ledger_revenue_as_of")]
+        indexes = [
+            models.Index(fields=["as_of"], name="ledger_revenue_as_of"),
+            # The account list sorted by revenue, highest first, walks it from the top.
+            models.Index(fields=["revenue"], name="ledger_revenue_by_revenue"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.as_of:%Y-%m} {self.revenue}"

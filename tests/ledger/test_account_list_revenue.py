@@ -265,3 +265,34 @@ def test_the_home_page_shows_the_twelve_months_to_the_ledgers_latest(
     client.force_login(owner)
     body = client.get("/").content.decode()
     assert "Revenue 2025-11 – 2026-10" in body and "¥301.00" in body
+
+
+def test_pages_sorted_by_stored_revenue_are_the_one_querys_rows(
+    revenue: dict, director: User, owner: User
+) -> None:
+    """Highest first, the list reads the accounts above 0 by the stored figure, then the
+    rest: every page, across the boundary and past it, is the slice of the one query's
+    order (ties on revenue by name, descending; zero and missing figures together)."""
+    from kam.accounts import selectors as accounts
+    from kam.accounts.models import TeamRole
+
+    selectors.refresh_revenue_12m()
+    for i, amount in enumerate(["1000.00", "301.00", "0.00", "55.50", "55.50", None, None]):
+        account = AccountFactory(name=f"排序客户{i}")
+        if amount is not None:
+            AccountRevenue.objects.create(
+                account=account, as_of=datetime.date(2026, 10, 1), revenue=Decimal(amount)
+            )
+        if i % 2:
+            TeamMembershipFactory(account=account, user=owner, role=TeamRole.OWNER)
+    for user in (director, owner):
+        listed = accounts.account_search(accounts.account_list_for(user), sort="-revenue_12m")
+        assert accounts._stored_figure_sort(listed) is not None
+        order = list(listed.values_list("pk", flat=True))
+        assert len(order) >= 4
+        for start in range(len(order) + 1):
+            for stop in range(start, len(order) + 2):
+                rows = accounts.account_rows(listed, start, stop)
+                assert [a.pk for a in rows] == order[start:stop], (user, start, stop)
+    ascending = accounts.account_search(accounts.account_list_for(director), sort="revenue_12m")
+    assert accounts._stored_figure_sort(ascending) is None
