@@ -1,0 +1,39 @@
+"""The account page's cheaper parts show what they showed before: the team form's people as
+plain options, and the panels rendered with the request's template variables computed once."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from kam.core.models import Role
+from tests.accounts.test_views import page_client
+from tests.factories import UserFactory
+
+
+def test_the_team_form_offers_the_active_people_off_the_team_escaped(
+    director, owner, colleague, account_a
+):
+    UserFactory(username="gone", display_name="离职人员", role=Role.MANAGER, is_active=False)
+    UserFactory(username="admin2", display_name="管理员乙", role=Role.ADMIN)
+    odd = UserFactory(username="odd", display_name="<b>李</b>", role=Role.MANAGER)
+    body = page_client(director).get(f"/accounts/{account_a.pk}/").content.decode()
+    select = body[
+        body.index('<select name="user"') : body.index(
+            "</select>", body.index('<select name="user"')
+        )
+    ]
+    assert '<option value="" selected>Choose a person…</option>' in select
+    assert f'<option value="{colleague.pk}">客户经理陈</option>' in select
+    assert f'<option value="{odd.pk}">&lt;b&gt;李&lt;/b&gt;</option>' in select
+    assert f'value="{owner.pk}"' not in select  # on the team already
+    assert "离职人员" not in select and "管理员乙" not in select
+
+
+def test_the_panels_share_one_count_of_unread_notifications_and_keep_their_csrf_tokens(
+    owner, account_a
+):
+    client = page_client(owner)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(f"/accounts/{account_a.pk}/").content.decode()
+    counts = [q["sql"] for q in queries if '"core_notification"' in q["sql"]]
+    assert len(counts) == 1, counts
+    assert body.count('name="csrfmiddlewaretoken"') >= 2
