@@ -18,7 +18,17 @@ from kam.core.models import Role, User
 
 from . import progress as maths
 from . import selectors, services
-from .models import AccountPlan, Action, Objective, PlanItem, Review, ReviewPolicy
+from .models import (
+    QUALIFIERS,
+    AccountPlan,
+    Action,
+    Objective,
+    Opportunity,
+    PlanItem,
+    Review,
+    ReviewPolicy,
+    Solution,
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -87,7 +97,8 @@ def demo_load(*, seed: int, as_of: datetime.date, progress: Progress) -> str:
         f"Planning: {len(plans)} account plans ({Objective.objects.count()} objectives, "
         f"{Action.objects.count()} actions of which "
         f"{Action.objects.filter(follow_up__isnull=False).count()} tracked as follow-ups, "
-        f"{PlanItem.objects.count()} analysis items, {Review.objects.count()} reviews)."
+        f"{PlanItem.objects.count()} analysis items, {Review.objects.count()} reviews; "
+        f"{Opportunity.objects.count()} opportunities)."
     )
 
 
@@ -164,11 +175,56 @@ def _plan(rng: random.Random, membership: TeamMembership, today: datetime.date,
         elif state < 0.6:
             services.plan_review(by=reviewer, plan=plan, decision="returned",
                                  comment="收入目标偏保守，请补充竞争对手应对措施。", today=today)  # fmt: skip
+    _opportunities(rng, account, owner, today, figures.values.get("revenue"))
     return plan
+
+
+COMPETITORS = ["顺丰", "京东物流", "中通", "德邦", "极兔"]
+CRITERIA = ["时效与价格", "全国覆盖和系统对接", "冷链温控与理赔", "回款速度"]
+
+
+def _opportunities(rng: random.Random, account: object, owner: User, today: datetime.date,
+                   revenue: Decimal | None) -> None:  # fmt: skip
+    """One or two opportunities per account, moved through the stages (each stage's
+    qualifiers answered yes on the way), a few won or lost with a reason."""
+    catalogue = list(Solution.objects.filter(active=True))
+    if not catalogue:
+        return
+    base = revenue if revenue and revenue > 0 else Decimal("500000")
+    contacts = list(account.contacts.order_by("id")[:2])  # type: ignore[attr-defined]
+    for solution in rng.sample(catalogue, min(len(catalogue), rng.choice([1, 2]))):
+        amount = (base * Decimal(str(rng.uniform(0.05, 0.4)))).quantize(Decimal("1"))
+        opp = services.opportunity_create(
+            by=owner, account=account, solution=solution, owner=owner,  # type: ignore[arg-type]
+            annual_revenue=amount, annual_margin=(amount * Decimal("0.25")).quantize(Decimal("1")),
+            probability=rng.choice([10, 20, 30]),
+            expected_close=today + datetime.timedelta(days=rng.randint(30, 240)),
+            decision_criteria=rng.choice(CRITERIA), competitors=rng.choice(COMPETITORS),
+            influences=[(c, role) for c, role in zip(contacts, ["economic_buyer", "coach"],
+                                                       strict=False)],
+        )  # fmt: skip
+        steps = rng.choice([0, 1, 1, 2, 2, 3, 4, 5])
+        stages = ["identified", "qualified", "proposal", "negotiation"]
+        for n in range(min(steps, 3)):
+            here = stages[n]
+            opp = services.opportunity_move(
+                by=owner, opportunity=opp, stage=stages[n + 1],
+                answers={here: {k: True for k, _label in QUALIFIERS[here]}}, today=today,
+            )  # fmt: skip
+        if steps == 4:
+            services.opportunity_move(
+                by=owner, opportunity=opp, stage="won", reason="方案与价格获客户认可",
+                answers={"negotiation": {k: True for k, _label in QUALIFIERS["negotiation"]}},
+                today=today,
+            )  # fmt: skip
+        elif steps == 5:
+            services.opportunity_move(by=owner, opportunity=opp, stage="lost",
+                                      reason="竞争对手报价更低", today=today)  # fmt: skip
 
 
 def demo_wipe(progress: Progress) -> None:
     steps: list[Callable[[], object]] = [
+        Opportunity.objects.all().delete,
         Review.objects.all().delete,
         Action.objects.all().delete,
         Objective.objects.all().delete,

@@ -11,7 +11,7 @@ from django.utils.translation import pgettext_lazy
 from kam.accounts.models import TIER_CHOICES
 from kam.core.models import User
 
-from .models import Action, Horizon, Metric, PlanItem, PlanKind, PlanStatus, Review
+from .models import Action, Horizon, Metric, PlanItem, PlanKind, PlanStatus, Review, Solution, Stage
 
 
 class Styled(forms.Form):
@@ -159,3 +159,49 @@ class PolicyForm(Styled):
                 label=label, min_value=7, max_value=730, initial=intervals.get(tier)
             )
         self._style()
+
+
+# --- opportunities ---------------------------------------------------------------------------
+
+
+class OpportunityListForm(forms.Form):
+    stage = forms.ChoiceField(choices=[("", ""), ("open", "open"), *Stage.choices], required=False)
+    solution = forms.IntegerField(required=False, min_value=1, max_value=2**62)
+    owner = forms.IntegerField(required=False, min_value=1, max_value=2**62)
+    tier = forms.TypedChoiceField(choices=[("", "")] + TIER_CHOICES, coerce=int, required=False,
+                                  empty_value=None)  # fmt: skip
+    sort = forms.CharField(required=False, max_length=20)
+
+
+class OpportunityForm(Styled):
+    """An opportunity's figures and texts. The probability is checked by the service (one
+    message for the form and the API); the form only asks for a whole number."""
+
+    solution = forms.ModelChoiceField(Solution.objects.none(), label=_("solution"))
+    title = forms.CharField(label=_("title"), max_length=200, required=False)
+    annual_revenue = forms.DecimalField(label=_("estimated annual revenue"), max_digits=14,
+                                        decimal_places=2)  # fmt: skip
+    annual_margin = forms.DecimalField(label=_("estimated annual margin"), max_digits=14,
+                                       decimal_places=2, required=False)  # fmt: skip
+    probability = forms.IntegerField(label=_("probability (%)"), min_value=-32768,
+                                     max_value=32767)  # fmt: skip
+    expected_close = forms.DateField(label=_("expected close date"),
+                                     widget=forms.DateInput(attrs={"type": "date"}))  # fmt: skip
+    decision_criteria = forms.CharField(label=_("decision criteria"), max_length=4000,
+                                        required=False, widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    competitors = forms.CharField(label=_("competitors"), max_length=4000, required=False,
+                                  widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+
+    def __init__(self, *args: Any, solutions: QuerySet[Solution], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["solution"].queryset = solutions  # type: ignore[attr-defined]
+
+
+class SolutionForm(Styled):
+    code = forms.SlugField(label=_("code"), max_length=40)
+    name_zh = forms.CharField(label=_("name (Chinese)"), max_length=100)
+    name_en = forms.CharField(label=_("name (English)"), max_length=100)
+    description = forms.CharField(label=_("description"), max_length=2000, required=False,
+                                  widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    position = forms.IntegerField(label=_("position"), min_value=0, max_value=32767, initial=0)
+    active = forms.BooleanField(label=_("active"), required=False, initial=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import opportunity_views, views
 
 app_name = "planning"
 
@@ -24,4 +24,20 @@ urlpatterns = [
     path("actions/<int:pk>/delete/", views.action_delete, name="action_delete"),
     path("actions/<int:pk>/follow-up/", views.action_track, name="action_track"),
     path("review-schedule/", views.policy, name="policy"),
+    path("opportunities/", opportunity_views.opportunity_list, name="opportunities"),
+    path("opportunities/board/", opportunity_views.opportunity_board, name="opportunity_board"),
+    path(
+        "opportunities/pipeline/",
+        opportunity_views.opportunity_pipeline,
+        name="opportunity_pipeline",
+    ),  # fmt: skip
+    path("opportunities/new/", opportunity_views.opportunity_new, name="opportunity_new"),
+    path(
+        "opportunities/<int:pk>/", opportunity_views.opportunity_detail, name="opportunity_detail"
+    ),  # fmt: skip
+    path(
+        "opportunities/<int:pk>/move/", opportunity_views.opportunity_move, name="opportunity_move"
+    ),  # fmt: skip
+    path("solutions/", opportunity_views.solution_list, name="solutions"),
+    path("solutions/<int:pk>/", opportunity_views.solution_list, name="solution_edit"),
 ]

@@ -8,7 +8,7 @@ import pytest
 from kam.accounts.models import TeamRole
 from kam.core.models import User
 from kam.planning import demo
-from kam.planning.models import AccountPlan, Action, Objective, PlanItem
+from kam.planning.models import AccountPlan, Action, Objective, Opportunity, PlanItem
 from tests.factories import AccountFactory, BillingCodeFactory, TeamMembershipFactory
 from tests.planning.conftest import LAST_MONTH, add_facts, months_back
 
@@ -31,8 +31,10 @@ def test_demo_loads_once_and_wipes(
         assert plan.objectives.exists() and plan.actions.count() == 4 and plan.items.count() == 8
     assert Objective.objects.filter(metric="revenue").count() == 4
     assert len(set(AccountPlan.objects.values_list("status", flat=True))) > 1
+    assert Opportunity.objects.filter(account__plans__isnull=False).distinct().count() >= 4
+    assert len(set(Opportunity.objects.values_list("stage", flat=True))) > 1
     assert demo.demo_load(seed=1, as_of=LAST_MONTH, progress=lambda *a: None).endswith("loaded.")
     assert AccountPlan.objects.count() == 4
     demo.demo_wipe(lambda *a: None)
     assert not AccountPlan.objects.exists() and not Action.objects.exists()
-    assert not PlanItem.objects.exists()
+    assert not PlanItem.objects.exists() and not Opportunity.objects.exists()

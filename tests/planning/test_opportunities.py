@@ -203,3 +203,54 @@ def test_api_list_read_create_update_advance_with_the_access_rules(
     assert seen.json()["influences"] == [{"contact": None, "name": "", "role": "coach"}]
     assert reader.patch(f"{url}/{new_id}", {"probability": 1}).status_code == 403
     assert Opportunity.objects.get(pk=new_id).probability == 60
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+def test_pages_list_board_detail_move_and_pipeline(
+    client: Any, opp_a: Opportunity, owner: User, colleague: User, analyst: User,
+    director: User, contact_a: Contact, contact_b: Contact,
+) -> None:  # fmt: skip
+    client.force_login(owner)
+    listing = client.get("/planning/opportunities/?stage=open&sort=-revenue")
+    assert listing.status_code == 200 and opp_a.account.name in listing.content.decode()
+    empty = client.get("/planning/opportunities/?stage=won")
+    assert 'id="opportunity-empty"' in empty.content.decode()
+    assert client.get("/planning/opportunities/board/").status_code == 200
+    assert client.get("/planning/opportunities/pipeline/").status_code == 200
+    url = f"/planning/opportunities/{opp_a.pk}/"
+    assert client.get(url).status_code == 200
+    # A contact of another account as an influence: refused on the page, nothing stored.
+    form = {"solution": opp_a.solution_id, "annual_revenue": "500000", "probability": "20",
+            "expected_close": "2026-12-31", "influence_contact": [str(contact_b.pk)],
+            "influence_role": ["coach"]}  # fmt: skip
+    page = client.post(url, form)
+    assert page.status_code == 200 and contact_b.name not in page.content.decode()
+    assert "采购影响人必须是本客户的联系人" in page.content.decode()  # the page's language
+    assert not BuyingInfluence.objects.exists()
+    page = client.post(url, {**form, "probability": "150", "influence_contact": []})
+    assert "成功概率为 0 到 100 之间的百分比" in page.content.decode()
+    opp_a.refresh_from_db()
+    assert opp_a.probability == 20
+    # The board's move: unanswered qualifiers refused; answered on the page, it moves.
+    client.post(f"{url}move/", {"stage": "qualified", "next": "board"})
+    opp_a.refresh_from_db()
+    assert opp_a.stage == "identified"
+    client.post(f"{url}move/", {"stage": "qualified", "answered": "identified",
+                                "q:identified:need": "on", "q:identified:contact": "on"})  # fmt: skip
+    opp_a.refresh_from_db()
+    assert opp_a.stage == "qualified"
+    client.force_login(colleague)
+    assert client.get(url).status_code == 404
+    assert client.post(f"{url}move/", {"stage": "lost", "reason": "x"}).status_code == 404
+    client.force_login(analyst)
+    assert client.get(url).status_code == 200
+    assert client.post(f"{url}move/", {"stage": "lost", "reason": "x"}).status_code == 403
+    client.force_login(owner)
+    assert client.post("/planning/solutions/", {"code": "x", "name_zh": "x", "name_en": "x",
+                                                "position": 1}).status_code == 403  # fmt: skip
+    client.force_login(director)
+    client.post("/planning/solutions/", {"code": "customs", "name_zh": "清关",
+                                         "name_en": "Customs", "position": 5, "active": "on"})  # fmt: skip
+    assert Solution.objects.filter(code="customs", active=True).exists()
