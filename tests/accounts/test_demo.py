@@ -8,12 +8,14 @@ import io
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, transaction
+from django.test import override_settings
 
 from kam.accounts import demo, demo_data
 from kam.accounts.models import (
@@ -30,6 +32,10 @@ from kam.accounts.models import (
 from kam.accounts.services import _pinyin_key
 from kam.core import creditcode, regions
 from kam.core.models import Role, User
+from tests.conftest import TEST_FIELD_KEY
+
+# Every test reads the database (the module's demo lives in it).
+pytestmark = pytest.mark.django_db
 
 SMALL = 120
 SEED = 7
@@ -48,9 +54,17 @@ def run_demo(*args: str) -> str:
     return out.getvalue()
 
 
-@pytest.fixture
-def loaded(db: None) -> str:
-    return run_demo()
+@pytest.fixture(scope="module")
+def loaded(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
+    """The small demo, loaded once for the module's tests that read it (each test runs in
+    a savepoint inside it, so one that reloads or resets leaves it as it was), rolled back
+    at the end. The tests that need an empty archive come before the first that asks for
+    it: from then on the module's tests run inside it."""
+    quiet = {"PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+             "FIELD_KEYS": [TEST_FIELD_KEY]}  # fmt: skip
+    with django_db_blocker.unblock(), override_settings(**quiet), transaction.atomic():
+        yield run_demo()
+        transaction.set_rollback(True)
 
 
 def fingerprint(archive: demo.DemoArchive) -> dict[str, list[Any]]:
@@ -84,6 +98,56 @@ def test_the_same_seed_generates_the_same_archive(db: None) -> None:
     assert first == second
     assert first["accounts"] != other["accounts"]
     assert first["contacts"] != other["contacts"]
+
+
+def test_demo_leaves_an_archive_with_real_accounts_alone(db: None) -> None:
+    Account.objects.create(name="真实客户有限公司")
+
+    output = run_demo()
+
+    assert "already holds 1 accounts" in output
+    assert Account.objects.count() == 1
+    assert not User.objects.filter(username__in=demo.DEMO_USERNAMES).exists()
+
+
+def test_demo_refuses_when_a_demo_username_is_taken(db: None) -> None:
+    User.objects.create_user(username="director", password="x" * 12)
+
+    with pytest.raises(CommandError, match="director"):
+        run_demo()
+
+    assert Account.objects.count() == 0
+    assert User.objects.count() == 1
+
+
+def test_reset_never_deletes_a_real_user_with_a_demo_username(db: None) -> None:
+    real = User.objects.create_user(username="admin", email="it@carrier.example", password="x" * 12)
+
+    with pytest.raises(CommandError, match="admin"):
+        run_demo("--reset")  # wipes the (empty) archive, keeps the real admin, refuses
+
+    assert User.objects.filter(pk=real.pk).exists()
+    assert Account.objects.count() == 0
+
+
+def test_demo_json_reports_counts(db: None) -> None:
+    out = io.StringIO()
+    call_command("demo", "--companies", "30", "--json", stdout=out, stderr=io.StringIO())
+
+    result = json.loads(out.getvalue())
+
+    assert result["loaded"] is True
+    assert result["counts"]["accounts"] == 30 == Account.objects.count()
+    assert result["counts"]["contacts"] == Contact.objects.count()
+    assert {row["username"] for row in result["logins"]} == set(demo.DEMO_USERNAMES)
+
+
+def test_demo_rejects_a_bad_size_or_date(db: None) -> None:
+    with pytest.raises(CommandError, match="--companies"):
+        call_command("demo", "--companies", "0", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="--as-of"):
+        call_command("demo", "--as-of", "yesterday", stdout=io.StringIO())
+    assert Account.objects.count() == 0
 
 
 def test_demo_loads_the_archive_and_prints_the_logins(loaded: str) -> None:
@@ -227,53 +291,3 @@ def test_reset_rebuilds_the_same_archive_from_the_same_seed(loaded: str) -> None
     assert stored_archive() == before
     assert Contact.objects.count() == contacts
     assert User.objects.filter(username__in=demo.DEMO_USERNAMES).count() == len(demo.DEMO_USERS)
-
-
-def test_demo_leaves_an_archive_with_real_accounts_alone(db: None) -> None:
-    Account.objects.create(name="真实客户有限公司")
-
-    output = run_demo()
-
-    assert "already holds 1 accounts" in output
-    assert Account.objects.count() == 1
-    assert not User.objects.filter(username__in=demo.DEMO_USERNAMES).exists()
-
-
-def test_demo_refuses_when_a_demo_username_is_taken(db: None) -> None:
-    User.objects.create_user(username="director", password="x" * 12)
-
-    with pytest.raises(CommandError, match="director"):
-        run_demo()
-
-    assert Account.objects.count() == 0
-    assert User.objects.count() == 1
-
-
-def test_reset_never_deletes_a_real_user_with_a_demo_username(db: None) -> None:
-    real = User.objects.create_user(username="admin", email="it@carrier.example", password="x" * 12)
-
-    with pytest.raises(CommandError, match="admin"):
-        run_demo("--reset")  # wipes the (empty) archive, keeps the real admin, refuses
-
-    assert User.objects.filter(pk=real.pk).exists()
-    assert Account.objects.count() == 0
-
-
-def test_demo_json_reports_counts(db: None) -> None:
-    out = io.StringIO()
-    call_command("demo", "--companies", "30", "--json", stdout=out, stderr=io.StringIO())
-
-    result = json.loads(out.getvalue())
-
-    assert result["loaded"] is True
-    assert result["counts"]["accounts"] == 30 == Account.objects.count()
-    assert result["counts"]["contacts"] == Contact.objects.count()
-    assert {row["username"] for row in result["logins"]} == set(demo.DEMO_USERNAMES)
-
-
-def test_demo_rejects_a_bad_size_or_date(db: None) -> None:
-    with pytest.raises(CommandError, match="--companies"):
-        call_command("demo", "--companies", "0", stdout=io.StringIO())
-    with pytest.raises(CommandError, match="--as-of"):
-        call_command("demo", "--as-of", "yesterday", stdout=io.StringIO())
-    assert Account.objects.count() == 0
