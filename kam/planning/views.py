@@ -256,6 +256,38 @@ def _add(request: HttpRequest, plan: AccountPlan, form: Any, call: Any, ok: str)
     return redirect("planning:detail", plan.pk)
 
 
+def _edit_part(request: HttpRequest, plan: AccountPlan, obj: Any, form: Any, call: Any,
+               ok: str, title: str, delete_url: str) -> HttpResponse:  # fmt: skip
+    """The edit page of a plan's part: ``call(cleaned_data)`` for a valid posted ``form``
+    (refusals next to the fields, nothing stored), back to the plan when it saved."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            call(form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        except ApplicationError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, ok)
+            return redirect("planning:detail", plan.pk)
+    return render(request, "planning/part_form.html", {
+        "form": form, "plan": plan, "title": title, "nav": "planning",
+        "delete_url": delete_url, "obj": obj,
+    })  # fmt: skip
+
+
+def _delete_part(request: HttpRequest, plan_id: int, call: Any, ok: str) -> HttpResponse:
+    """Run ``call()`` (a removal or a change posted from the plan page); refusals come
+    back as messages."""
+    try:
+        call()
+    except (ApplicationError, ValidationError) as exc:
+        refusal_messages(request, exc)
+    else:
+        messages.success(request, ok)
+    return redirect("planning:detail", plan_id)
+
+
 def _source(user: User, plan: AccountPlan, data: dict[str, Any]) -> dict[str, Any]:
     """The finding and case an item names, among those the user may link (else refused)."""
     from kam.coverage.models import Finding
@@ -323,35 +355,18 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {"kind": item.kind, "text": item.text, "finding": item.finding_id,
                "case": item.case_id}  # fmt: skip
     form = ItemForm(request.POST or None, findings=findings, cases=cases, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.item_update(by=user, item=item, kind=form.cleaned_data["kind"],
-                                 text=form.cleaned_data["text"],
-                                 **_source(user, plan, form.cleaned_data))  # fmt: skip
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        except ApplicationError as exc:
-            form.add_error(None, str(exc.message))
-        else:
-            messages.success(request, _("Item saved."))
-            return redirect("planning:detail", plan.pk)
-    return render(request, "planning/part_form.html", {
-        "form": form, "plan": plan, "title": _("Edit item"), "nav": "planning",
-        "delete_url": "planning:item_delete", "obj": item,
-    })  # fmt: skip
+    return _edit_part(request, plan, item, form, lambda d: services.item_update(
+        by=user, item=item, kind=d["kind"], text=d["text"], **_source(user, plan, d)),
+        _("Item saved."), _("Edit item"), "planning:item_delete")  # fmt: skip
 
 
 @login_required
 @require_POST
 def item_delete(request: HttpRequest, pk: int) -> HttpResponse:
     item = _item(request, pk)
-    try:
-        services.item_delete(by=request.user, item=item)
-    except (ApplicationError, ValidationError) as exc:
-        refusal_messages(request, exc)
-    else:
-        messages.success(request, _("Item removed."))
-    return redirect("planning:detail", item.plan_id)
+    return _delete_part(request, item.plan_id,
+                        lambda: services.item_delete(by=request.user, item=item),
+                        _("Item removed."))  # fmt: skip
 
 
 @login_required
@@ -382,33 +397,18 @@ def objective_edit(request: HttpRequest, pk: int) -> HttpResponse:
                "baseline": objective.baseline, "target": objective.target,
                "target_date": objective.target_date}  # fmt: skip
     form = ObjectiveForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.objective_update(by=request.user, objective=objective, **form.cleaned_data)
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        except ApplicationError as exc:
-            form.add_error(None, str(exc.message))
-        else:
-            messages.success(request, _("Objective saved."))
-            return redirect("planning:detail", plan.pk)
-    return render(request, "planning/part_form.html", {
-        "form": form, "plan": plan, "title": _("Edit objective"), "nav": "planning",
-        "delete_url": "planning:objective_delete", "obj": objective,
-    })  # fmt: skip
+    return _edit_part(request, plan, objective, form, lambda d: services.objective_update(
+        by=request.user, objective=objective, **d), _("Objective saved."),
+        _("Edit objective"), "planning:objective_delete")  # fmt: skip
 
 
 @login_required
 @require_POST
 def objective_delete(request: HttpRequest, pk: int) -> HttpResponse:
     objective = _objective(request, pk)
-    try:
-        services.objective_delete(by=request.user, objective=objective)
-    except (ApplicationError, ValidationError) as exc:
-        refusal_messages(request, exc)
-    else:
-        messages.success(request, _("Objective removed."))
-    return redirect("planning:detail", objective.plan_id)
+    return _delete_part(request, objective.plan_id,
+                        lambda: services.objective_delete(by=request.user, objective=objective),
+                        _("Objective removed."))  # fmt: skip
 
 
 @login_required
@@ -442,51 +442,29 @@ def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ActionForm(request.POST or None, staff=_staff(), initial=initial)
     if action.follow_up_id:
         del form.fields["status"]
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.action_update(
-                by=request.user, action=action, title=d["title"], horizon=d["horizon"],
-                owner=d["owner"], due_date=d["due_date"], resources=d["resources"],
-                status=d.get("status") or None,
-            )  # fmt: skip
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        except ApplicationError as exc:
-            form.add_error(None, str(exc.message))
-        else:
-            messages.success(request, _("Action saved."))
-            return redirect("planning:detail", plan.pk)
-    return render(request, "planning/part_form.html", {
-        "form": form, "plan": plan, "title": _("Edit action"), "nav": "planning",
-        "delete_url": "planning:action_delete", "obj": action,
-    })  # fmt: skip
+    return _edit_part(request, plan, action, form, lambda d: services.action_update(
+        by=request.user, action=action, title=d["title"], horizon=d["horizon"],
+        owner=d["owner"], due_date=d["due_date"], resources=d["resources"],
+        status=d.get("status") or None,
+    ), _("Action saved."), _("Edit action"), "planning:action_delete")  # fmt: skip
 
 
 @login_required
 @require_POST
 def action_delete(request: HttpRequest, pk: int) -> HttpResponse:
     action = _action(request, pk)
-    try:
-        services.action_delete(by=request.user, action=action)
-    except (ApplicationError, ValidationError) as exc:
-        refusal_messages(request, exc)
-    else:
-        messages.success(request, _("Action removed."))
-    return redirect("planning:detail", action.plan_id)
+    return _delete_part(request, action.plan_id,
+                        lambda: services.action_delete(by=request.user, action=action),
+                        _("Action removed."))  # fmt: skip
 
 
 @login_required
 @require_POST
 def action_track(request: HttpRequest, pk: int) -> HttpResponse:
     action = _action(request, pk)
-    try:
-        services.action_track(by=request.user, action=action)
-    except (ApplicationError, ValidationError) as exc:
-        refusal_messages(request, exc)
-    else:
-        messages.success(request, _("The action is now a follow-up, tracked with the others."))
-    return redirect("planning:detail", action.plan_id)
+    return _delete_part(request, action.plan_id,
+                        lambda: services.action_track(by=request.user, action=action),
+                        _("The action is now a follow-up, tracked with the others."))  # fmt: skip
 
 
 # --- exports -------------------------------------------------------------------------------------
