@@ -4,6 +4,7 @@ Django's test Client (``force_login``, no second factor), with each page's query
     .venv/bin/python -m bench.web.alone                   # the coverage pages
     .venv/bin/python -m bench.web.alone director=/coverage/dashboard/ department=/coverage/queue/
     V=1 .venv/bin/python -m bench.web.alone               # and each page's slowest queries
+    V=1 W=100000 .venv/bin/python -m bench.web.alone ...  # with their whole SQL
 
 The test Client runs the whole middleware stack, so a page is measured as it is served:
 managers and service reps under row-level security (kam.core.rls's middleware switches to
@@ -66,7 +67,7 @@ def main() -> None:
               f"({'rls' if scoped else 'login role'})")  # fmt: skip
         if os.environ.get("V"):
             for q in sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:8]:
-                print("   ", q["time"], q["sql"][:300])
+                print("   ", q["time"], q["sql"][: int(os.environ.get("W") or 300)])
     print("load average:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 

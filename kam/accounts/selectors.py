@@ -6,7 +6,7 @@ pages, exports and API endpoints all start from it. Anything outside it is answe
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -14,6 +14,7 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    Model,
     OuterRef,
     Prefetch,
     Q,
@@ -24,7 +25,7 @@ from django.db.models import (
 from django.db.models.expressions import Col
 from django.db.models.functions import Coalesce
 
-from kam.core import access
+from kam.core import access, rls
 from kam.core.models import Role, User
 
 from . import figures
@@ -39,6 +40,8 @@ from .models import (
     TeamRole,
 )
 
+_M = TypeVar("_M", bound=Model)
+
 
 def account_list_for(user: User) -> QuerySet[Account]:
     """The accounts ``user`` may see, unfiltered otherwise."""
@@ -46,8 +49,33 @@ def account_list_for(user: User) -> QuerySet[Account]:
         return Account.objects.none()
     accounts = Account.objects.all()
     if not access.sees_all_accounts(user):
-        accounts = accounts.filter(team__user=user)
+        ids = rls.team_account_ids(user)
+        accounts = (
+            accounts.filter(pk__kam_any=ids) if ids is not None else accounts.filter(team__user=user)
+        )
     return accounts
+
+
+def in_account_scope(rows: QuerySet[_M], user: User, path: str = "account") -> QuerySet[_M]:
+    """``rows`` whose account (the path ``path``, a non-null foreign key) ``user`` may
+    see, as :func:`account_list_for` decides. Who sees every account needs no filter: a
+    semi-join with 100,000 accounts only costs time. Under a scoped request the team's
+    accounts are named by key on the rows' own column (:func:`kam.core.rls.team_account_ids`),
+    so PostgreSQL reads them by index instead of guessing the team's share."""
+    if not access.is_active_user(user) or not access.sees_customer_data(user):
+        return rows.none()
+    if access.sees_all_accounts(user):
+        return rows
+    return rows.filter(account_scope_q(user, path))
+
+
+def account_scope_q(user: User, path: str = "account") -> Q:
+    """The condition of :func:`in_account_scope` (for a user who does not see every
+    account), to combine with others."""
+    ids = rls.team_account_ids(user)
+    if ids is not None:
+        return Q(**{f"{path}__kam_any": ids})
+    return Q(**{f"{path}__in": account_list_for(user)})
 
 
 def account_get_for(user: User, pk: int) -> Account:
@@ -141,9 +169,7 @@ def _count_of(rows: QuerySet[Any]) -> Subquery:
 def contact_list_for(user: User) -> QuerySet[Contact]:
     if not access.is_active_user(user) or not access.sees_contacts(user):
         return Contact.objects.none()
-    return Contact.objects.filter(account__in=account_list_for(user)).select_related(
-        "account", "reports_to"
-    )
+    return in_account_scope(Contact.objects.all(), user).select_related("account", "reports_to")
 
 
 def contact_get_for(user: User, pk: int) -> Contact:

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.core import checks
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,14 +12,28 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from django.db.models import Field, ForeignObject
+
         # Registers KAM's production checks with `kam check --deploy`.
         from kam.core import deploy  # noqa: F401
 
         # The second wall on PostgreSQL (kam.core.rls): its policies after every migrate,
         # its start-up check (kam check, kam serve) and the superuser warning (--deploy).
-        from kam.core.rls import check_row_level_security, check_superuser, install_after_migrate
+        from kam.core.rls import (
+            TEAM_MODEL,
+            AnyKey,
+            check_row_level_security,
+            check_superuser,
+            install_after_migrate,
+            team_changed,
+        )
 
         post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="kam-rls")
+        Field.register_lookup(AnyKey)
+        ForeignObject.register_lookup(AnyKey)
+        # A request's team ids (kam.core.rls.team_account_ids) go stale with the team.
+        post_save.connect(team_changed, sender=TEAM_MODEL, dispatch_uid="kam-rls-team-saved")
+        post_delete.connect(team_changed, sender=TEAM_MODEL, dispatch_uid="kam-rls-team-deleted")
         checks.register(check_row_level_security)
         checks.register(check_superuser, checks.Tags.security, deploy=True)
 

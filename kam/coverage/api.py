@@ -364,10 +364,14 @@ def follow_up_list(request: HttpRequest, params: Query[CoverageFollowUpQuery]) -
         rows = rows.filter(owner_id=params.owner)
     if params.overdue:
         rows = rows.filter(status__in=FollowUp.OPEN_STATUSES, due_date__lt=timezone.localdate())
-    rows = rows.order_by("due_date", "id")
     offset = (params.page - 1) * PAGE_SIZE
+    # The page's keys first, then its rows with their joins (as the visits above): joined
+    # before the sort, a manager's 1,800 follow-ups each read their report, visit, account
+    # and owner (under the policies) to show 200 (bench/web).
+    keys = list(rows.order_by("due_date", "id").values_list("pk", flat=True)[offset: offset + PAGE_SIZE])  # fmt: skip
+    shown = rows.in_bulk(keys)
     return {"count": rows.count(), "page": params.page, "page_size": PAGE_SIZE,
-            "items": [_follow_up_out(f) for f in rows[offset: offset + PAGE_SIZE]]}  # fmt: skip
+            "items": [_follow_up_out(shown[pk]) for pk in keys]}  # fmt: skip
 
 
 class CoverageFollowUpPatch(InSchema):

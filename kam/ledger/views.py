@@ -24,7 +24,7 @@ from kam.accounts import services as account_services
 from kam.accounts.forms import refuse_on_form
 from kam.accounts.models import Account, CorporateGroup
 from kam.accounts.selectors import account_list_for, account_search
-from kam.core import access, panels, regions
+from kam.core import access, panels, regions, rls
 from kam.core.errors import ApplicationError
 from kam.core.exports import csv_response, xlsx_response
 from kam.core.views import forbidden
@@ -452,7 +452,12 @@ def shipments_panel(
     context: dict[str, Any] = {
         "key": key, "json_id": f"shipments-data-{key}", "has_codes": has_codes, "codes": codes,
     }  # fmt: skip
-    summary = selectors.shipments_summary(codes, PANEL_MONTHS)
+    # Both callers name the codes of accounts the user sees (account_get_for,
+    # account_list_for), so the facts are read without the row-level policy: under it
+    # PostgreSQL built the set of all the manager's billing codes to check an account's 24
+    # rows (bench/web: 37 -> 3 ms).
+    with rls.bypass():
+        summary = selectors.shipments_summary(codes, PANEL_MONTHS)
     if summary is None:
         context["can_import"] = _may_import(request)
         return panels.Content(

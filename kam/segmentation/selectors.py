@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from kam.accounts.models import Account, Industry
-from kam.accounts.selectors import account_list_for
+from kam.accounts.selectors import account_list_for, account_scope_q, in_account_scope
 from kam.core import access
 from kam.core.models import User
 
@@ -48,7 +48,7 @@ def valuations_for(user: User, run: Run, level: str = Level.ACCOUNT) -> QuerySet
     rows = Valuation.objects.filter(run=run, level=level)
     if level == Level.ACCOUNT:
         if not sees_portfolio(user):
-            rows = rows.filter(account__in=account_list_for(user))
+            rows = in_account_scope(rows, user)
         return rows.select_related("account")
     if not sees_portfolio(user):
         return Valuation.objects.none()
@@ -97,7 +97,7 @@ def alerts_for(user: User) -> QuerySet[Alert]:
     """Alerts of the accounts the user sees; code alerts (no account) for the portfolio roles."""
     if not access.is_active_user(user) or not access.sees_customer_data(user):
         return Alert.objects.none()
-    visible = Q(account__in=account_list_for(user))
+    visible = account_scope_q(user)
     if sees_portfolio(user):
         visible |= Q(account__isnull=True)
     return Alert.objects.filter(visible).select_related("account", "acknowledged_by", "resolved_by")

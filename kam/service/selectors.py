@@ -10,7 +10,7 @@ import numpy as np
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from kam.accounts.models import Account, TeamMembership, TeamRole
-from kam.accounts.selectors import account_list_for, contact_list_for
+from kam.accounts.selectors import account_list_for, contact_list_for, in_account_scope
 from kam.core import access
 from kam.core.models import User
 
@@ -22,7 +22,7 @@ def case_list_for(user: User) -> QuerySet[Case]:
     if not access.is_active_user(user):
         return Case.objects.none()
     return (
-        Case.objects.filter(account__in=account_list_for(user))
+        in_account_scope(Case.objects.all(), user)
         .select_related("account", "assignee", "root_cause", "policy")
         .prefetch_related("pauses")
     )

@@ -22,6 +22,7 @@ from django_tasks import task
 
 from kam.accounts.models import Account, BillingCode, Contact, ContactTie, StaffTie
 from kam.accounts.selectors import account_list_for
+from kam.accounts.services import team_member_remove
 from kam.core import rls
 from kam.core.api import BearerTokenAuth
 from kam.core.models import Role, User
@@ -208,6 +209,58 @@ def test_an_owner_may_take_themselves_off_the_team(account_a, owner, session_cli
     assert not account_a.team.filter(user=owner).exists()
     assert account_a.team.model.history.filter(id=membership.pk, history_type="-").exists()
     assert client.get(f"/accounts/{account_a.pk}").status_code == 404
+
+
+# --- the team's ids, read with the settings --------------------------------------------------
+
+
+def test_a_scoped_request_names_its_team_accounts_by_key(world, owner, colleague):
+    assert rls.team_account_ids(owner) is None  # outside a scope: never
+    with rls.scoped(owner):
+        ids = rls.team_account_ids(owner)
+        assert rls.team_account_ids(colleague) is None  # another user's scope: never
+        with rls.bypass():
+            assert rls.team_account_ids(owner) is None
+        mine = account_list_for(owner)
+        sql = str(mine.query)
+        assert set(mine.values_list("pk", flat=True)) == {world["a"].pk}
+    if POSTGRES:
+        assert ids == [world["a"].pk]
+        assert "ANY" in sql and "accounts_teammembership" not in sql
+    else:  # SQLite: no scope, so the team join
+        assert ids is None
+        assert "accounts_teammembership" in sql
+
+
+def test_a_team_change_inside_the_scope_drops_the_ids(world, owner):
+    with rls.scoped(owner):
+        with rls.bypass():  # as an administrator would: B's team is not the owner's to join
+            joined = TeamMembershipFactory(account=world["b"], user=owner)
+        # Leaving the bypass writes the settings again, and reads the team again.
+        both = {world["a"].pk, world["b"].pk}
+        assert set(account_list_for(owner).values_list("pk", flat=True)) == both
+        if POSTGRES:
+            assert set(rls.team_account_ids(owner) or []) == both
+        # The owner leaves A's team (the service writes its history past the policies).
+        team_member_remove(by=owner, membership=world["a"].team.get(user=owner))
+        assert set(account_list_for(owner).values_list("pk", flat=True)) == {world["b"].pk}
+        # A membership saved in the scope: the ids read with the settings may be stale.
+        joined.save()
+        assert rls.team_account_ids(owner) is None  # back to the team join
+        assert set(account_list_for(owner).values_list("pk", flat=True)) == {world["b"].pk}
+
+
+def test_the_key_lookup_matches_the_listed_keys_only(world):
+    a, b = world["a"], world["b"]
+    assert list(Account.objects.filter(pk__kam_any=[a.pk])) == [a]
+    assert set(Account.objects.filter(pk__kam_any=[a.pk, b.pk, 0])) == {a, b}
+    assert not Account.objects.filter(pk__kam_any=[]).exists()
+    # Through a foreign key, and a path of two.
+    assert set(
+        Contact.objects.filter(account__kam_any=[b.pk]).values_list("account_id", flat=True)
+    ) == {b.pk}
+    assert set(Finding.objects.filter(report__visit__account__kam_any=[a.pk]).values_list(
+        "report__visit__account_id", flat=True)) == {a.pk}  # fmt: skip
 
 
 # --- the bypass -----------------------------------------------------------------------------
