@@ -51,7 +51,9 @@ def account_list_for(user: User) -> QuerySet[Account]:
     if not access.sees_all_accounts(user):
         ids = rls.team_account_ids(user)
         accounts = (
-            accounts.filter(pk__kam_any=ids) if ids is not None else accounts.filter(team__user=user)
+            accounts.filter(pk__kam_any=ids)
+            if ids is not None
+            else accounts.filter(team__user=user)
         )
     return accounts
 
