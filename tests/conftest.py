@@ -115,6 +115,15 @@ def _english_outside_requests() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache (figures kept there, such as the coverage
+    dashboard's totals, would otherwise outlive the rolled-back data they came from)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _seeded_factories() -> None:
     factory.random.reseed_random("kam-tests")
 

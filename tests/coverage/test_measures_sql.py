@@ -200,3 +200,27 @@ def test_no_due_tier_means_no_figures(department: User, world: dict[str, Any]) -
 def test_a_user_who_sees_no_accounts_gets_empty_figures(world: dict[str, Any], admin: User) -> None:
     data = selectors.measures(admin, start=END - datetime.timedelta(days=89), end=END)
     assert (data["due"], data["done"], data["by_tier"], len(data["not_visited"])) == (0, 0, [], 0)
+
+
+def test_the_portfolio_totals_are_kept_until_what_they_read_changes(
+    world: dict[str, Any], department: User, director: User, owner: User
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    start = END - datetime.timedelta(days=89)
+    first = measured(department, start=start, end=END)
+    with CaptureQueriesContext(connection) as ctx:
+        again = measured(director, start=start, end=END)  # another role that sees all
+    assert again == first
+    assert not any("SUM(a.due)" in q["sql"] for q in ctx.captured_queries)  # from the cache
+    # A visit done on a due account: the next read counts it.
+    account = next(a for a in world["accounts"] if a.tier == 1 and a.status == AccountStatus.ACTIVE)
+    Visit.objects.create(account=account, person=owner, day=END, status=Visit.Status.DONE)
+    after = measured(director, start=start, end=END)
+    assert after == reference(director, start=start, end=END)
+    assert after != first
+    # A manager's figures are never kept (each team's differ).
+    with CaptureQueriesContext(connection) as ctx:
+        measured(owner, start=start, end=END)
+    assert any("SUM(a.due)" in q["sql"] for q in ctx.captured_queries)
