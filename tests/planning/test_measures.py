@@ -116,3 +116,16 @@ def test_a_manager_counts_only_what_they_see(
     rows = {c.tier: c for c in measures.plan_coverage(owner, today)}
     assert rows[1].accounts == 1 and rows[2].accounts == 0
     assert measures.objective_counts(owner, today).plans == 1
+
+
+def test_the_api_gives_the_measures_to_the_same_people(
+    session_client: Any, plan_a: AccountPlan, owner: User, department: User, analyst: User,
+    today: datetime.date,
+) -> None:  # fmt: skip
+    signed_off(plan_a, owner, department)
+    body = session_client(analyst).get("/planning/measures").json()
+    assert body["plan_coverage"][0] == {"tier": 1, "accounts": 1, "planned": 1, "reviewed": 1,
+                                        "share": 100.0}  # fmt: skip
+    assert sum(body["objectives"].values()) == 1
+    assert [r["stage"] for r in body["pipeline"]][:2] == ["identified", "qualified"]
+    assert session_client(owner).get("/planning/measures").status_code == 404

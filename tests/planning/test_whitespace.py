@@ -184,3 +184,21 @@ def test_people_who_see_no_customer_data_get_404(client: Any, admin: User) -> No
     client.force_login(admin)
     assert client.get("/planning/whitespace/").status_code == 404
     assert client.get("/planning/whitespace/whitespace.xlsx").status_code == 404
+
+
+def test_the_api_gives_the_same_grid_with_the_same_rules(
+    session_client: Any, world: dict[str, Any], account_a: Account, account_b: Account,
+    owner: User, admin: User,
+) -> None:  # fmt: skip
+    api = session_client(owner)
+    response = api.get("/planning/whitespace")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["count"] == 1 and [r["account"] for r in body["items"]] == [account_a.pk]
+    cells = {c["solution_code"]: c for c in body["items"][0]["cells"]}
+    assert cells["cod"]["state"] == "in_use" and "¥30,000" in cells["cod"]["evidence"]
+    assert cells["warehousing"]["opportunity"] == world["warehousing"].pk
+    assert api.get("/planning/whitespace?tier=2").json()["count"] == 0
+    assert api.get("/planning/whitespace?group=999999").status_code == 404
+    assert api.get("/planning/whitespace?tier=9").status_code == 422
+    assert session_client(admin).get("/planning/whitespace").status_code == 404
