@@ -79,6 +79,10 @@
       ghostClass: "kam-board-ghost",
       chosenClass: "kam-board-chosen",
       sort: false,
+      // Mouse and touch events rather than the browser's native drag and drop: the same
+      // behaviour in every browser, and scrolling the page while dragging works.
+      forceFallback: true,
+      fallbackOnBody: true,
       onEnd: function (evt) {
         if (evt.from === evt.to) return;
         var card = evt.item;
