@@ -679,7 +679,7 @@ class PlanningWhitespaceQuery(Schema):
     owner: Id | None = None
     industry: Id | None = None
     q: str = Field("", max_length=100)
-    sort: Literal["name", "tier", "-tier"] = "name"
+    sort: Literal["name", "tier", "-tier"] = "tier"
     page: int = Field(1, ge=1, le=1_000_000)
 
 

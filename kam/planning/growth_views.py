@@ -40,7 +40,7 @@ def _filters(request: HttpRequest) -> whitespace.Filters:
     return whitespace.Filters(
         group=data.get("group"), mine=bool(data.get("mine")), tier=data.get("tier"),
         owner=data.get("owner"), industry=data.get("industry"),
-        q=(data.get("q") or "").strip(), sort=data.get("sort") or "name",
+        q=(data.get("q") or "").strip(), sort=data.get("sort") or "tier",
     )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -37,6 +37,11 @@ EVIDENCE = {
     "international": "international_waybills",
 }
 
+#: The share of an account's waybills a product or a return flag must reach to count as the
+#: solution in use: a handful of cold-chain parcels in a year is no cold-chain business.
+#: Cash on delivery counts from the first yuan collected (it is a service agreed, not a mix).
+MIN_SHARE = Decimal("0.01")
+
 #: The cell states, in the order one wins over another when several hold: an opportunity
 #: being worked on is what the team acts on, then a sale won, then use seen in the ledger,
 #: then a lost opportunity.
@@ -58,10 +63,15 @@ class Filters:
     owner: int | None = None
     industry: int | None = None
     q: str = ""
-    sort: str = "name"
+    sort: str = "tier"
 
 
-SORTS = {"name": ("name", "id"), "tier": ("tier", "name", "id"), "-tier": ("-tier", "name", "id")}
+#: Tier first by default (the key accounts on the first pages), accounts without a tier last.
+SORTS: dict[str, tuple[Any, ...]] = {
+    "tier": (F("tier").asc(nulls_last=True), "name", "id"),
+    "-tier": (F("tier").desc(nulls_last=True), "name", "id"),
+    "name": ("name", "id"),
+}
 
 
 @dataclass
@@ -93,7 +103,7 @@ def accounts(user: User, f: Filters) -> QuerySet[Account]:
     if f.q:
         rows = rows.filter(Q(name__icontains=f.q) | Q(name_en__icontains=f.q)
                            | Q(search_pinyin__icontains=f.q.lower()))  # fmt: skip
-    return rows.distinct().order_by(*SORTS.get(f.sort, SORTS["name"]))
+    return rows.distinct().order_by(*SORTS.get(f.sort, SORTS["tier"]))
 
 
 def may_create(user: User) -> bool:
@@ -144,7 +154,9 @@ def _evidence_text(column: str, facts: dict[str, Any]) -> str | None:
     if column == "cod_amount":
         return _("The ledger shows ¥%(amount)s of cash on delivery collected in %(span)s.") % {
             "amount": f"{Decimal(value):,.0f}", "span": span}  # fmt: skip
-    share = f"{100 * value / waybills:.1f} %" if waybills else "—"
+    if not waybills or Decimal(value) / waybills < MIN_SHARE:
+        return None
+    share = f"{100 * value / waybills:.1f} %"
     text = {
         "returns": _("The ledger shows %(n)s return waybills in %(span)s (%(share)s of all)."),
         "cold_waybills": _("The ledger shows %(n)s cold-chain waybills in %(span)s "
