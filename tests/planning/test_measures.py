@@ -129,3 +129,30 @@ def test_the_api_gives_the_measures_to_the_same_people(
     assert sum(body["objectives"].values()) == 1
     assert [r["stage"] for r in body["pipeline"]][:2] == ["identified", "qualified"]
     assert session_client(owner).get("/planning/measures").status_code == 404
+
+
+def test_the_page_costs_the_same_queries_for_one_plan_or_many(
+    client: Any, plan_a: AccountPlan, owner: User, director: User, today: datetime.date
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kam.accounts.models import TeamRole
+    from tests.factories import TeamMembershipFactory
+
+    services.objective_add(by=owner, plan=plan_a, metric="revenue", baseline=D("1"),
+                           target=D("2"), target_date=datetime.date(2026, 12, 31))  # fmt: skip
+    client.force_login(director)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/planning/measures/").status_code == 200
+    for n in range(6):
+        account = AccountFactory(name=f"计划客户{n}", tier=1 + n % 2)
+        TeamMembershipFactory(account=account, user=owner, role=TeamRole.OWNER)
+        plan = services.plan_create(by=owner, account=account, year=2026, kind="expand",
+                                    owner=owner)  # fmt: skip
+        services.objective_add(by=owner, plan=plan, metric="waybills", baseline=D("1"),
+                               target=D("2"), target_date=datetime.date(2026, 12, 31))  # fmt: skip
+    with CaptureQueriesContext(connection) as many:
+        page = client.get("/planning/measures/")
+    assert 'id="measures-objectives-no_data"' in page.content.decode()
+    assert len(many.captured_queries) == len(few.captured_queries)
