@@ -57,3 +57,17 @@ def test_a_visit_reports_findings_become_opportunities(
     client.force_login(analyst)
     page = client.get(url)
     assert page.status_code == 200 and 'id="report-opportunities"' not in page.content.decode()
+
+
+def test_the_group_page_links_to_its_whitespace(
+    client: Any, account_a: Account, director: User, today: datetime.date
+) -> None:
+    from tests.factories import GroupFactory
+
+    group = GroupFactory(name="明达集团")
+    Account.objects.filter(pk=account_a.pk).update(group=group)
+    client.force_login(director)
+    body = client.get(f"/groups/{group.pk}/").content.decode()
+    assert f'/planning/whitespace/?group={group.pk}"' in body
+    grid = client.get(f"/planning/whitespace/?group={group.pk}").content.decode()
+    assert account_a.name in grid
