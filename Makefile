@@ -54,6 +54,7 @@ static: node_modules/.installed
 	cp node_modules/bootstrap-icons/font/fonts/* $(VENDOR)/fonts/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/
+	cp node_modules/sortablejs/Sortable.min.js $(VENDOR)/
 
 # .po -> .mo with Babel (pure Python), so set-up needs no GNU gettext.
 messages: $(VENV)/.installed

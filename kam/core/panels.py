@@ -10,6 +10,10 @@ page in ``kam/<app>/home.py``; there ``obj`` is the signed-in user, and a sectio
 ``None`` for roles it does not serve. Every count and list in a section comes from the
 user's access selectors.
 
+A visit report's page (coverage) shows the ``"visit_report"`` panels; there ``obj`` is the
+report, fetched through the user's access rules (planning offers its findings as
+opportunities there).
+
 A panel is a callable ``(request, obj) -> HTML | Content | None``; ``obj`` is the account
 or group the page shows, which the view has already fetched through the user's access
 rules, so a panel only narrows further (``None`` renders nothing). A panel that needs
@@ -25,7 +29,7 @@ from django.template import engines
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-Page = Literal["account", "group", "home"]
+Page = Literal["account", "group", "home", "visit_report"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ class Rendered:
         return bool(self.html)
 
 
-_PANELS: dict[Page, dict[str, Panel]] = {"account": {}, "group": {}, "home": {}}
+_PANELS: dict[Page, dict[str, Panel]] = {"account": {}, "group": {}, "home": {}, "visit_report": {}}
 
 
 def register(page: Page, key: str, render: Render, *, order: int = 100) -> None:

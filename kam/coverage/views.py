@@ -371,6 +371,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "contacts": contact_list_for(request.user).filter(pk__in=report.contacts.values("pk")),
         "staff": report.staff.all(),
         "can_review": services.may_review(request.user), "nav": "coverage",
+        "report_panels": panels.render("visit_report", request, report),
     })  # fmt: skip
 
 

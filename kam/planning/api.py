@@ -645,3 +645,108 @@ def opportunity_advance(
     services.opportunity_move(by=request.user, opportunity=opp, stage=payload.stage,
                               answers=payload.answers, reason=payload.reason)  # fmt: skip
     return _opp_one(request, opp.pk)
+
+
+# --- whitespace and the department's measures ---------------------------------------------
+
+
+class PlanningWhitespaceCellOut(Schema):
+    solution: int
+    solution_code: str
+    state: Literal["open", "won", "in_use", "lost", "not_offered"]
+    evidence: str = Field(description="the cell's explanation, with the ledger's evidence")
+    opportunity: int | None
+
+
+class PlanningWhitespaceRowOut(Schema):
+    account: int
+    account_name: str
+    tier: int | None
+    cells: list[PlanningWhitespaceCellOut]
+
+
+class PlanningWhitespacePage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[PlanningWhitespaceRowOut]
+
+
+class PlanningWhitespaceQuery(Schema):
+    group: Id | None = None
+    mine: bool = False
+    tier: int | None = Field(None, ge=1, le=5)
+    owner: Id | None = None
+    industry: Id | None = None
+    q: str = Field("", max_length=100)
+    sort: Literal["name", "tier", "-tier"] = "tier"
+    page: int = Field(1, ge=1, le=1_000_000)
+
+
+@router.get("/planning/whitespace", response={200: PlanningWhitespacePage, **ERRORS},
+            summary="Accounts you see × solutions: in use, open, won, lost or not offered")  # fmt: skip
+def whitespace_list(request: HttpRequest, params: Query[PlanningWhitespaceQuery]) -> dict[str, Any]:
+    from . import whitespace  # noqa: PLC0415
+
+    _visible(request)
+    if params.group and not group_list_for(request.user).filter(pk=params.group).exists():
+        raise Http404
+    f = whitespace.Filters(group=params.group, mine=params.mine, tier=params.tier,
+                           owner=params.owner, industry=params.industry, q=params.q.strip(),
+                           sort=params.sort)  # fmt: skip
+    ids = whitespace.accounts(request.user, f).values_list("pk", flat=True)
+    offset = (params.page - 1) * PAGE_SIZE
+    shown = list(ids[offset : offset + PAGE_SIZE])
+    solutions = list(selectors.solutions())
+    grid = whitespace.cells(request.user, shown, solutions)
+    accounts = {a.pk: a for a in Account.objects.filter(pk__in=shown).only("pk", "name", "tier")}
+    return {"count": ids.count(), "page": params.page, "page_size": PAGE_SIZE, "items": [
+        {"account": pk, "account_name": accounts[pk].name, "tier": accounts[pk].tier,
+         "cells": [{"solution": s.pk, "solution_code": s.code, "state": grid[pk][s.pk].state,
+                    "evidence": grid[pk][s.pk].title,
+                    "opportunity": grid[pk][s.pk].opportunity} for s in solutions]}
+        for pk in shown
+    ]}  # fmt: skip
+
+
+class PlanningCoverageOut(Schema):
+    tier: int
+    accounts: int
+    planned: int
+    reviewed: int
+    share: float | None = Field(
+        description="per cent of the accounts with a current, reviewed plan"
+    )
+
+
+class PlanningStageOut(Schema):
+    stage: str
+    count: int
+    revenue: Decimal
+    weighted: Decimal
+
+
+class PlanningMeasuresOut(Schema):
+    as_of: datetime.date
+    plan_coverage: list[PlanningCoverageOut]
+    objectives: dict[str, int] = Field(description="this year's objectives by status")
+    pipeline: list[PlanningStageOut]
+
+
+@router.get("/planning/measures", response={200: PlanningMeasuresOut, **ERRORS},
+            summary="The department's planning measures (department, directors, analysts)")  # fmt: skip
+def measures_get(request: HttpRequest) -> dict[str, Any]:
+    from . import measures  # noqa: PLC0415
+
+    if not measures.may_see(request.user):
+        raise Http404
+    today = timezone.localdate()
+    return {
+        "as_of": today,
+        "plan_coverage": [{"tier": c.tier, "accounts": c.accounts, "planned": c.planned,
+                           "reviewed": c.reviewed, "share": c.share}
+                          for c in measures.plan_coverage(request.user, today)],
+        "objectives": measures.objective_counts(request.user, today).counts,
+        "pipeline": [{k: r[k] for k in ("stage", "count", "revenue", "weighted")}
+                     for r in measures.pipeline_by_stage(request.user, today)],
+    }  # fmt: skip

@@ -18,3 +18,9 @@ class PlanningConfig(AppConfig):
         # The account page shows the current plan's summary (the archive does not import us).
         panels.register("account", "planning.plan", views.account_plan_panel, order=25)
         panels.register("group", "planning.plan", views.group_plan_panel, order=25)
+
+        # A visit report's findings offered as opportunities (coverage does not import us).
+        from . import growth_views
+
+        panels.register("visit_report", "planning.opportunities",
+                        growth_views.report_opportunity_panel)  # fmt: skip

@@ -4,7 +4,6 @@ form parses, a selector reads, a service writes."""
 
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -14,15 +13,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kam.accounts.models import TIER_CHOICES, Account, BuyingRole
-from kam.accounts.selectors import account_get_for
+from kam.accounts.selectors import account_get_for, account_list_for
 from kam.core import access
-from kam.core.errors import ApplicationError
+from kam.core.models import Role
 from kam.core.views import forbidden
 
 from . import selectors, services
 from .forms import OpportunityForm, OpportunityListForm, SolutionForm
 from .models import OPEN_STAGES, QUALIFIERS, Opportunity, Solution, Stage
-from .views import _form_errors
+from .view_helpers import run_posted, save_posted
 
 PAGE_SIZE = 25
 
@@ -81,11 +80,35 @@ def opportunity_board(request: HttpRequest) -> HttpResponse:
     _visible(request)
     f = _filters(request)
     columns = selectors.opportunity_board(request.user, f)
+    # What a card's drag needs to know: may it move, are its stage's qualifiers all
+    # answered yes (else the drag asks for them), which ones are (to tick them).
+    editable = _editable_accounts(request, [o for cards in columns.values() for o in cards])
+    for cards in columns.values():
+        for o in cards:
+            answers = (o.qualifiers or {}).get(o.stage, {})
+            o.board_editable = o.account_id in editable  # type: ignore[attr-defined]
+            o.board_qualified = o.answered_yes(o.stage)  # type: ignore[attr-defined]
+            o.board_yes = " ".join(k for k, _l in QUALIFIERS[o.stage] if answers.get(k) is True)  # type: ignore[attr-defined]
     return render(request, "planning/opportunity_board.html", {
         "columns": [(s, Stage(s).label, columns[s]) for s in OPEN_STAGES], "filters": f,
         "closing": [(s, Stage(s).label) for s in Stage.values], "nav": "planning",
+        "qualifiers": [(s, Stage(s).label, [(k, str(label)) for k, label in QUALIFIERS[s]])
+                       for s in OPEN_STAGES],
         **_choices(request),
     })  # fmt: skip
+
+
+def _editable_accounts(request: HttpRequest, opps: list[Opportunity]) -> set[int]:
+    """The accounts among ``opps``' whose opportunities the user may move (one query)."""
+    ids = {o.account_id for o in opps}
+    user = request.user
+    if not ids or not access.is_active_user(user) or user.role not in (
+        Role.DIRECTOR, Role.DEPARTMENT, Role.MANAGER
+    ):  # fmt: skip
+        return set()
+    if user.role != Role.MANAGER:
+        return ids
+    return set(account_list_for(user).filter(pk__in=ids).values_list("pk", flat=True))
 
 
 @login_required
@@ -130,23 +153,20 @@ def opportunity_new(request: HttpRequest) -> HttpResponse:
         finding = findings.filter(pk=int(request.GET["finding"])).first()
         if finding is None:
             raise Http404
+    initial: dict[str, Any] = {"title": finding.text if finding else ""}
+    if request.GET.get("solution", "").isdigit():  # from a whitespace cell
+        initial["solution"] = int(request.GET["solution"])
     form = OpportunityForm(request.POST or None, solutions=selectors.solutions(),
-                           initial={"title": finding.text if finding else ""})  # fmt: skip
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            opp = services.opportunity_create(
-                by=request.user, account=account, solution=d["solution"], owner=request.user,
-                title=d["title"], annual_revenue=d["annual_revenue"],
-                annual_margin=d["annual_margin"] or 0, probability=d["probability"],
-                expected_close=d["expected_close"], decision_criteria=d["decision_criteria"],
-                competitors=d["competitors"], finding=finding,
-            )  # fmt: skip
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(request, _("Opportunity created."))
-            return redirect("planning:opportunity_detail", pk=opp.pk)
+                           initial=initial)  # fmt: skip
+    outcome = save_posted(request, form, lambda d: services.opportunity_create(
+        by=request.user, account=account, solution=d["solution"], owner=request.user,
+        title=d["title"], annual_revenue=d["annual_revenue"],
+        annual_margin=d["annual_margin"] or 0, probability=d["probability"],
+        expected_close=d["expected_close"], decision_criteria=d["decision_criteria"],
+        competitors=d["competitors"], finding=finding,
+    ), _("Opportunity created."))  # fmt: skip
+    if outcome.saved:
+        return redirect("planning:opportunity_detail", pk=outcome.value.pk)
     return render(request, "planning/opportunity_form.html", {
         "form": form, "account": account, "finding": finding, "nav": "planning",
     })  # fmt: skip
@@ -159,20 +179,13 @@ def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {f: getattr(opp, f) for f in services.OPPORTUNITY_FIELDS if f != "owner"}
     form = OpportunityForm(request.POST or None, solutions=selectors.solutions(active_only=False),
                            initial=initial)  # fmt: skip
-    if request.method == "POST":
-        if not can_edit:
-            return forbidden(request, _("You may not do this."))
-        if form.is_valid():
-            d = dict(form.cleaned_data)
-            d["annual_margin"] = d["annual_margin"] or 0
-            try:
-                services.opportunity_update(by=request.user, opportunity=opp,
-                                            influences=_influences(request, opp), **d)  # fmt: skip
-            except ValidationError as exc:
-                _form_errors(form, exc)
-            else:
-                messages.success(request, _("Opportunity saved."))
-                return redirect("planning:opportunity_detail", pk=opp.pk)
+    if request.method == "POST" and not can_edit:
+        return forbidden(request, _("You may not do this."))
+    if save_posted(request, form, lambda d: services.opportunity_update(
+        by=request.user, opportunity=opp, influences=_influences(request, opp),
+        **{**d, "annual_margin": d["annual_margin"] or 0},
+    ), _("Opportunity saved.")).saved:  # fmt: skip
+        return redirect("planning:opportunity_detail", pk=opp.pk)
     sees_contacts = access.sees_contacts(request.user)
     influences = list(opp.influences.select_related("contact")) if sees_contacts else []
     from kam.accounts.models import Contact  # noqa: PLC0415
@@ -202,17 +215,10 @@ def opportunity_move(request: HttpRequest, pk: int) -> HttpResponse:
     for stage in request.POST.getlist("answered"):
         if stage in QUALIFIERS:
             answers[stage] = {k: f"q:{stage}:{k}" in request.POST for k, _l in QUALIFIERS[stage]}
-    try:
-        services.opportunity_move(by=request.user, opportunity=opp,
-                                  stage=request.POST.get("stage", ""), answers=answers,
-                                  reason=request.POST.get("reason", ""))  # fmt: skip
-    except ValidationError as exc:
-        for text in exc.messages:
-            messages.error(request, text)
-    except ApplicationError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Opportunity moved."))
+    run_posted(request, lambda: services.opportunity_move(
+        by=request.user, opportunity=opp, stage=request.POST.get("stage", ""), answers=answers,
+        reason=request.POST.get("reason", ""),
+    ), _("Opportunity moved."))  # fmt: skip
     back = request.POST.get("next", "")
     if back == "board":
         return redirect("planning:opportunity_board")
@@ -232,17 +238,11 @@ def solution_list(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     initial = {f: getattr(row, f) for f in ("code", "name_zh", "name_en", "description",
                                              "position", "active")} if row else None  # fmt: skip
     form = SolutionForm(request.POST or None, initial=initial)
-    if request.method == "POST":
-        if not can_edit:
-            return forbidden(request, _("You may not do this."))
-        if form.is_valid():
-            try:
-                services.solution_save(by=request.user, solution=row, **form.cleaned_data)
-            except ValidationError as exc:
-                _form_errors(form, exc)
-            else:
-                messages.success(request, _("Solution saved."))
-                return redirect("planning:solutions")
+    if request.method == "POST" and not can_edit:
+        return forbidden(request, _("You may not do this."))
+    if save_posted(request, form, lambda d: services.solution_save(by=request.user, solution=row, **d),
+                   _("Solution saved.")).saved:  # fmt: skip
+        return redirect("planning:solutions")
     return render(request, "planning/solutions.html", {
         "solutions": selectors.solutions(active_only=False), "form": form, "row": row,
         "can_edit": can_edit, "nav": "planning",

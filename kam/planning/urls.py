@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import opportunity_views, views
+from . import growth_views, opportunity_views, views
 
 app_name = "planning"
 
@@ -40,4 +40,8 @@ urlpatterns = [
     ),  # fmt: skip
     path("solutions/", opportunity_views.solution_list, name="solutions"),
     path("solutions/<int:pk>/", opportunity_views.solution_list, name="solution_edit"),
+    # --- whitespace and the department's measures (growth_views.py) ---
+    path("whitespace/", growth_views.whitespace_grid, name="whitespace"),
+    path("whitespace/whitespace.xlsx", growth_views.whitespace_xlsx, name="whitespace_xlsx"),
+    path("measures/", growth_views.measures_page, name="measures"),
 ]

@@ -22,19 +22,12 @@ from kam.core.views import forbidden, refusal_messages
 from . import exports, selectors, services
 from .forms import ActionForm, ItemForm, ListForm, ObjectiveForm, PlanForm, PolicyForm, ReviewForm
 from .models import AccountPlan, Action, Metric, Objective, PlanItem, PlanStatus
+from .view_helpers import form_errors, run_posted, save_posted
 
 PAGE_SIZE = 25
 
 
-def _form_errors(form: Any, exc: ValidationError) -> None:
-    """Put a service's field errors next to the form's fields (else at the top)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
+_form_errors = form_errors  # the opportunity pages import it from here
 
 
 def _plan(request: HttpRequest, pk: int) -> AccountPlan:
@@ -260,16 +253,8 @@ def _edit_part(request: HttpRequest, plan: AccountPlan, obj: Any, form: Any, cal
                ok: str, title: str, delete_url: str) -> HttpResponse:  # fmt: skip
     """The edit page of a plan's part: ``call(cleaned_data)`` for a valid posted ``form``
     (refusals next to the fields, nothing stored), back to the plan when it saved."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            call(form.cleaned_data)
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        except ApplicationError as exc:
-            form.add_error(None, str(exc.message))
-        else:
-            messages.success(request, ok)
-            return redirect("planning:detail", plan.pk)
+    if save_posted(request, form, call, ok).saved:
+        return redirect("planning:detail", plan.pk)
     return render(request, "planning/part_form.html", {
         "form": form, "plan": plan, "title": title, "nav": "planning",
         "delete_url": delete_url, "obj": obj,
@@ -279,12 +264,7 @@ def _edit_part(request: HttpRequest, plan: AccountPlan, obj: Any, form: Any, cal
 def _delete_part(request: HttpRequest, plan_id: int, call: Any, ok: str) -> HttpResponse:
     """Run ``call()`` (a removal or a change posted from the plan page); refusals come
     back as messages."""
-    try:
-        call()
-    except (ApplicationError, ValidationError) as exc:
-        refusal_messages(request, exc)
-    else:
-        messages.success(request, ok)
+    run_posted(request, call, ok)
     return redirect("planning:detail", plan_id)
 
 
@@ -524,6 +504,7 @@ def account_plan_panel(request: HttpRequest, account: Account) -> panels.Content
     html = panels.render_template(request, "planning/_account_panel.html", {
         "plan": plan, "row": row, "new_query": f"account={account.pk}",
         "can_create": plan is None and selectors.may_create_for(user, account),
+        "opportunity_account": account if selectors.may_edit_opportunity(user, account.pk) else None,
     })  # fmt: skip
     return panels.Content(html)
 

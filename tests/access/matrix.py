@@ -110,6 +110,8 @@ NOUNS: dict[str, Noun | None] = {
     "opportunities": Noun("planning.Opportunity"),
     # The solutions catalogue: the company's, no foreign side.
     "solution": None, "solutions": None,
+    # The industries (the whitespace grid's filter): the company's list, no foreign side.
+    "industry": None,
     # The plan page's item form: the visit-report finding or case an item came from.
     "item-finding": Noun("coverage.Finding"),
     "item-case": Noun("service.Case"),
