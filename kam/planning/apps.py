@@ -18,3 +18,12 @@ class PlanningConfig(AppConfig):
         # The account page shows the current plan's summary (the archive does not import us).
         panels.register("account", "planning.plan", views.account_plan_panel, order=25)
         panels.register("group", "planning.plan", views.group_plan_panel, order=25)
+
+        # The stakeholder map's warnings and account health on the account page, and the
+        # latest health score as a sortable column of the account list (kam.accounts.figures).
+        from kam.accounts import figures
+
+        from . import health, health_views
+
+        panels.register("account", "planning.health", health_views.account_health_panel, order=26)
+        figures.register(figures.Figure("health_score", health.with_health_score))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import opportunity_views, views
+from . import health_views, opportunity_views, views
 
 app_name = "planning"
 
@@ -40,4 +40,10 @@ urlpatterns = [
     ),  # fmt: skip
     path("solutions/", opportunity_views.solution_list, name="solutions"),
     path("solutions/<int:pk>/", opportunity_views.solution_list, name="solution_edit"),
-]
+    # --- stakeholder map, coverage rules and account health (kam/planning/health_views.py)
+    path("accounts/<int:pk>/stakeholders/", health_views.account_stakeholders,
+         name="account_stakeholders"),
+    path("accounts/<int:pk>/health/", health_views.account_health, name="account_health"),
+    path("stakeholder-rules/", health_views.coverage_rules, name="coverage_rules"),
+    path("health-settings/", health_views.health_settings, name="health_settings"),
+]  # fmt: skip
