@@ -276,7 +276,7 @@ def compute(accounts: list[tuple[int, int | None, int | None]], *, today: dateti
     return out
 
 
-def _batches(
+def account_batches(
     account_ids: Iterable[int] | None,
 ) -> Iterable[list[tuple[int, int | None, int | None]]]:
     accounts = Account.objects.order_by("pk")
@@ -310,7 +310,7 @@ def health_refresh(*, today: datetime.date, account_ids: Iterable[int] | None = 
 
     settings, rules = settings_get(), coverage_rules.rules_get()
     result = RefreshResult(day=today)
-    for batch in _batches(account_ids):
+    for batch in account_batches(account_ids):
         healths = compute(batch, today=today, settings=settings, rules=rules)
         result.accounts += len(healths)
         if dry_run:

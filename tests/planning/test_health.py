@@ -257,3 +257,28 @@ def test_the_api_gives_health_with_parts_and_history_and_404_for_a_foreign_accou
 def test_an_account_never_scored_is_computed_on_its_page(account_a: Account, owner: User) -> None:
     html = client_for(owner).get(f"/planning/accounts/{account_a.pk}/health/").content.decode()
     assert "computed now (not stored yet)" in html and not HealthSnapshot.objects.exists()
+
+
+def test_the_demo_writes_two_months_of_history_and_a_drop_alert(
+    owner: User, department: User, director: User, today: datetime.date
+) -> None:
+    from kam.planning import demo
+    from tests.factories import BillingCodeFactory, TeamMembershipFactory
+
+    months = months_back(LAST_MONTH, 24)
+    for i in range(4):
+        account = AccountFactory(tier=1 + i % 2)
+        TeamMembershipFactory(account=account, user=owner, role="owner")
+        add_facts(BillingCodeFactory(account=account, code=f"YJH{i:04d}").code, months)
+    line = demo.demo_load(seed=1, as_of=LAST_MONTH, progress=lambda *a: None)
+    assert "Health: 4 accounts scored with 9 weeks of history" in line
+    for account in Account.objects.all():
+        days = list(HealthSnapshot.objects.filter(account=account).values_list("day", flat=True))
+        assert (
+            len(days) == 10
+            and max(days) == today
+            and min(days) <= today - datetime.timedelta(days=60)
+        )
+    assert Alert.objects.filter(kind="health").count() >= 1
+    demo.demo_wipe(lambda *a: None)
+    assert not HealthSnapshot.objects.exists() and not AccountHealth.objects.exists()
