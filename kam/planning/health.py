@@ -31,6 +31,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kam.accounts.models import Account, BuyingRole
 from kam.core.errors import PermissionDeniedError
@@ -96,7 +97,7 @@ def settings_set(*, by: User | None, weights: dict[str, int], drop_alert: int) -
     for part, value in weights.items():
         setattr(row, f"w_{part}", value)
     row.drop_alert = drop_alert
-    row._history_user = by  # type: ignore[attr-defined] # simple-history's acting user
+    row._history_user = by  # simple-history's acting user
     row.full_clean()
     row.save()
     return row
@@ -121,7 +122,7 @@ def plan_part(plan: dict[str, Any] | None, today: datetime.date) -> tuple[int, d
     if plan["status"] == PlanStatus.SUBMITTED:
         facts["state"] = "submitted"
         return 70, facts
-    facts["state"] = "draft"
+    facts["state"] = "returned" if plan["status"] == PlanStatus.RETURNED else "draft"
     return 40, facts
 
 
@@ -151,7 +152,7 @@ def satisfaction_part(nps: float | None) -> tuple[int | None, dict[str, Any]]:
 
 def value_part(revenue: Decimal | None, prev: Decimal | None) -> tuple[int | None, dict[str, Any]]:
     revenue, prev = revenue or Decimal(0), prev or Decimal(0)
-    facts = {"revenue": str(revenue), "revenue_prev": str(prev)}
+    facts: dict[str, Any] = {"revenue": str(revenue), "revenue_prev": str(prev)}
     if prev <= 0:
         if revenue <= 0:
             return None, facts
@@ -399,6 +400,10 @@ def explain(part: str, score: int | None, facts: dict[str, Any]) -> tuple[str, s
                 "Submit the plan for its review.")  # fmt: skip
         if state == "submitted":
             return _("Plan %(year)s awaits the department's review.") % {"year": facts["year"]}, ""
+        if state == "returned":
+            return _("Plan %(year)s was returned by the department.") % {"year": facts["year"]}, _(
+                "Make the changes the review asks for and submit the plan again."
+            )  # fmt: skip
         return _("Plan %(year)s not signed off yet.") % {"year": facts["year"]}, _(
             "Complete the plan and submit it for review.")  # fmt: skip
     if part == "players":
@@ -434,12 +439,18 @@ def explain(part: str, score: int | None, facts: dict[str, Any]) -> tuple[str, s
     if part == "service":
         if not facts.get("breaches"):
             return _("No SLA breach in the last %(days)s days.") % facts, ""
-        return _("%(breaches)s SLA breaches in the last %(days)s days.") % facts, _(
+        return ngettext(
+            "%(breaches)s SLA breach in the last %(days)s days.",
+            "%(breaches)s SLA breaches in the last %(days)s days.",
+            facts["breaches"],
+        ) % facts, _(
             "Review the breached cases with the service team.")  # fmt: skip
     if part == "alerts":
         if not facts.get("alerts"):
             return _("No open alert."), ""
-        return _("%(alerts)s open alerts.") % facts, _("Work through the account's alerts.")
+        return ngettext(
+            "%(alerts)s open alert.", "%(alerts)s open alerts.", facts["alerts"]
+        ) % facts, _("Work through the account's alerts.")
     return "", ""
 
 

@@ -109,7 +109,7 @@ def rules_set(*, by: User | None, values: dict[str, object]) -> CoverageRules:
     row = CoverageRules.objects.select_for_update().order_by("pk").first() or CoverageRules()
     for name, value in values.items():
         setattr(row, name, value)
-    row._history_user = by  # type: ignore[attr-defined] # simple-history's acting user
+    row._history_user = by  # simple-history's acting user
     row.full_clean()
     row.save()
     return row

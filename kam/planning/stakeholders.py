@@ -131,9 +131,9 @@ def people_for(account_ids: list[int] | set[int], *, today: datetime.date,
         .order_by()
     )  # fmt: skip
     for row in met:
-        person = people.get(row["contact_id"])
-        if person is not None and (person.last_met is None or row["last"] > person.last_met):
-            person.last_met = row["last"]
+        attendee = people.get(row["contact_id"])
+        if attendee is not None and (attendee.last_met is None or row["last"] > attendee.last_met):
+            attendee.last_met = row["last"]
     if staff and people:
         ties = (
             StaffTie.objects.filter(contact__account_id__in=ids, contact__erased_at__isnull=True)
