@@ -282,3 +282,14 @@ def test_the_demo_writes_two_months_of_history_and_a_drop_alert(
     assert Alert.objects.filter(kind="health").count() >= 1
     demo.demo_wipe(lambda *a: None)
     assert not HealthSnapshot.objects.exists() and not AccountHealth.objects.exists()
+
+
+def test_the_account_api_list_carries_the_score_and_sorts_by_it(
+    account_a: Account, director: User, api_as: Callable[..., Any], today: datetime.date
+) -> None:
+    other = AccountFactory(name="乙高分")
+    AccountHealth.objects.create(account=account_a, day=today, score=30)
+    AccountHealth.objects.create(account=other, day=today, score=90)
+    AccountFactory(name="丙无分")
+    items = api_as(director).get("/accounts", {"sort": "-health_score"}).json()["items"]
+    assert [i["health_score"] for i in items] == [90, 30, None]
