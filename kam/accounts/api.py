@@ -171,6 +171,11 @@ class AccountOut(Schema):
         description="Our revenue over the 12 months ending with the ledger's latest month "
         "(the list only; sort=-revenue_12m sorts by it)",
     )
+    health_score: int | None = Field(
+        None,
+        description="The account's latest stored health score, 0-100 (the list only; "
+        "sort=health_score sorts by it, accounts not scored yet last)",
+    )
 
 
 class AccountPage(Page):
@@ -220,6 +225,7 @@ def account_out(a: Account) -> dict[str, Any]:
         "owner": owners[0].user.get_username() if owners else None,
         "version": a.version, "created_at": a.created_at, "updated_at": a.updated_at,
         "revenue_12m": _cents(getattr(a, "revenue_12m", None)),
+        "health_score": getattr(a, "health_score", None),
     }  # fmt: skip
 
 

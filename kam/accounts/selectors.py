@@ -369,7 +369,12 @@ ACCOUNT_SORTS = {
     "updated": ("updated_at", "id"),
     # A figure the ledger registers (kam.accounts.figures): our trailing-12-month revenue.
     "revenue_12m": ("revenue_12m", "name"),
+    # A figure planning registers: the latest account health score (0-100; none before the
+    # first run, listed last either way).
+    "health_score": ("health_score", "name"),
 }
+#: Sort columns whose empty values go last in both directions (on every database).
+NULLS_LAST = {"health_score"}
 
 
 #: A search text of characters without case: digits, Chinese (CJK) characters, spaces and
@@ -433,9 +438,13 @@ def account_search(
     accounts = figures.annotate(accounts)
     descending = sort.startswith("-")
     columns = ACCOUNT_SORTS[sort.lstrip("-")]
-    if descending:
-        columns = tuple(f"-{c}" for c in columns)
-    return accounts.order_by(*columns)
+    order: list[Any] = [
+        (F(c).desc(nulls_last=True) if descending else F(c).asc(nulls_last=True))
+        if c in NULLS_LAST
+        else (f"-{c}" if descending else c)
+        for c in columns
+    ]
+    return accounts.order_by(*order)
 
 
 def with_list_relations(accounts: QuerySet[Account]) -> QuerySet[Account]:

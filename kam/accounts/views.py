@@ -117,6 +117,8 @@ def account_list(request: HttpRequest) -> HttpResponse:
         "revenue_caption": next(
             (f.caption() for f in figures.figures() if f.key == "revenue_12m"), None
         ),
+        # The planning app's account health score, when it registered its figure.
+        "health_shown": any(f.key == "health_score" for f in figures.figures()),
     }  # fmt: skip
     if request.htmx and request.htmx.target == "account-table":
         return render(request, "accounts/_account_table.html", context)

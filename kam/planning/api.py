@@ -750,3 +750,102 @@ def measures_get(request: HttpRequest) -> dict[str, Any]:
         "pipeline": [{k: r[k] for k in ("stage", "count", "revenue", "weighted")}
                      for r in measures.pipeline_by_stage(request.user, today)],
     }  # fmt: skip
+
+
+# --- stakeholder map and account health --------------------------------------------------------
+
+
+class PlanningStakeholderOut(Schema):
+    contact: int | None = Field(description="null for callers who do not see contacts")
+    name: str = Field(description='"" for callers who do not see contacts')
+    title: str
+    buying_role: str
+    attitude: str
+    influence: str
+    closeness: int
+    trust: int
+    favour: int
+    last_met: datetime.date | None
+    key: bool = Field(description="a decision maker, a coach, or of high influence")
+    staff: list[str] = Field(description="our staff who know them (names; empty without contacts)")
+
+
+class PlanningWarningOut(Schema):
+    rule: Literal["no_decision_maker", "no_coach", "opponent", "stale_contact", "no_sponsor"]
+    text: str
+    todo: str
+    contact: int | None
+
+
+class PlanningStakeholderMapOut(Schema):
+    account: int
+    sponsors: list[str]
+    people: list[PlanningStakeholderOut]
+    warnings: list[PlanningWarningOut]
+
+
+def _account(request: HttpRequest, account_id: int) -> Account:
+    _visible(request)
+    return account_get_for(request.user, account_id)
+
+
+@router.get("/planning/accounts/{account_id}/stakeholders",
+            response={200: PlanningStakeholderMapOut, **ERRORS},
+            summary="An account's stakeholder map (buying roles, attitude, influence, ties) and coverage warnings")  # fmt: skip
+def account_stakeholders(request: HttpRequest, account_id: Id) -> dict[str, Any]:
+    from .health_views import stakeholder_context  # noqa: PLC0415
+
+    account = _account(request, account_id)
+    block = stakeholder_context(request.user, [account], today=timezone.localdate())[0]
+    names = block["names"]
+    return {
+        "account": account.pk,
+        "sponsors": block["people"].sponsors,
+        "people": [{
+            "contact": p.pk if names else None, "name": p.name if names else "",
+            "title": p.title if names else "", "buying_role": p.role, "attitude": p.attitude,
+            "influence": p.influence, "closeness": p.closeness, "trust": p.trust,
+            "favour": p.favour, "last_met": p.last_met, "key": p.key,
+            "staff": [n for n, _s in p.staff] if names else [],
+        } for p in block["people"].people],
+        "warnings": [{"rule": w.rule, "text": w.text, "todo": w.todo,
+                      "contact": w.contact_id if names else None} for w in block["warnings"]],
+    }  # fmt: skip
+
+
+class PlanningHealthPartOut(Schema):
+    part: Literal["plan", "players", "freshness", "satisfaction", "value", "service", "alerts"]
+    label: str
+    score: int | None = Field(description="0-100; null when the part has no data (left out)")
+    weight: int
+    text: str = Field(description="what the score rests on")
+    todo: str = Field(description='what to do about it ("" when nothing)')
+
+
+class PlanningHealthPointOut(Schema):
+    day: datetime.date
+    score: int
+
+
+class PlanningHealthOut(Schema):
+    account: int
+    score: int = Field(ge=0, le=100)
+    day: datetime.date | None = Field(description="the stored snapshot's day; null: computed now")
+    parts: list[PlanningHealthPartOut]
+    history: list[PlanningHealthPointOut] = Field(description="stored scores, oldest first")
+
+
+@router.get("/planning/accounts/{account_id}/health",
+            response={200: PlanningHealthOut, **ERRORS},
+            summary="An account's health score with each part explained, and its history")  # fmt: skip
+def account_health(request: HttpRequest, account_id: Id) -> dict[str, Any]:
+    from . import health  # noqa: PLC0415
+
+    account = _account(request, account_id)
+    view = health.account_health(account, today=timezone.localdate())
+    return {
+        "account": account.pk, "score": view.score, "day": view.day,
+        "parts": [{"part": p.key, "label": p.label, "score": p.score, "weight": p.weight,
+                   "text": p.text, "todo": p.todo} for p in view.parts],
+        "history": [{"day": d, "score": s} for d, s in view.history],
+    }  # fmt: skip

@@ -24,3 +24,12 @@ class PlanningConfig(AppConfig):
 
         panels.register("visit_report", "planning.opportunities",
                         growth_views.report_opportunity_panel)  # fmt: skip
+
+        # The stakeholder map's warnings and account health on the account page, and the
+        # latest health score as a sortable column of the account list (kam.accounts.figures).
+        from kam.accounts import figures
+
+        from . import health, health_views
+
+        panels.register("account", "planning.health", health_views.account_health_panel, order=26)
+        figures.register(figures.Figure("health_score", health.with_health_score))

@@ -20,8 +20,10 @@ from . import progress as maths
 from . import selectors, services
 from .models import (
     QUALIFIERS,
+    AccountHealth,
     AccountPlan,
     Action,
+    HealthSnapshot,
     Objective,
     Opportunity,
     PlanItem,
@@ -93,12 +95,13 @@ def demo_load(*, seed: int, as_of: datetime.date, progress: Progress) -> str:
         plans.append(_plan(rng, membership, today, reviewer))
         if n % 10 == 0:
             progress("planning: account plans", n, len(owned))
+    health_summary = demo_health(seed=seed, today=today, progress=progress)
     return (
         f"Planning: {len(plans)} account plans ({Objective.objects.count()} objectives, "
         f"{Action.objects.count()} actions of which "
         f"{Action.objects.filter(follow_up__isnull=False).count()} tracked as follow-ups, "
         f"{PlanItem.objects.count()} analysis items, {Review.objects.count()} reviews; "
-        f"{Opportunity.objects.count()} opportunities)."
+        f"{Opportunity.objects.count()} opportunities). {health_summary}"
     )
 
 
@@ -231,7 +234,53 @@ def demo_wipe(progress: Progress) -> None:
         PlanItem.objects.all().delete,
         AccountPlan.objects.all().delete,
         ReviewPolicy.objects.all().delete,
+        HealthSnapshot.objects.all().delete,
+        AccountHealth.objects.all().delete,
     ]
     for i, step in enumerate(steps, start=1):
         step()
         progress("planning: wiping", i, len(steps))
+
+
+# --- account health ------------------------------------------------------------------------------
+
+#: Weeks of health history the demo writes before today's real snapshot.
+HEALTH_WEEKS = 9
+
+
+def demo_health(*, seed: int, today: datetime.date, progress: Progress) -> str:
+    """Health for every account: today's real scores first (not stored), then weekly
+    snapshots of the past two months drifting towards them (a few of the planned accounts
+    higher two months ago, so that today's score is a drop), then today's through the
+    nightly job, which stores it and raises the drop alerts in the inbox. The past
+    snapshots carry scores only; their parts are today's to explain."""
+    from . import health, rules  # noqa: PLC0415
+
+    if HealthSnapshot.objects.exists():
+        return ""
+    rng = random.Random(seed + 16)  # noqa: S311 - demo data, not secrets
+    settings, coverage = health.settings_get(), rules.rules_get()
+    planned = set(AccountPlan.objects.filter(account__isnull=False)
+                  .values_list("account_id", flat=True))  # fmt: skip
+    falling = set(sorted(planned)[::12])  # about one planned account in twelve
+    past: list[HealthSnapshot] = []
+    done = 0
+    for batch in health.account_batches(None):
+        now = health.compute(batch, today=today, settings=settings, rules=coverage)
+        for pk, h in now.items():
+            start = min(100, h.score + rng.randint(25, 35)) if pk in falling else max(
+                0, min(100, h.score + rng.randint(-12, 12)))  # fmt: skip
+            for week in range(HEALTH_WEEKS, 0, -1):
+                share = (HEALTH_WEEKS - week) / HEALTH_WEEKS
+                score = round(start + (h.score - start) * share) + rng.randint(-3, 3)
+                if pk in falling and week == 1:
+                    score = start  # a week ago still high: today is the drop
+                past.append(HealthSnapshot(account_id=pk, score=max(0, min(100, score)),
+                                           day=today - datetime.timedelta(weeks=week)))  # fmt: skip
+        done += len(batch)
+        progress("planning: health history", done, done)
+        HealthSnapshot.objects.bulk_create(past, batch_size=2000)
+        past = []
+    result = health.health_refresh(today=today)
+    return (f"Health: {result.accounts} accounts scored with {HEALTH_WEEKS} weeks of history; "
+            f"{result.alerts} drop alerts.")  # fmt: skip

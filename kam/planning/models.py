@@ -485,3 +485,146 @@ class BuyingInfluence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity_id} {self.contact_id} {self.role}"
+
+
+# --- stakeholder coverage rules and account health ------------------------------------------
+
+#: The parts of an account's health score, in the order pages show them.
+HEALTH_PARTS = ("plan", "players", "freshness", "satisfaction", "value", "service", "alerts")
+
+#: The weights (out of 100) until a director changes them.
+DEFAULT_HEALTH_WEIGHTS = {"plan": 15, "players": 15, "freshness": 15, "satisfaction": 15,
+                          "value": 20, "service": 10, "alerts": 10}  # fmt: skip
+
+
+class CoverageRules(models.Model):
+    """The stakeholder coverage rules that warn on the plan and account pages: each on or
+    off, with its parameter (directors edit them; one row, the company's)."""
+
+    no_decision_maker = models.BooleanField(_("warn when no decision maker is known"), default=True)
+    no_coach = models.BooleanField(_("warn when there is no coach (内线)"), default=True)
+    opponent = models.BooleanField(_("warn about an opponent with high influence"), default=True)
+    stale_contact = models.BooleanField(_("warn about a key contact not met lately"), default=True)
+    stale_days = models.PositiveSmallIntegerField(
+        _("a key contact is not met lately after (days)"), default=90,
+        validators=[MinValueValidator(7), MaxValueValidator(730)],
+    )  # fmt: skip
+    no_sponsor = models.BooleanField(_("warn when we have no executive sponsor"), default=True)
+    sponsor_max_tier = models.PositiveSmallIntegerField(
+        _("an executive sponsor is needed up to tier"), default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )  # fmt: skip
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("stakeholder coverage rules")
+        verbose_name_plural = _("stakeholder coverage rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(stale_days__gte=7, stale_days__lte=730),
+                name="planning_rules_stale_days",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sponsor_max_tier__gte=1, sponsor_max_tier__lte=5),
+                name="planning_rules_sponsor_tier",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
+
+
+class HealthSettings(models.Model):
+    """The weights of the health score's parts (whole numbers adding up to 100) and the drop
+    that raises an alert (directors edit them; one row, the company's)."""
+
+    w_plan = models.PositiveSmallIntegerField(_("plan current and reviewed"), default=15)
+    w_players = models.PositiveSmallIntegerField(_("key players known"), default=15)
+    w_freshness = models.PositiveSmallIntegerField(_("contact freshness"), default=15)
+    w_satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), default=15)
+    w_value = models.PositiveSmallIntegerField(_("value trend"), default=20)
+    w_service = models.PositiveSmallIntegerField(_("service breaches"), default=10)
+    w_alerts = models.PositiveSmallIntegerField(_("open alerts"), default=10)
+    drop_alert = models.PositiveSmallIntegerField(
+        _("alert on a drop of (points)"), default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )  # fmt: skip
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("account health settings")
+        verbose_name_plural = _("account health settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    w_plan__lte=100,
+                    w_players__lte=100,
+                    w_freshness__lte=100,
+                    w_satisfaction__lte=100,
+                    w_value__lte=100,
+                    w_service__lte=100,
+                    w_alerts__lte=100,
+                ),
+                name="planning_health_weights_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(drop_alert__gte=1, drop_alert__lte=100),
+                name="planning_health_drop_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
+
+    @property
+    def weights(self) -> dict[str, int]:
+        return {part: int(getattr(self, f"w_{part}")) for part in HEALTH_PARTS}
+
+
+class HealthSnapshot(models.Model):
+    """An account's health score on a day, with each part's score and the facts behind it
+    (``parts``: ``{part: {"score": 0-100 or null, "weight": w, "facts": {...}}}``)."""
+
+    account = models.ForeignKey(
+        "accounts.Account", verbose_name=_("account"), on_delete=models.CASCADE,
+        related_name="+",
+    )  # fmt: skip
+    day = models.DateField(_("date"))
+    score = models.PositiveSmallIntegerField(
+        _("health"), validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    parts = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["account", "-day"]
+        verbose_name = _("health snapshot")
+        verbose_name_plural = _("health snapshots")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day"], name="planning_health_once_a_day"),
+            models.CheckConstraint(
+                condition=models.Q(score__gte=0, score__lte=100), name="planning_health_score_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.day} {self.score}"
+
+
+class AccountHealth(models.Model):
+    """An account's latest health score: the account list's column, stored one row per
+    account so that sorting the list by it reads an index, not every snapshot."""
+
+    account = models.OneToOneField(
+        "accounts.Account", on_delete=models.CASCADE, primary_key=True,
+        related_name="health_figure",
+    )  # fmt: skip
+    day = models.DateField()
+    score = models.PositiveSmallIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["score"], name="planning_health_by_score")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.score}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import growth_views, opportunity_views, views
+from . import growth_views, health_views, opportunity_views, views
 
 app_name = "planning"
 
@@ -44,4 +44,10 @@ urlpatterns = [
     path("whitespace/", growth_views.whitespace_grid, name="whitespace"),
     path("whitespace/whitespace.xlsx", growth_views.whitespace_xlsx, name="whitespace_xlsx"),
     path("measures/", growth_views.measures_page, name="measures"),
-]
+    # --- stakeholder map, coverage rules and account health (kam/planning/health_views.py)
+    path("accounts/<int:pk>/stakeholders/", health_views.account_stakeholders,
+         name="account_stakeholders"),
+    path("accounts/<int:pk>/health/", health_views.account_health, name="account_health"),
+    path("stakeholder-rules/", health_views.coverage_rules, name="coverage_rules"),
+    path("health-settings/", health_views.health_settings, name="health_settings"),
+]  # fmt: skip

@@ -278,7 +278,7 @@ class AlertPage(Schema):
 
 class AlertQuery(PageQuery):
     status: Literal["open", "acknowledged", "resolved"] | None = None
-    kind: Literal["decline", "silence", "lane_loss", "new_code"] | None = None
+    kind: Literal["decline", "silence", "lane_loss", "new_code", "health"] | None = None
     account_id: int | None = Field(None, ge=1, le=2**62)
 
 

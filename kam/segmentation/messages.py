@@ -198,6 +198,10 @@ def alert_text(alert: Alert) -> str:
             "carried nothing in the last two months."
         ) % {**p, "who": who, "origin": regions.label(p["origin"]),
              "destination": regions.label(p["destination"])}  # fmt: skip
+    if alert.kind == Alert.Kind.HEALTH:
+        return _(
+            "%(who)s: account health fell from %(from)s to %(to)s (%(since)s – %(day)s)."
+        ) % {**p, "who": who}  # fmt: skip
     return _(
         "New billing code %(code)s (first waybills %(first)s) already qualifies: revenue %(revenue)s, "
         "class %(abc)s."

@@ -242,6 +242,8 @@ class Alert(models.Model):
         SILENCE = "silence", _("Silence")
         LANE_LOSS = "lane_loss", _("Lane lost")
         NEW_CODE = "new_code", _("New qualifying code")
+        #: Raised by the planning app's nightly health job (kam.planning.health).
+        HEALTH = "health", _("Health drop")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")

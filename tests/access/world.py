@@ -523,6 +523,13 @@ def _plan_side(side: Side, t: Texts, *, owner: User, department: User, report: M
     )  # fmt: skip
     side.add(opportunity, *opportunity.influences.all())
     side.account_texts |= {f"{t.finding}机会", f"{t.plan}标准"}
+    # The account's health: today's snapshot (with its parts) and the list's stored score.
+    from kam.planning import health
+    from kam.planning.models import AccountHealth, HealthSnapshot
+
+    health.health_refresh(today=today, account_ids=[side.account.pk])
+    side.add(HealthSnapshot.objects.get(account=side.account, day=today),
+             AccountHealth.objects.get(account=side.account))  # fmt: skip
 
 
 def build_world() -> World:
