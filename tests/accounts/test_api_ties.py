@@ -205,3 +205,20 @@ def test_listing_ties_takes_the_same_queries_however_many(
 def test_unauthenticated_tie_requests_are_answered_401(anon: JsonClient) -> None:
     assert_error(anon.get("/ties"), 401)
     assert_error(anon.get("/staff-ties"), 401)
+
+
+def test_an_accounts_ties_leave_out_those_to_an_account_the_user_does_not_see(
+    account_a: Account, account_b: Account, contact_a: Contact, contact_b: Contact,
+    deputy: Contact, owner: User, director: User, api_as: Callable,
+) -> None:  # fmt: skip
+    inside = ContactTieFactory(from_contact=contact_a, to_contact=deputy)
+    across = ContactTieFactory(from_contact=deputy, to_contact=contact_b)  # B is not the owner's
+    ContactTieFactory(from_contact=contact_b, to_contact=ContactFactory(account=account_b))
+    mine = api_as(owner).get("/ties", {"account_id": account_a.pk}).json()
+    assert [t["id"] for t in mine["items"]] == [inside.pk] and mine["count"] == 1
+    both = api_as(owner).get("/ties", {"account_id": account_a.pk, "contact_id": deputy.pk}).json()
+    assert [t["id"] for t in both["items"]] == [inside.pk]
+    everything = api_as(director).get("/ties", {"account_id": account_a.pk}).json()
+    assert [t["id"] for t in everything["items"]] == sorted([inside.pk, across.pk])
+    # Another's account: nothing, as for an account that does not exist.
+    assert api_as(owner).get("/ties", {"account_id": account_b.pk}).json()["count"] == 0
