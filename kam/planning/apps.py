@@ -11,10 +11,12 @@ class PlanningConfig(AppConfig):
     def ready(self) -> None:
         from kam.core import panels
 
-        from . import home, views
+        from . import home, views, wallet_views
 
         home.register()  # the home page's sections (kam/planning/home.py)
 
         # The account page shows the current plan's summary (the archive does not import us).
         panels.register("account", "planning.plan", views.account_plan_panel, order=25)
         panels.register("group", "planning.plan", views.group_plan_panel, order=25)
+        # Share of wallet and the relationship stage (kam/planning/wallet_views.py).
+        panels.register("account", "planning.wallet", wallet_views.account_wallet_panel, order=26)

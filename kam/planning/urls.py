@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import opportunity_views, views
+from . import opportunity_views, stage_views, views, wallet_views
 
 app_name = "planning"
 
@@ -40,4 +40,24 @@ urlpatterns = [
     ),  # fmt: skip
     path("solutions/", opportunity_views.solution_list, name="solutions"),
     path("solutions/<int:pk>/", opportunity_views.solution_list, name="solution_edit"),
+    # --- share of wallet and relationship stages ---
+    path("wallet/", wallet_views.wallet_portfolio, name="wallet"),
+    path("wallet/accounts/<int:pk>/", wallet_views.wallet_account, name="wallet_account"),
+    path(
+        "wallet/accounts/<int:pk>/benchmark/",
+        wallet_views.wallet_benchmark,
+        name="wallet_benchmark",
+    ),  # fmt: skip
+    path("wallet/benchmarks/", wallet_views.benchmark_list, name="wallet_benchmarks"),
+    path("competitors/", wallet_views.competitor_list, name="competitors"),
+    path("competitors/<int:pk>/", wallet_views.competitor_list, name="competitor_edit"),
+    path("stages/", stage_views.stage_portfolio, name="stages"),
+    path("stages/criteria/", stage_views.stage_criteria, name="stage_criteria"),
+    path("stages/accounts/<int:pk>/", stage_views.stage_account, name="stage_account"),
+    path("stages/accounts/<int:pk>/propose/", stage_views.stage_propose, name="stage_propose"),
+    path(
+        "stage-proposals/<int:pk>/decide/",
+        stage_views.proposal_decide,
+        name="stage_proposal_decide",
+    ),  # fmt: skip
 ]
