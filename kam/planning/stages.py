@@ -145,11 +145,12 @@ def clean_criteria(raw: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
             if not number.is_finite() or number < 0 or number > limit or (
                 kind != "percent" and number != number.to_integral_value()
             ):  # fmt: skip
-                raise ValidationError({stage: _(
-                    "%(stage)s, %(criterion)s: enter a whole number from 0 to %(limit)s."
-                    if kind != "percent" else
-                    "%(stage)s, %(criterion)s: enter a percentage from 0 to 100."
-                ) % {**where, "limit": limit}})  # fmt: skip
+                text = (
+                    _("%(stage)s, %(criterion)s: enter a percentage from 0 to 100.")
+                    if kind == "percent"
+                    else _("%(stage)s, %(criterion)s: enter a whole number from 0 to %(limit)s.")
+                )
+                raise ValidationError({stage: text % {**where, "limit": limit}})
             out[stage][key] = float(number) if kind == "percent" else int(number)
     return out
 

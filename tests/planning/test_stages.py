@@ -218,7 +218,7 @@ def test_pages_propose_decide_and_refuse_in_the_users_language(
         f"/planning/stage-proposals/{proposal.pk}/decide/", {"decision": "accept"}
     ).status_code == 404  # fmt: skip
     portfolio = client_for(department).get("/planning/stages/").content.decode()
-    assert account_a.name in portfolio and 'id="stage-matrix"' in portfolio
+    assert account_a.name_en in portfolio and 'id="stage-matrix"' in portfolio
     client.post(f"/planning/stage-proposals/{proposal.pk}/decide/", {"decision": "accept"})
     assert stage_of(account_a) == "basic"
     account_page = client.get(f"/accounts/{account_a.pk}/").content.decode()

@@ -205,9 +205,9 @@ def test_pages_show_the_wallet_and_refuse_bad_input_with_nothing_stored(
     response = client.post(url, {**body, "competitor_share": ["40", "20"]})
     assert response.status_code == 302
     page = client.get(url).content.decode()
-    assert "30.0 %" in page and "顺丰速运" in page
+    assert "30.0 %" in page and "SF Express" in page
     portfolio = client.get("/planning/wallet/").content.decode()
-    assert account_a.name in portfolio and account_b.name not in portfolio
+    assert account_a.name_en in portfolio and account_b.name_en not in portfolio
     assert client_for(colleague).get(url).status_code == 404
     assert client_for(analyst).post(url, body).status_code == 403
     account_page = client.get(f"/accounts/{account_a.pk}/").content.decode()
