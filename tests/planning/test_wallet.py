@@ -235,3 +235,29 @@ def test_the_api_reads_and_adds_estimates_with_the_same_rules(
     assert other.post(f"/planning/accounts/{account_a.pk}/wallet-estimates", {
         "total_spend": "1", "source": "field", "confidence": "low"}).status_code == 404  # fmt: skip
     assert [c["name"] for c in api.get("/planning/competitors").json()] == ["京东物流", "顺丰速运"]
+
+
+def test_the_demo_fills_wallets_and_stages_for_the_top_accounts_once(
+    owner: User, department: User, director: User, today: datetime.date
+) -> None:
+    from kam.accounts.models import TeamRole
+    from kam.planning import demo
+    from kam.planning.models import StageChange, StageProposal
+
+    months = months_back(LAST_MONTH, 24)
+    for i in range(4):
+        account = AccountFactory(tier=1 + i % 2, stage=["basic", "cooperative"][i % 2])
+        TeamMembershipFactory(account=account, user=owner, role=TeamRole.OWNER)
+        add_facts(BillingCodeFactory(account=account, code=f"YJW{i:04d}").code, months)
+    line = demo.demo_load(seed=1, as_of=LAST_MONTH, progress=lambda *a: None)
+    assert "12 wallet estimates" in line
+    assert Competitor.objects.count() == 7 and CompetitorShare.objects.exists()
+    for account in Account.objects.all():
+        w = wallet.account_wallet(account)
+        assert len(w.history) == 3 and 0 < w.our_share <= 100
+        assert account.stage_changes.order_by("-on", "-id").first().to_stage == account.stage
+    assert StageChange.objects.filter(from_stage="").count() == 4
+    assert StageProposal.objects.exists()
+    demo.demo_wipe(lambda *a: None)
+    assert not WalletEstimate.objects.exists() and not Competitor.objects.exists()
+    assert not StageChange.objects.exists() and not StageProposal.objects.exists()
