@@ -263,19 +263,17 @@ def evaluate(
 
 
 def evidence_text(row: dict[str, Any]) -> str:
-    """One line of evidence as people read it."""
+    """One line of evidence as people read it: "Products used at least 2: now 1"."""
     name, kind, _data = CRITERIA.get(row["criterion"], (row["criterion"], "count", True))
-    if kind == "flag":
-        wanted = ""
-    else:
-        wanted = f" ≥ {row['required']:g}" if isinstance(row["required"], int | float) else ""
+    required = row["required"]
+    wanted = "" if kind == "flag" or not isinstance(required, int | float) else f" {required:g}"
     value = row.get("value")
-    if value is None:
+    if value is None and (kind != "flag" or not CRITERIA.get(row["criterion"], ("", "", False))[2]):
         seen = _("no data: to confirm")
     elif kind == "flag":
         seen = _("yes") if value else _("no")
     else:
-        seen = f"{value:g}"
+        seen = _("now %(value)s") % {"value": f"{value:g}"}
     return f"{name}{wanted}: {seen}"
 
 

@@ -47,6 +47,7 @@ from .models import (
 
 _MONEY = DecimalField(max_digits=20, decimal_places=2)
 HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
 
 # --- who may do what -------------------------------------------------------------------------
 
@@ -140,7 +141,8 @@ def revenue_12m(account_ids: list[int]) -> dict[int, Decimal]:
     rows = ledger.with_revenue_12m(Account.objects.filter(pk__in=account_ids)).values_list(
         "pk", "revenue_12m"
     )
-    return {pk: revenue or Decimal(0) for pk, revenue in rows}
+    # Summed in SQL: SQLite may hand back more than the cents (a float's tail).
+    return {pk: Decimal(revenue or 0).quantize(CENT) for pk, revenue in rows}
 
 
 @dataclass

@@ -79,6 +79,34 @@ def wallet_portfolio(request: HttpRequest) -> HttpResponse:
     })  # fmt: skip
 
 
+def _latest_inhouse(account: Account) -> Decimal:
+    """The in-house share of the latest estimate, else the archive's figure."""
+    latest = account.wallet_estimates.order_by("-as_of", "-id").values_list(
+        "inhouse_share", flat=True
+    ).first()  # fmt: skip
+    if latest is not None:
+        return latest
+    return account.inhouse_logistics_share or Decimal(0)
+
+
+def _segments(view: wallet.AccountWallet) -> list[dict[str, Any]]:
+    """The wallet's bar: ours, each competitor's, in-house (x and width in per cent; an SVG
+    drawn with attributes, as the pages' content security policy forbids inline styles)."""
+    if view.latest is None or view.our_share is None:
+        return []
+    parts = [(_("Us"), float(view.our_share), "ours")]
+    parts += [(str(s.competitor), float(s.share), "rival") for s in view.latest.shares]
+    parts.append((_("In-house logistics"), float(view.latest.estimate.inhouse_share), "inhouse"))
+    out, x = [], 0.0
+    for label, share, kind in parts:
+        width = max(0.0, min(share, 100.0 - x))
+        if width > 0:
+            out.append({"label": label, "share": share, "kind": kind, "x": round(x, 2),
+                        "width": round(width, 2)})  # fmt: skip
+        x += width
+    return out
+
+
 def _shares(request: HttpRequest) -> list[tuple[str, str]]:
     """The form's competitor rows (competitor, share) that name a competitor or a share."""
     rows = zip(request.POST.getlist("competitor"), request.POST.getlist("competitor_share"),
@@ -100,7 +128,7 @@ def wallet_account(request: HttpRequest, pk: int) -> HttpResponse:
     can_edit = wallet.may_estimate(request.user, account.pk)
     form = EstimateForm(request.POST or None, initial={
         "as_of": timezone.localdate(), "confidence": "medium", "source": "field",
-        "inhouse_share": account.inhouse_logistics_share or 0,
+        "inhouse_share": _latest_inhouse(account),
     })  # fmt: skip
     share_errors: list[str] = []
     if request.method == "POST":
@@ -130,10 +158,11 @@ def wallet_account(request: HttpRequest, pk: int) -> HttpResponse:
         prior = [(str(s.competitor_id), str(s.share)) for s in view.latest.shares]
         rows = prior + [("", "")] * max(SHARE_ROWS - len(prior), 0)
     benchmark, why = wallet.benchmark_for(account)
+    segments = _segments(view)
     return render(request, "planning/wallet_account.html", {
         "account": account, "w": view, "form": form, "can_edit": can_edit,
         "competitors": wallet.competitors(), "share_rows": rows, "share_errors": share_errors,
-        "benchmark": benchmark, "benchmark_why": why,
+        "benchmark": benchmark, "benchmark_why": why, "segments": segments,
         "trend": [v for v in reversed(view.history)], "nav": "planning",
     })  # fmt: skip
 

@@ -108,6 +108,9 @@ NOUNS: dict[str, Noun | None] = {
     "objectives": Noun("planning.Objective"),
     "actions": Noun("planning.Action"),
     "opportunities": Noun("planning.Opportunity"),
+    "stage-proposals": Noun("planning.StageProposal"),
+    # Competitors and the wallet benchmarks' industries: company-wide lists, no foreign side.
+    "competitor": None, "competitors": None, "industry": None,
     # The solutions catalogue: the company's, no foreign side.
     "solution": None, "solutions": None,
     # The plan page's item form: the visit-report finding or case an item came from.
