@@ -11,7 +11,7 @@ class PlanningConfig(AppConfig):
     def ready(self) -> None:
         from kam.core import panels
 
-        from . import home, views, wallet_views
+        from . import home, stage_views, views, wallet_views
 
         home.register()  # the home page's sections (kam/planning/home.py)
 
@@ -20,3 +20,4 @@ class PlanningConfig(AppConfig):
         panels.register("group", "planning.plan", views.group_plan_panel, order=25)
         # Share of wallet and the relationship stage (kam/planning/wallet_views.py).
         panels.register("account", "planning.wallet", wallet_views.account_wallet_panel, order=26)
+        panels.register("home", "planning.stage_proposals", stage_views.home_section, order=36)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kam.accounts.models import Account
 from kam.accounts.selectors import account_get_for
 from kam.core.errors import ApplicationError
+from kam.core.models import Role, User
 from kam.core.views import forbidden
 
 from . import selectors, stages
@@ -168,3 +169,15 @@ def stage_criteria(request: HttpRequest) -> HttpResponse:
         "stages": [(s, stages.label(s)) for s in stages.STAGES], "can_edit": can_edit,
         "versions": StageCriteria.objects.select_related("created_by")[:20], "nav": "planning",
     })  # fmt: skip
+
+
+def home_section(request: HttpRequest, user: User) -> str | None:
+    """The home page: the open stage proposals the user decides (an owner's accounts';
+    the department's and directors' all). Nothing for the other roles."""
+    from kam.core.home import ITEMS, section  # noqa: PLC0415
+
+    if user.role not in (Role.MANAGER, Role.DEPARTMENT, Role.DIRECTOR):
+        return None
+    waiting = stages.proposals_to_decide(user).select_related("account")
+    return section(request, "planning/home/stage_proposals.html", "stage-proposals",
+                   items=list(waiting[:ITEMS]), total=waiting.count())  # fmt: skip

@@ -196,6 +196,9 @@ def test_proposals_are_listed_for_the_owner_and_the_department_only(
     assert list(stages.proposals_to_decide(department)) == [proposal]
     assert not stages.proposals_to_decide(service_rep).exists()  # on the team, not a decider
     assert not stages.proposal_list_for(colleague).exists()
+    home = client_for(owner).get("/").content.decode()
+    assert 'id="home-stage-proposals-list"' in home and account_a.name_en in home
+    assert 'id="home-stage-proposals-list"' not in client_for(service_rep).get("/").content.decode()
     sponsor = UserFactory(role="department")
     TeamMembershipFactory(account=account_a, user=sponsor, role=TeamRole.EXECUTIVE_SPONSOR)
     assert stages.facts_for([account_a.pk])[account_a.pk].executive_sponsor is True
@@ -248,3 +251,28 @@ def test_the_api_lists_proposes_and_decides_with_the_same_rules(
     history = api.get(f"/planning/accounts/{account_a.pk}/stage-history").json()
     assert history["stage"] == "basic" and history["changes"][0]["from_stage"] == "cooperative"
     assert api.get("/planning/stage-proposals?to_decide=true").json()["count"] == 0
+
+
+def test_the_proposals_list_costs_the_same_queries_for_more_proposals(
+    owner: User, department: User, today: datetime.date
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import AccountFactory
+
+    def propose(n: int) -> None:
+        for _ in range(n):
+            account = AccountFactory(tier=1, stage="basic")
+            TeamMembershipFactory(account=account, user=owner, role=TeamRole.OWNER)
+            stages.proposal_create(by=owner, account=account, to_stage="cooperative")
+
+    client = client_for(department)
+    propose(1)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/planning/stages/").status_code == 200
+    propose(4)
+    with CaptureQueriesContext(connection) as five:
+        page = client.get("/planning/stages/").content.decode()
+    assert page.count("/planning/stages/accounts/") == 5
+    assert len(five.captured_queries) == len(one.captured_queries)
