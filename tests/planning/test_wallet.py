@@ -261,3 +261,30 @@ def test_the_demo_fills_wallets_and_stages_for_the_top_accounts_once(
     demo.demo_wipe(lambda *a: None)
     assert not WalletEstimate.objects.exists() and not Competitor.objects.exists()
     assert not StageChange.objects.exists() and not StageProposal.objects.exists()
+
+
+def test_competitor_and_benchmark_pages_are_edited_by_their_keepers_only(
+    owner: User, department: User, director: User, account_a: Account, today: datetime.date
+) -> None:
+    from kam.planning.models import WalletBenchmark
+
+    assert client_for(owner).post("/planning/competitors/", {"name": "中通"}).status_code == 403
+    response = client_for(department).post("/planning/competitors/",
+                                           {"name": "中通快递", "name_en": "ZTO", "active": "on"})  # fmt: skip
+    assert response.status_code == 302 and Competitor.objects.get().name_en == "ZTO"
+    assert "中通快递" in client_for(owner).get("/planning/competitors/").content.decode()
+    url = "/planning/wallet/benchmarks/"
+    assert client_for(department).post(url, {"size": "large", "spend_per_employee": "100"}
+                                       ).status_code == 403  # fmt: skip
+    zh = client_for(director, "zh-hans").post(
+        url, {"industry": str(account_a.industry_id), "size": "large", "spend_per_employee": "-5"}
+    ).content.decode()  # fmt: skip
+    assert "物流支出不能为负数" in zh and not WalletBenchmark.objects.exists()
+    client_for(director).post(url, {"industry": str(account_a.industry_id), "size": "large",
+                                    "spend_per_employee": "500"})  # fmt: skip
+    assert WalletBenchmark.objects.get().spend_per_employee == D("500.00")
+    page = client_for(owner).get(f"/planning/wallet/accounts/{account_a.pk}/").content.decode()
+    assert "1200 employees × ¥500.00 a year per employee." in page
+    client_for(director).post(url, {"industry": str(account_a.industry_id), "size": "large",
+                                    "spend_per_employee": ""})  # fmt: skip
+    assert not WalletBenchmark.objects.exists()
