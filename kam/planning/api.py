@@ -849,3 +849,267 @@ def account_health(request: HttpRequest, account_id: Id) -> dict[str, Any]:
                    "text": p.text, "todo": p.todo} for p in view.parts],
         "history": [{"day": d, "score": s} for d, s in view.history],
     }  # fmt: skip
+
+
+# --- share of wallet and relationship stages (kam/planning/wallet.py, stages.py) ------------------
+
+
+class PlanningCompetitorOut(Schema):
+    id: int
+    name: str
+    name_en: str
+    active: bool
+
+
+@router.get("/planning/competitors", response={200: list[PlanningCompetitorOut], **ERRORS},
+            summary="The competitors the department keeps")  # fmt: skip
+def competitor_list(request: HttpRequest) -> list[dict[str, Any]]:
+    _visible(request)
+    from . import wallet  # noqa: PLC0415
+
+    return [{"id": c.pk, "name": c.name, "name_en": c.name_en, "active": c.active}
+            for c in wallet.competitors(active_only=False)]  # fmt: skip
+
+
+class PlanningShareOut(Schema):
+    competitor: int
+    name: str
+    share: Decimal
+
+
+class PlanningEstimateOut(Schema):
+    id: int
+    account: int
+    as_of: datetime.date
+    total_spend: Decimal
+    source: str
+    source_note: str
+    confidence: str
+    inhouse_share: Decimal
+    our_revenue: Decimal = Field(description="our trailing-12-month revenue when it was entered")
+    our_share: float | None = Field(description="our share then, in per cent")
+    shares: list[PlanningShareOut]
+
+
+class PlanningWalletOut(Schema):
+    account: int
+    wallet: Decimal | None = Field(description="the latest estimate, else the archive's figure")
+    source: Literal["estimate", "archive", ""]
+    revenue_12m: Decimal = Field(description="ours, over the ledger's trailing 12 months")
+    our_share: float | None
+    headroom: Decimal | None
+    estimates: list[PlanningEstimateOut] = Field(description="newest first")
+
+
+def _estimate_out(v: Any) -> dict[str, Any]:
+    e = v.estimate
+    return {"id": e.pk, "account": e.account_id, "as_of": e.as_of, "total_spend": e.total_spend,
+            "source": e.source, "source_note": e.source_note, "confidence": e.confidence,
+            "inhouse_share": e.inhouse_share, "our_revenue": e.our_revenue,
+            "our_share": v.our_share,
+            "shares": [{"competitor": s.competitor_id, "name": s.competitor.name,
+                        "share": s.share} for s in v.shares]}  # fmt: skip
+
+
+def _wallet_out(account: Account) -> dict[str, Any]:
+    from . import wallet  # noqa: PLC0415
+
+    w = wallet.account_wallet(account)
+    return {"account": account.pk, "wallet": w.wallet, "source": w.source,
+            "revenue_12m": w.revenue, "our_share": w.our_share, "headroom": w.headroom,
+            "estimates": [_estimate_out(v) for v in w.history]}  # fmt: skip
+
+
+@router.get("/planning/accounts/{account_id}/wallet", response={200: PlanningWalletOut, **ERRORS},
+            summary="An account's share of wallet and its estimates over time")  # fmt: skip
+def wallet_get(request: HttpRequest, account_id: Id) -> dict[str, Any]:
+    _visible(request)
+    return _wallet_out(account_get_for(request.user, account_id))
+
+
+class PlanningShareIn(InSchema):
+    model_config = ConfigDict(extra="forbid")
+
+    competitor: Id
+    share: Decimal = Field(max_digits=7, decimal_places=2)
+
+
+class PlanningEstimateIn(InSchema):
+    model_config = ConfigDict(extra="forbid")
+
+    total_spend: Decimal = Field(max_digits=16, decimal_places=2)
+    source: Literal["customer", "tender", "report", "field", "benchmark"]
+    confidence: Literal["low", "medium", "high"]
+    as_of: Day | None = None
+    source_note: str = Field("", max_length=500)
+    inhouse_share: Decimal = Field(Decimal(0), max_digits=7, decimal_places=2)
+    shares: list[PlanningShareIn] = Field(default_factory=list, max_length=30)
+
+
+@router.post("/planning/accounts/{account_id}/wallet-estimates",
+             response={201: PlanningWalletOut, **ERRORS},
+             summary="Add an estimate of an account's total logistics spend")  # fmt: skip
+def wallet_estimate_create(
+    request: HttpRequest, account_id: Id, payload: PlanningEstimateIn
+) -> tuple[int, dict[str, Any]]:
+    from . import wallet  # noqa: PLC0415
+
+    _visible(request)
+    account = account_get_for(request.user, account_id)
+    wallet.estimate_add(
+        by=request.user, account=account, total_spend=payload.total_spend, source=payload.source,
+        confidence=payload.confidence, as_of=payload.as_of, source_note=payload.source_note,
+        inhouse_share=payload.inhouse_share,
+        shares=[(s.competitor, s.share) for s in payload.shares],
+    )  # fmt: skip
+    return 201, _wallet_out(account)
+
+
+class PlanningStageChangeOut(Schema):
+    id: int
+    account: int
+    from_stage: str
+    to_stage: str
+    on: datetime.date
+    days_in_stage: int = Field(description="until the next change, or today")
+    reason: str
+    proposal: int | None
+    by: int | None
+
+
+class PlanningStageHistoryOut(Schema):
+    account: int
+    stage: str
+    since: datetime.date
+    changes: list[PlanningStageChangeOut] = Field(description="newest first")
+
+
+@router.get("/planning/accounts/{account_id}/stage-history",
+            response={200: PlanningStageHistoryOut, **ERRORS},
+            summary="An account's relationship stage, since when, and its changes")  # fmt: skip
+def stage_history(request: HttpRequest, account_id: Id) -> dict[str, Any]:
+    from . import stages  # noqa: PLC0415
+
+    _visible(request)
+    account = account_get_for(request.user, account_id)
+    return {"account": account.pk, "stage": account.stage, "since": stages.stage_since(account),
+            "changes": [{"id": h.change.pk, "account": account.pk,
+                         "from_stage": h.change.from_stage, "to_stage": h.change.to_stage,
+                         "on": h.change.on, "days_in_stage": h.days, "reason": h.change.reason,
+                         "proposal": h.change.proposal_id, "by": h.change.by_id}
+                        for h in stages.account_history(account)]}  # fmt: skip
+
+
+class PlanningEvidenceOut(Schema):
+    stage: str
+    criterion: str
+    required: Any
+    value: Any
+    met: bool | None = Field(description="null: not in the data, a person confirms it")
+
+
+class PlanningStageProposalOut(Schema):
+    id: int
+    account: int
+    from_stage: str
+    to_stage: str
+    criteria_version: int
+    evidence: list[PlanningEvidenceOut]
+    reason: str
+    status: Literal["open", "accepted", "overridden"]
+    proposed_by: int | None
+    created_at: datetime.datetime
+    decided_by: int | None
+    decided_at: datetime.datetime | None
+    decision_reason: str
+
+
+class PlanningStageProposalPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[PlanningStageProposalOut]
+
+
+def _proposal_out(p: Any) -> dict[str, Any]:
+    return {"id": p.pk, "account": p.account_id, "from_stage": p.from_stage,
+            "to_stage": p.to_stage, "criteria_version": p.criteria.version,
+            "evidence": p.evidence, "reason": p.reason, "status": p.status,
+            "proposed_by": p.proposed_by_id, "created_at": p.created_at,
+            "decided_by": p.decided_by_id, "decided_at": p.decided_at,
+            "decision_reason": p.decision_reason}  # fmt: skip
+
+
+class PlanningStageProposalQuery(Schema):
+    status: Literal["open", "accepted", "overridden"] | None = None
+    to_decide: bool = Field(False, description="only the open ones the caller decides")
+    page: int = Field(1, ge=1, le=100000)
+
+
+@router.get("/planning/stage-proposals", response={200: PlanningStageProposalPage, **ERRORS},
+            summary="Stage proposals of the accounts you see")  # fmt: skip
+def stage_proposal_list(
+    request: HttpRequest, q: Query[PlanningStageProposalQuery]
+) -> dict[str, Any]:
+    from . import stages  # noqa: PLC0415
+
+    _visible(request)
+    qs = (stages.proposals_to_decide(request.user) if q.to_decide
+          else stages.proposal_list_for(request.user))  # fmt: skip
+    if q.status:
+        qs = qs.filter(status=q.status)
+    qs = qs.order_by("-created_at", "-id")
+    start = (q.page - 1) * PAGE_SIZE
+    return {"count": qs.count(), "page": q.page, "page_size": PAGE_SIZE,
+            "items": [_proposal_out(p) for p in qs[start:start + PAGE_SIZE]]}  # fmt: skip
+
+
+RelationshipStage = Literal["exploratory", "basic", "cooperative", "interdependent", "integrated"]
+
+
+class PlanningStageProposeIn(InSchema):
+    model_config = ConfigDict(extra="forbid")
+
+    stage: RelationshipStage | None = Field(None, description="empty: the stage the data support")
+    reason: str = Field("", max_length=1000)
+
+
+@router.post("/planning/accounts/{account_id}/stage-proposals",
+             response={201: PlanningStageProposalOut, **ERRORS},
+             summary="Propose a change of an account's relationship stage")  # fmt: skip
+def stage_proposal_create(
+    request: HttpRequest, account_id: Id, payload: PlanningStageProposeIn
+) -> tuple[int, dict[str, Any]]:
+    from . import stages  # noqa: PLC0415
+
+    _visible(request)
+    account = account_get_for(request.user, account_id)
+    proposal = stages.proposal_create(by=request.user, account=account,
+                                      to_stage=payload.stage or "", reason=payload.reason)  # fmt: skip
+    return 201, _proposal_out(stages.proposal_list_for(request.user).get(pk=proposal.pk))
+
+
+class PlanningStageDecideIn(InSchema):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["accept", "override"]
+    reason: str = Field("", max_length=1000)
+    stage: RelationshipStage | None = Field(None, description="overriding: the stage to set")
+    confirmed: list[str] = Field(default_factory=list, max_length=20,
+                                 description="criteria without data the decider confirms")  # fmt: skip
+
+
+@router.post("/planning/stage-proposals/{proposal_id}/decide",
+             response={200: PlanningStageProposalOut, **ERRORS},
+             summary="Accept a stage proposal, or override it with a reason")  # fmt: skip
+def stage_proposal_decide(
+    request: HttpRequest, proposal_id: Id, payload: PlanningStageDecideIn
+) -> dict[str, Any]:
+    from . import stages  # noqa: PLC0415
+
+    _visible(request)
+    proposal = stages.proposal_list_for(request.user).get(pk=proposal_id)
+    stages.proposal_decide(by=request.user, proposal=proposal,
+                           accept=payload.decision == "accept", reason=payload.reason,
+                           stage=payload.stage or "", confirmed=payload.confirmed)  # fmt: skip
+    return _proposal_out(stages.proposal_list_for(request.user).get(pk=proposal.pk))

@@ -11,7 +11,7 @@ class PlanningConfig(AppConfig):
     def ready(self) -> None:
         from kam.core import panels
 
-        from . import home, views
+        from . import home, stage_views, views, wallet_views
 
         home.register()  # the home page's sections (kam/planning/home.py)
 
@@ -33,3 +33,7 @@ class PlanningConfig(AppConfig):
 
         panels.register("account", "planning.health", health_views.account_health_panel, order=26)
         figures.register(figures.Figure("health_score", health.with_health_score))
+
+        # Share of wallet and the relationship stage (kam/planning/wallet_views.py).
+        panels.register("account", "planning.wallet", wallet_views.account_wallet_panel, order=26)
+        panels.register("home", "planning.stage_proposals", stage_views.home_section, order=36)

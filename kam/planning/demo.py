@@ -9,11 +9,12 @@ import datetime
 import random
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from kam.accounts.models import TeamMembership, TeamRole
+from kam.accounts.models import Account, TeamMembership, TeamRole
 from kam.core.models import Role, User
 
 from . import progress as maths
@@ -96,12 +97,15 @@ def demo_load(*, seed: int, as_of: datetime.date, progress: Progress) -> str:
         if n % 10 == 0:
             progress("planning: account plans", n, len(owned))
     health_summary = demo_health(seed=seed, today=today, progress=progress)
+    wallet_summary = demo_wallet_and_stages(
+        rng=rng, accounts=[m.account for m in owned], today=today
+    )
     return (
         f"Planning: {len(plans)} account plans ({Objective.objects.count()} objectives, "
         f"{Action.objects.count()} actions of which "
         f"{Action.objects.filter(follow_up__isnull=False).count()} tracked as follow-ups, "
         f"{PlanItem.objects.count()} analysis items, {Review.objects.count()} reviews; "
-        f"{Opportunity.objects.count()} opportunities). {health_summary}"
+        f"{Opportunity.objects.count()} opportunities; {wallet_summary}). {health_summary}"
     )
 
 
@@ -227,6 +231,7 @@ def _opportunities(rng: random.Random, account: object, owner: User, today: date
 
 def demo_wipe(progress: Progress) -> None:
     steps: list[Callable[[], object]] = [
+        demo_wallet_wipe,
         Opportunity.objects.all().delete,
         Review.objects.all().delete,
         Action.objects.all().delete,
@@ -284,3 +289,113 @@ def demo_health(*, seed: int, today: datetime.date, progress: Progress) -> str:
     result = health.health_refresh(today=today)
     return (f"Health: {result.accounts} accounts scored with {HEALTH_WEEKS} weeks of history; "
             f"{result.alerts} drop alerts.")  # fmt: skip
+
+
+# --- share of wallet and relationship stages ----------------------------------------------------
+
+WALLET_COMPETITORS = [
+    ("顺丰速运", "SF Express"), ("京东物流", "JD Logistics"), ("中通快递", "ZTO Express"),
+    ("圆通速递", "YTO Express"), ("韵达速递", "Yunda Express"), ("德邦快递", "Deppon Express"),
+    ("中国邮政EMS", "China Post EMS"),
+]  # fmt: skip
+#: Logistics spend per employee and year by size band, for any industry (CNY).
+WALLET_BENCHMARKS = {"small": 6000, "medium": 9000, "large": 12000, "xlarge": 15000}
+WALLET_SOURCES = [("customer", "物流总监在年度拜访中告知"), ("tender", "客户年度物流招标文件"),
+                  ("report", "客户年报披露的运输费用"), ("field", "按客户出货量和市场价估算")]  # fmt: skip
+
+
+def demo_wallet_and_stages(*, rng: random.Random, accounts: list[Any], today: datetime.date) -> str:
+    """The competitors and benchmarks, the first version of the stage criteria, three
+    dated wallet estimates per top account (the trend, competitors' and in-house shares),
+    the stage history that led to each account's stage (the changes before KAM, loaded as
+    history), and proposals from the data: some accepted by the owner, one overridden by
+    the department, the rest open. Idempotent (nothing when competitors exist)."""
+    from . import stages, wallet  # noqa: PLC0415
+    from .models import Competitor, StageChange, StageProposal, WalletEstimate  # noqa: PLC0415
+
+    if Competitor.objects.exists() or not accounts:
+        return "wallet demo already loaded"
+    department = (
+        User.objects.filter(role=Role.DEPARTMENT, is_active=True).order_by("username").first()
+    )
+    director = User.objects.filter(role=Role.DIRECTOR, is_active=True).order_by("username").first()
+    if department is None or director is None:
+        return "no wallet demo (no department or director)"
+    rivals = [wallet.competitor_save(by=department, name=zh, name_en=en)
+              for zh, en in WALLET_COMPETITORS]  # fmt: skip
+    for size, rate in WALLET_BENCHMARKS.items():
+        wallet.benchmark_set(by=director, industry=None, size=size,
+                             spend_per_employee=Decimal(rate))  # fmt: skip
+    stages.criteria_set(by=director, criteria=stages.DEFAULT_CRITERIA, note="初版标准")
+    owners = dict(
+        TeamMembership.objects.filter(account__in=accounts, role=TeamRole.OWNER)
+        .values_list("account_id", "user_id")
+    )  # fmt: skip
+    people = {u.pk: u for u in User.objects.filter(pk__in=set(owners.values()))}
+    revenue = wallet.revenue_12m([a.pk for a in accounts])
+    history = []
+    for account in accounts:
+        owner = people.get(owners.get(account.pk, 0), department)
+        ours = revenue.get(account.pk, Decimal(0))
+        if ours > 0:
+            share = Decimal(str(rng.uniform(0.12, 0.7)))
+            for months_ago, drift in ((18, 1.25), (9, 1.1), (1, 1.0)):
+                total = (ours / share * Decimal(str(drift))).quantize(Decimal("1"))
+                named = rng.sample(rivals, rng.randint(1, 3))
+                free = 100 - float(100 * ours / total)
+                parts = [round(free * rng.uniform(0.1, 0.3), 1) for _c in named]
+                inhouse = round(max(0.0, (free - sum(parts)) * rng.uniform(0.0, 0.5)), 1)
+                source, note = rng.choice(WALLET_SOURCES)
+                wallet.estimate_add(
+                    by=owner, account=account, total_spend=total, source=source,
+                    source_note=note, confidence=rng.choice(["low", "medium", "high"]),
+                    as_of=today - datetime.timedelta(days=30 * months_ago),
+                    inhouse_share=Decimal(str(inhouse)),
+                    shares=[(c.pk, Decimal(str(p))) for c, p in zip(named, parts, strict=True)],
+                )  # fmt: skip
+        k = stages.index(account.stage)
+        path = list(stages.STAGES[max(k - 2, 0) : k + 1])
+        on = today - datetime.timedelta(days=rng.randint(700, 900))
+        previous = ""
+        for stage in path:
+            history.append(StageChange(account=account, from_stage=previous, to_stage=stage,
+                                       on=on, reason="历史记录导入", by=None))  # fmt: skip
+            previous = stage
+            on += datetime.timedelta(days=rng.randint(150, 330))
+            on = min(on, today - datetime.timedelta(days=rng.randint(20, 60)))
+    StageChange.objects.bulk_create(history)
+    counts = stages.evaluate_accounts(
+        accounts=Account.objects.filter(pk__in=[a.pk for a in accounts]).order_by("pk"), today=today
+    )
+    overridden = False
+    for n, proposal in enumerate(
+        StageProposal.objects.filter(status="open").select_related("account").order_by("pk")
+    ):  # fmt: skip
+        if n % 3 == 0:
+            owner = people.get(owners.get(proposal.account_id, 0), department)
+            confirmed = [e["criterion"] for e in proposal.evidence if e.get("met") is None]
+            stages.proposal_decide(by=owner, proposal=proposal, accept=True,
+                                   confirmed=confirmed)  # fmt: skip
+        elif n % 3 == 1 and not overridden:
+            stages.proposal_decide(by=department, proposal=proposal, accept=False,
+                                   reason="客户合同续签中，暂不调整")  # fmt: skip
+            overridden = True
+    return (
+        f"{WalletEstimate.objects.count()} wallet estimates, {len(rivals)} competitors, "
+        f"{StageChange.objects.count()} stage changes, {counts['proposed']} stage proposals"
+    )
+
+
+def demo_wallet_wipe() -> None:
+    from .models import (  # noqa: PLC0415
+        Competitor,
+        StageChange,
+        StageCriteria,
+        StageProposal,
+        WalletBenchmark,
+        WalletEstimate,
+    )
+
+    for model in (StageChange, StageProposal, StageCriteria, WalletEstimate, Competitor,
+                  WalletBenchmark):  # fmt: skip
+        model.objects.all().delete()

@@ -113,6 +113,13 @@ def measures_page(request: HttpRequest) -> HttpResponse:
         "pipeline": pipeline, "pipeline_open": measures.open_totals(pipeline),
         "nav": "planning",
     }  # fmt: skip
+    # Relationship stages: today's distribution, and the moves of this quarter.
+    from . import stages  # noqa: PLC0415
+
+    period = stages.current_period(today, "quarter")
+    bounds = stages.period_bounds(period)
+    assert bounds is not None  # noqa: S101 - current_period is always readable
+    context |= {"stage_period": period, "stages": stages.portfolio(request.user, *bounds)}
     return render(request, "planning/measures.html", context)
 
 

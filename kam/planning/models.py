@@ -628,3 +628,302 @@ class AccountHealth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.score}"
+
+
+# --- share of wallet ---------------------------------------------------------------------------
+
+
+class Competitor(models.Model):
+    """A carrier competing for the accounts' logistics spend; the department and directors
+    keep the list."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    notes = models.CharField(_("notes"), max_length=1000, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("competitor")
+        verbose_name_plural = _("competitors")
+
+    def __str__(self) -> str:
+        from django.utils.translation import get_language
+
+        english = (get_language() or "").startswith("en")
+        return self.name_en if english and self.name_en else self.name
+
+
+class CompanySize(models.TextChoices):
+    """Size bands by employees (the benchmarks' second key)."""
+
+    SMALL = "small", _("Small (under 300 employees)")
+    MEDIUM = "medium", _("Medium (300–999 employees)")
+    LARGE = "large", _("Large (1,000–4,999 employees)")
+    XLARGE = "xlarge", _("Very large (5,000 employees or more)")
+
+
+#: The lower bound of each size band, in employees.
+SIZE_BANDS = (("xlarge", 5000), ("large", 1000), ("medium", 300), ("small", 0))
+
+
+class WalletBenchmark(models.Model):
+    """Logistics spend per employee and year for an industry and a size band (no industry:
+    any industry); directors edit them. What an estimate is derived from when nobody has
+    entered one."""
+
+    industry = models.ForeignKey(
+        "accounts.Industry", verbose_name=_("industry"), on_delete=models.CASCADE,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    size = models.CharField(_("company size"), max_length=10, choices=CompanySize.choices)
+    spend_per_employee = models.DecimalField(
+        _("logistics spend per employee (CNY / year)"), max_digits=12, decimal_places=2,
+        validators=[MinValueValidator(0)],
+    )  # fmt: skip
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["industry__position", "industry__code", "size"]
+        verbose_name = _("wallet benchmark")
+        verbose_name_plural = _("wallet benchmarks")
+        constraints = [
+            models.UniqueConstraint(fields=["industry", "size"], name="planning_benchmark_once"),
+            models.CheckConstraint(
+                condition=models.Q(spend_per_employee__gte=0), name="planning_benchmark_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.industry or '*'} {self.size}: {self.spend_per_employee}"
+
+
+class WalletEstimate(models.Model):
+    """An estimate of an account's total logistics spend a year, dated, with its source and
+    confidence, the competitors' shares and the share the account carries itself (in-house).
+    Estimates are kept: the latest is the account's, the others its trend."""
+
+    class Source(models.TextChoices):
+        CUSTOMER = "customer", _("Told by the customer")
+        TENDER = "tender", _("Tender documents")
+        REPORT = "report", _("Annual report or filings")
+        FIELD = "field", _("Our own estimate")
+        BENCHMARK = "benchmark", _("Industry benchmark")
+
+    class Confidence(models.TextChoices):
+        LOW = "low", pgettext_lazy("confidence", "Low")
+        MEDIUM = "medium", pgettext_lazy("confidence", "Medium")
+        HIGH = "high", pgettext_lazy("confidence", "High")
+
+    account = models.ForeignKey(
+        "accounts.Account", verbose_name=_("account"), on_delete=models.CASCADE,
+        related_name="wallet_estimates",
+    )  # fmt: skip
+    as_of = models.DateField(_("estimated on"))
+    total_spend = models.DecimalField(
+        _("total logistics spend (CNY / year)"), max_digits=16, decimal_places=2,
+        validators=[MinValueValidator(0)],
+    )  # fmt: skip
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    source_note = models.CharField(_("source details"), max_length=500, blank=True)
+    confidence = models.CharField(_("confidence"), max_length=6, choices=Confidence.choices)
+    inhouse_share = models.DecimalField(
+        _("in-house logistics share (%)"), max_digits=5, decimal_places=2, default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )  # fmt: skip
+    #: Our revenue over the ledger's trailing 12 months when the estimate was entered (the
+    #: trend's share at that date; today's share is read from the ledger).
+    our_revenue = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["account", "-as_of", "-id"]
+        verbose_name = _("wallet estimate")
+        verbose_name_plural = _("wallet estimates")
+        indexes = [models.Index(fields=["account", "-as_of", "-id"], name="planning_wallet_latest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(total_spend__gte=0), name="planning_wallet_spend_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(inhouse_share__gte=0, inhouse_share__lte=100),
+                name="planning_wallet_inhouse_0_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.as_of} {self.total_spend}"
+
+
+class CompetitorShare(models.Model):
+    """A competitor's share of an estimate's total spend."""
+
+    estimate = models.ForeignKey(WalletEstimate, on_delete=models.CASCADE, related_name="shares")
+    competitor = models.ForeignKey(
+        Competitor, verbose_name=_("competitor"), on_delete=models.PROTECT, related_name="+"
+    )
+    share = models.DecimalField(
+        _("share (%)"), max_digits=5, decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["estimate", "-share", "id"]
+        verbose_name = _("competitor's share")
+        verbose_name_plural = _("competitors' shares")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["estimate", "competitor"], name="planning_competitor_share_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(share__gte=0, share__lte=100), name="planning_share_0_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.competitor_id} {self.share}"
+
+
+# --- relationship stages -------------------------------------------------------------------------
+
+
+def stage_label(value: str) -> str:
+    """The relationship stage's name (``Account.stage``'s choices) in the active language."""
+    from kam.accounts.models import Stage as RelationshipStage
+
+    return str(RelationshipStage(value).label) if value in RelationshipStage.values else value
+
+
+class StageLabels:
+    from_stage: str
+    to_stage: str
+
+    @property
+    def from_label(self) -> str:
+        return stage_label(self.from_stage)
+
+    @property
+    def to_label(self) -> str:
+        return stage_label(self.to_stage)
+
+
+class StageCriteria(models.Model):
+    """One version of the stages' entry criteria. Directors' edits add a version; the old
+    ones stay, and each proposal names the version it was evaluated with.
+
+    ``criteria``: {stage: {criterion: threshold}} with the criteria of
+    :data:`kam.planning.stages.CRITERIA` (a missing criterion does not apply)."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    criteria = models.JSONField(_("entry criteria"), default=dict)
+    note = models.CharField(_("what changed"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name = _("stage entry criteria")
+        verbose_name_plural = _("stage entry criteria")
+
+    def __str__(self) -> str:
+        return f"v{self.version}"
+
+
+class StageProposal(StageLabels, models.Model):
+    """A proposed change of an account's relationship stage with its evidence (what the data
+    said about each criterion, and which a person must confirm), awaiting the account's
+    owner or the department."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("stage proposal", "Open")
+        ACCEPTED = "accepted", pgettext_lazy("stage proposal", "Accepted")
+        OVERRIDDEN = "overridden", pgettext_lazy("stage proposal", "Overridden")
+
+    account = models.ForeignKey(
+        "accounts.Account", verbose_name=_("account"), on_delete=models.CASCADE,
+        related_name="stage_proposals",
+    )  # fmt: skip
+    from_stage = models.CharField(_("from stage"), max_length=20)
+    to_stage = models.CharField(_("proposed stage"), max_length=20)
+    criteria = models.ForeignKey(
+        StageCriteria, verbose_name=_("criteria version"), on_delete=models.PROTECT,
+        related_name="proposals",
+    )  # fmt: skip
+    #: [{"stage", "criterion", "required", "value", "met": true / false / null}]; null: no
+    #: data, a person confirms it.
+    evidence = models.JSONField(_("evidence"), default=list)
+    reason = models.CharField(_("reason"), max_length=1000, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("proposed"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_reason = models.CharField(_("reason for the decision"), max_length=1000, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("stage proposal")
+        verbose_name_plural = _("stage proposals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(status="open"),
+                name="planning_one_open_stage_proposal",
+            ),  # fmt: skip
+            models.CheckConstraint(
+                condition=~models.Q(status="overridden") | ~models.Q(decision_reason=""),
+                name="planning_override_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.from_stage}->{self.to_stage}"
+
+
+class StageChange(StageLabels, models.Model):
+    """One change of an account's relationship stage (the stage history): when, from what,
+    to what, who, why, and the proposal it came from, if any."""
+
+    account = models.ForeignKey(
+        "accounts.Account", verbose_name=_("account"), on_delete=models.CASCADE,
+        related_name="stage_changes",
+    )  # fmt: skip
+    from_stage = models.CharField(_("from stage"), max_length=20, blank=True)
+    to_stage = models.CharField(_("to stage"), max_length=20)
+    on = models.DateField(_("date"), db_index=True)
+    reason = models.CharField(_("reason"), max_length=1000, blank=True)
+    proposal = models.ForeignKey(
+        StageProposal, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["account", "-on", "-id"]
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage history")
+        indexes = [models.Index(fields=["account", "-on", "-id"], name="planning_stage_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.from_stage}->{self.to_stage} {self.on}"

@@ -552,6 +552,7 @@ class Situation:
     alerts: list[Any]
     alert_count: int
     findings: list[Any]
+    stage_since: datetime.date | None = None  # when the account entered its stage
 
     @property
     def growth(self) -> dict[str, float | None]:
@@ -594,12 +595,16 @@ def situation(user: User, plan: AccountPlan, *, today: datetime.date | None = No
         mean = valuation.forecast.get("mean") or []
         forecast = _cents(sum(Decimal(str(m)) for m in mean if m is not None)) if mean else None
     share, stage, compliance = None, "", None
+    stage_since: datetime.date | None = None
     if plan.account_id and plan.account is not None:
         account = plan.account
         revenue = figures.values.get(Metric.REVENUE)
-        if account.logistics_spend_estimate and revenue is not None:
-            share = round(float(100 * revenue / account.logistics_spend_estimate), 1)
+        # The latest wallet estimate (kam/planning/wallet.py), else the archive's figure.
+        from . import stages, wallet  # noqa: PLC0415
+
+        share = wallet.account_share(account, revenue)
         stage = str(account.get_stage_display())
+        stage_since = stages.stage_since(account)
         compliance = coverage.account_compliance(
             user, account, start=today - datetime.timedelta(days=COMPLIANCE_DAYS - 1), end=today
         )
@@ -622,6 +627,7 @@ def situation(user: User, plan: AccountPlan, *, today: datetime.date | None = No
         forecast_12m=forecast, share_of_wallet=share, stage=stage, compliance=compliance,
         open_cases=sla["open"], sla_breaches=sla["breaches"], nps=nps_row,
         alerts=list(alerts[:5]), alert_count=alerts.count(), findings=list(findings[:8]),
+        stage_since=stage_since,
     )  # fmt: skip
 
 

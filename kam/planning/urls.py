@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import growth_views, health_views, opportunity_views, views
+from . import growth_views, health_views, opportunity_views, stage_views, views, wallet_views
 
 app_name = "planning"
 
@@ -50,4 +50,24 @@ urlpatterns = [
     path("accounts/<int:pk>/health/", health_views.account_health, name="account_health"),
     path("stakeholder-rules/", health_views.coverage_rules, name="coverage_rules"),
     path("health-settings/", health_views.health_settings, name="health_settings"),
+    # --- share of wallet and relationship stages ---
+    path("wallet/", wallet_views.wallet_portfolio, name="wallet"),
+    path("wallet/accounts/<int:pk>/", wallet_views.wallet_account, name="wallet_account"),
+    path(
+        "wallet/accounts/<int:pk>/benchmark/",
+        wallet_views.wallet_benchmark,
+        name="wallet_benchmark",
+    ),  # fmt: skip
+    path("wallet/benchmarks/", wallet_views.benchmark_list, name="wallet_benchmarks"),
+    path("competitors/", wallet_views.competitor_list, name="competitors"),
+    path("competitors/<int:pk>/", wallet_views.competitor_list, name="competitor_edit"),
+    path("stages/", stage_views.stage_portfolio, name="stages"),
+    path("stages/criteria/", stage_views.stage_criteria, name="stage_criteria"),
+    path("stages/accounts/<int:pk>/", stage_views.stage_account, name="stage_account"),
+    path("stages/accounts/<int:pk>/propose/", stage_views.stage_propose, name="stage_propose"),
+    path(
+        "stage-proposals/<int:pk>/decide/",
+        stage_views.proposal_decide,
+        name="stage_proposal_decide",
+    ),  # fmt: skip
 ]  # fmt: skip

@@ -108,10 +108,12 @@ NOUNS: dict[str, Noun | None] = {
     "objectives": Noun("planning.Objective"),
     "actions": Noun("planning.Action"),
     "opportunities": Noun("planning.Opportunity"),
+    "stage-proposals": Noun("planning.StageProposal"),
+    # Competitors, and the industries (the wallet benchmarks, the whitespace grid's filter):
+    # company-wide lists, no foreign side.
+    "competitor": None, "competitors": None, "industry": None,
     # The solutions catalogue: the company's, no foreign side.
     "solution": None, "solutions": None,
-    # The industries (the whitespace grid's filter): the company's list, no foreign side.
-    "industry": None,
     # The plan page's item form: the visit-report finding or case an item came from.
     "item-finding": Noun("coverage.Finding"),
     "item-case": Noun("service.Case"),

@@ -81,6 +81,9 @@ MODELS_OUT_OF_SCOPE: dict[str, str] = {
     "service.SurveyTemplate": "the company's survey questions",
     "service.Campaign": "a campaign targets many accounts; its invitations are scoped",
     "planning.ReviewPolicy": "the company's plan review schedule",
+    "planning.Competitor": "the department's list of competitors",
+    "planning.WalletBenchmark": "the company's logistics-spend benchmarks",
+    "planning.StageCriteria": "the company's stage entry criteria (versions)",
 }
 
 
@@ -530,6 +533,32 @@ def _plan_side(side: Side, t: Texts, *, owner: User, department: User, report: M
     health.health_refresh(today=today, account_ids=[side.account.pk])
     side.add(HealthSnapshot.objects.get(account=side.account, day=today),
              AccountHealth.objects.get(account=side.account))  # fmt: skip
+    _wallet_side(side, t, owner=owner, department=department)
+
+
+def _wallet_side(side: Side, t: Texts, *, owner: User, department: User) -> None:
+    """A wallet estimate with a competitor's share, a stage change and an open stage
+    proposal of the account."""
+    from kam.planning import stages, wallet
+    from kam.planning.models import Competitor
+
+    competitor = Competitor.objects.filter(name="矩阵对手").first() or wallet.competitor_save(
+        by=department, name="矩阵对手", name_en="Matrix rival"
+    )  # fmt: skip
+    estimate = wallet.estimate_add(
+        by=owner, account=side.account, total_spend=Decimal("300000000"), source="customer",
+        confidence="high", source_note=f"{t.plan}钱包来源", shares=[(competitor.pk, 20)],
+    )  # fmt: skip
+    here = stages.index(side.account.stage)
+    up = stages.STAGES[here + 1] if here + 1 < len(stages.STAGES) else stages.STAGES[here - 1]
+    change = stages.stage_set(by=department, account=side.account, stage=up,
+                              reason=f"{t.plan}阶段理由")  # fmt: skip
+    here = stages.index(up)
+    nxt = stages.STAGES[here + 1] if here + 1 < len(stages.STAGES) else stages.STAGES[here - 1]
+    proposal = stages.proposal_create(by=owner, account=side.account, to_stage=nxt,
+                                      reason=f"{t.plan}建议理由")  # fmt: skip
+    side.add(estimate, *estimate.shares.all(), change, proposal)
+    side.account_texts |= {f"{t.plan}钱包来源", f"{t.plan}阶段理由", f"{t.plan}建议理由"}
 
 
 def build_world() -> World:

@@ -156,3 +156,19 @@ def test_the_page_costs_the_same_queries_for_one_plan_or_many(
         page = client.get("/planning/measures/")
     assert 'id="measures-objectives-no_data"' in page.content.decode()
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_stage_section_counts_accounts_by_stage_and_this_quarters_moves(
+    client: Any, plan_a: AccountPlan, department: User, today: datetime.date
+) -> None:
+    from kam.planning import stages
+
+    account = plan_a.account
+    up = stages.STAGES[stages.index(account.stage) + 1]
+    stages.stage_set(by=department, account=account, stage=up, reason="合作加深")
+    client.force_login(department)
+    body = client.get("/planning/measures/").content.decode()
+    row = body.split(f'id="measures-stage-dist-{up}"', 1)[1].split("</tr>", 1)[0]
+    assert f">{Account.objects.filter(stage=up).count()}<" in row
+    moves = body.split('id="measures-stage-moves"', 1)[1].split("</p>", 1)[0]
+    assert "上升 1 个" in moves and "下降 0 个" in moves
