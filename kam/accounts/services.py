@@ -29,6 +29,7 @@ from .models import (
 )
 from .privacy import erasure as privacy_erasure
 from .selectors import AccountAccess, account_access, account_list_for
+from .signals import account_changed
 
 ACCOUNT_FIELDS = (
     "name", "name_en", "credit_code", "legal_representative", "industry", "employees",
@@ -158,6 +159,7 @@ def account_update(
     _require(account_access(by, account.pk).can_edit)
     locked = Account.objects.select_for_update().get(pk=account.pk)
     _check_version(locked.version, version)
+    before = {f: getattr(locked, f) for f in data if f in ACCOUNT_FIELDS}
     _apply(locked, data, ACCOUNT_FIELDS)
     _normalize_credit_code(locked)
     if "categories" in data:
@@ -165,6 +167,11 @@ def account_update(
     locked.search_pinyin = _pinyin_key(locked.name, locked.name_en)
     locked.version += 1
     _save(locked, by)
+    changes = {
+        f: (old, getattr(locked, f)) for f, old in before.items() if old != getattr(locked, f)
+    }
+    if changes:
+        account_changed.send(sender=Account, account=locked, by=by, changes=changes)
     return locked
 
 

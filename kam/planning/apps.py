@@ -37,3 +37,10 @@ class PlanningConfig(AppConfig):
         # Share of wallet and the relationship stage (kam/planning/wallet_views.py).
         panels.register("account", "planning.wallet", wallet_views.account_wallet_panel, order=26)
         panels.register("home", "planning.stage_proposals", stage_views.home_section, order=36)
+
+        # A stage changed on the archive's account form or API joins the stage history.
+        from kam.accounts.signals import account_changed
+
+        from .stages import stage_changed_elsewhere
+
+        account_changed.connect(stage_changed_elsewhere, dispatch_uid="kam-planning-stage")

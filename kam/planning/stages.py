@@ -13,6 +13,7 @@ overrides it with a reason. Every change of ``Account.stage`` goes through
 
 import datetime
 from collections import defaultdict
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -402,6 +403,26 @@ def portfolio(user: User, start: datetime.date, end: datetime.date) -> Portfolio
 # --- writes --------------------------------------------------------------------------------------
 
 
+#: True while :func:`stage_set` writes the account (it records the change itself).
+_setting: ContextVar[bool] = ContextVar("kam_planning_stage_set", default=False)
+
+
+def stage_changed_elsewhere(
+    sender: Any, account: Account, by: User | None, changes: dict[str, Any], **kwargs: Any
+) -> None:
+    """The archive changed an account's stage (its form or API, ``account_changed``):
+    the stage history records it too, so time in stage and the transition matrix hold
+    every change. A change made here (:func:`stage_set`) is recorded by it, with its
+    reason."""
+    if "stage" not in changes or _setting.get():
+        return
+    old, new = changes["stage"]
+    StageChange.objects.create(
+        account=account, from_stage=old or "", to_stage=new, on=timezone.localdate(),
+        reason=str(_("Changed on the account's page")), by=by,
+    )  # fmt: skip
+
+
 @transaction.atomic
 def stage_set(
     *, by: User, account: Account, stage: str, reason: str = "",
@@ -423,7 +444,11 @@ def stage_set(
         raise ValidationError({"reason": _(
             "Moving from %(a)s to %(b)s skips a stage: give the reason."
         ) % {"a": label(current), "b": label(stage)}})  # fmt: skip
-    accounts.account_update(by=by, account=account, data={"stage": stage}, version=None)
+    token = _setting.set(True)  # this change is recorded here, with its reason
+    try:
+        accounts.account_update(by=by, account=account, data={"stage": stage}, version=None)
+    finally:
+        _setting.reset(token)
     account.stage = stage
     return StageChange.objects.create(
         account=account, from_stage=current, to_stage=stage, on=on or timezone.localdate(),

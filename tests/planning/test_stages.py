@@ -276,3 +276,31 @@ def test_the_proposals_list_costs_the_same_queries_for_more_proposals(
         page = client.get("/planning/stages/").content.decode()
     assert page.count("/planning/stages/accounts/") == 5
     assert len(five.captured_queries) == len(one.captured_queries)
+
+
+def test_a_stage_changed_on_the_account_page_joins_the_stage_history(
+    owner: User, account_a: Account, today: datetime.date, api_as: Callable
+) -> None:
+    from kam.accounts import services as archive
+
+    before = stage_of(account_a)
+    archive.account_update(by=owner, account=account_a, data={"notes": "新备注"}, version=None)
+    assert not StageChange.objects.exists()  # another field: no stage change
+    after = stages.STAGES[stages.index(before) + 1]
+    account_a.refresh_from_db()
+    response = api_as(owner).patch(
+        f"/accounts/{account_a.pk}", {"stage": after, "version": account_a.version}
+    )
+    assert response.status_code == 200, response.content
+    change = StageChange.objects.get()
+    assert (change.from_stage, change.to_stage, change.on, change.by) == (
+        before,
+        after,
+        today,
+        owner,
+    )
+    assert change.reason == "Changed on the account's page" and change.proposal is None
+    # Through the stages' own service: one row, with its own reason.
+    stages.stage_set(by=owner, account=account_a, stage=before, reason="回到原阶段")
+    assert StageChange.objects.count() == 2
+    assert StageChange.objects.order_by("-id").first().reason == "回到原阶段"
