@@ -66,7 +66,9 @@ def main() -> None:
               f"best of the last 3: {min(times[1:]):.0f}  "
               f"({'rls' if scoped else 'login role'})")  # fmt: skip
         if os.environ.get("V"):
-            for q in sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:8]:
+            for q in sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[
+                : int(os.environ.get("N") or 8)
+            ]:
                 print("   ", q["time"], q["sql"][: int(os.environ.get("W") or 300)])
     print("load average:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
 

@@ -587,7 +587,7 @@ class Keys:
         return self._literal
 
 
-class AnyKey(Lookup):  # type: ignore[type-arg]
+class AnyKey(Lookup):  # type: ignore[misc]
     """``field__kam_any=[ids]``: ``field = ANY((SELECT %s)::bigint[])``, the ids as one
     array parameter behind a sub-select. An ``IN (...)`` list of a manager's 2,700 account
     ids made PostgreSQL estimate each id against the column's statistics: 18-24 ms of
