@@ -182,6 +182,7 @@ NEVER_FOUND = {
         "GET /api/v1/segmentation/runs/{run_id}/compare/{other_id}",
         "GET /api/v1/segmentation/rules",
         "GET /api/v1/coverage/measures",
+        "GET /api/v1/planning/measures",  # the department's, directors' and analysts'
     },  # fmt: skip
     "director": set(),
 }

@@ -44,8 +44,14 @@ def _money(value: float) -> Decimal:
     )
 
 
+#: A figure at or above this (CNY) is a model's blow-up, not a value: the lifetime value's
+#: Gamma-Gamma spend ``p v / (q - 1)`` explodes when a small portfolio's fit lands ``q``
+#: just above 1 (a 30-account demo gave 3.7e30). Stored as "not estimated".
+IMPLAUSIBLE = 1e15
+
+
 def _opt_money(value: float) -> Decimal | None:
-    return _money(value) if np.isfinite(value) else None
+    return _money(value) if np.isfinite(value) and abs(value) < IMPLAUSIBLE else None
 
 
 def _opt(value: float) -> float | None:

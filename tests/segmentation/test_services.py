@@ -233,3 +233,13 @@ def test_a_committed_import_queues_one_segmentation_run(settings, tmp_path) -> N
     settings.SEGMENT_AFTER_IMPORT = False
     off_batch = import_file(write_waybills(tmp_path / "c.csv", good_rows(3, start=20)))
     assert not Run.objects.filter(import_batch_id__in=[quiet_batch.pk, off_batch.pk]).exists()
+
+
+def test_an_exploded_lifetime_value_is_stored_as_not_estimated() -> None:
+    from decimal import Decimal
+
+    from kam.segmentation.runner import _opt_money
+
+    assert _opt_money(1234.5) == Decimal("1234.50")
+    assert _opt_money(3.7148161561689887e30) is None  # a 30-account fit's q just above 1
+    assert _opt_money(float("inf")) is None and _opt_money(float("nan")) is None
