@@ -93,10 +93,6 @@ def account_get_for(user: User, pk: int) -> Account:
     )
 
 
-def team_account_ids(user: User) -> set[int]:
-    return set(TeamMembership.objects.filter(user=user).values_list("account_id", flat=True))
-
-
 @dataclass(frozen=True)
 class AccountAccess:
     """What one user may do with one account they can see."""

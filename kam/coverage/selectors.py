@@ -8,11 +8,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, models
+from django.db import connection
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -43,8 +43,6 @@ from .models import (
     VisitReport,
 )
 from .services import may_plan, may_review
-
-_M = TypeVar("_M", bound=models.Model)
 
 # --- planning inputs ------------------------------------------------------------------------
 
@@ -141,13 +139,8 @@ def capacities(people: Iterable[int]) -> dict[int, int]:
 # --- visits, reports, follow-ups --------------------------------------------------------------
 
 
-def _in_scope(rows: QuerySet[_M], user: User, account: str) -> QuerySet[_M]:
-    """``rows`` whose account (the path ``account``) ``user`` may see."""
-    return in_account_scope(rows, user, account)
-
-
 def visits_for(user: User) -> QuerySet[Visit]:
-    return _in_scope(Visit.objects.all(), user, "account").select_related("account", "person")
+    return in_account_scope(Visit.objects.all(), user).select_related("account", "person")
 
 
 def visit_get_for(user: User, pk: int) -> Visit:
@@ -155,13 +148,13 @@ def visit_get_for(user: User, pk: int) -> Visit:
 
 
 def reports_for(user: User) -> QuerySet[VisitReport]:
-    return _in_scope(VisitReport.objects.all(), user, "visit__account").select_related(
+    return in_account_scope(VisitReport.objects.all(), user, "visit__account").select_related(
         "visit", "visit__account", "visit__person", "submitted_by"
     )
 
 
 def follow_ups_for(user: User) -> QuerySet[FollowUp]:
-    return _in_scope(FollowUp.objects.all(), user, "account").select_related(
+    return in_account_scope(FollowUp.objects.all(), user).select_related(
         "account", "owner", "report__visit"
     )
 
@@ -389,7 +382,7 @@ def plan_view_for(user: User, plan: VisitPlan) -> PlanView:
     else:
         visible = set(account_list_for(user).values_list("pk", flat=True))
         unserved = [u for u in plan.unserved if u["account"] in visible]
-        visits = visits.filter(account__in=account_list_for(user))
+        visits = in_account_scope(visits, user)
         placed = visits.count()
         due = placed + len(unserved)
     people = list(
@@ -440,7 +433,10 @@ def _data_version() -> int:
 
 
 def coverage_changed(sender: Any = None, **kwargs: Any) -> None:
-    """A row the coverage totals read was saved or deleted: the kept totals are stale."""
+    """A row the coverage totals read was saved or deleted: the kept totals are stale.
+    A login (which saves only the user's last login) changes nothing they read."""
+    if set(kwargs.get("update_fields") or ()) == {"last_login"}:
+        return
     try:
         cache.incr(_VERSION_KEY)
     except ValueError:  # not in the cache (evicted, or never read): start it

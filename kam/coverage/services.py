@@ -359,7 +359,9 @@ def visits_mark_missed(*, today: datetime.date, email: bool = True) -> dict[str,
     with transaction.atomic():
         stale = Visit.objects.filter(
             status=Visit.Status.PLANNED, day__lt=today, report__isnull=True
-        ).select_for_update(of=("self",))  # PostgreSQL locks no row of the outer join's nullable side
+        ).select_for_update(
+            of=("self",)
+        )  # PostgreSQL locks no row of the outer join's nullable side
         touched = set(stale.values_list("account_id", flat=True))
         marked = stale.update(status=Visit.Status.MISSED)
     alerted = 0

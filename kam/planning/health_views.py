@@ -202,8 +202,8 @@ def plan_stakeholders(user: User, plan: AccountPlan) -> list[dict[str, Any]]:
     the user sees (the first 20 by tier)."""
     accounts = selectors.plan_accounts(plan)
     if not access.sees_all_accounts(user):
-        from kam.accounts.selectors import account_list_for  # noqa: PLC0415
+        from kam.accounts.selectors import account_scope_q  # noqa: PLC0415
 
-        accounts = accounts.filter(pk__in=account_list_for(user).values("pk"))
+        accounts = accounts.filter(account_scope_q(user, "pk"))
     shown = list(accounts.order_by("tier", "name", "pk")[:20])
     return stakeholder_context(user, shown, today=timezone.localdate())

@@ -25,7 +25,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from kam.accounts.models import Account, BillingCode, CorporateGroup
-from kam.accounts.selectors import account_list_for, group_list_for
+from kam.accounts.selectors import account_list_for, account_scope_q, group_list_for
 from kam.core import access
 from kam.core.models import Role, User
 from kam.ledger import selectors as ledger
@@ -105,7 +105,7 @@ def plan_list_for(user: User) -> QuerySet[AccountPlan]:
         return AccountPlan.objects.none()
     plans = AccountPlan.objects.all()
     if not access.sees_all_accounts(user):
-        plans = plans.filter(account__in=account_list_for(user).values("pk"))
+        plans = plans.filter(account_scope_q(user))
     return plans.select_related("account", "group", "owner")
 
 
@@ -286,7 +286,7 @@ def accounts_of(plans: list[AccountPlan], user: User) -> dict[int, list[int]]:
         members: dict[int, list[int]] = defaultdict(list)
         rows = Account.objects.filter(group_id__in=groups)
         if not access.sees_all_accounts(user):
-            rows = rows.filter(pk__in=account_list_for(user).values("pk"))
+            rows = rows.filter(account_scope_q(user, "pk"))
         for pk, group in rows.values_list("pk", "group_id"):
             members[group].append(pk)
         for p in plans:
@@ -699,7 +699,7 @@ def opportunity_list_for(user: User) -> QuerySet[Opportunity]:
         return Opportunity.objects.none()
     opportunities = Opportunity.objects.all()
     if not access.sees_all_accounts(user):
-        opportunities = opportunities.filter(account__in=account_list_for(user).values("pk"))
+        opportunities = opportunities.filter(account_scope_q(user))
     return opportunities.select_related("account", "solution", "owner")
 
 

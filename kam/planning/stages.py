@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kam.accounts.models import Account, BillingCode, Stage, TeamMembership, TeamRole
-from kam.accounts.selectors import account_list_for
+from kam.accounts.selectors import account_list_for, account_scope_q
 from kam.core import access
 from kam.core.errors import ApplicationError, PermissionDeniedError
 from kam.core.models import Role, User
@@ -287,7 +287,7 @@ def proposal_list_for(user: User) -> QuerySet[StageProposal]:
         return StageProposal.objects.none()
     qs = StageProposal.objects.all()
     if not access.sees_all_accounts(user):
-        qs = qs.filter(account__in=account_list_for(user).values("pk"))
+        qs = qs.filter(account_scope_q(user))
     return qs.select_related("account", "criteria", "proposed_by", "decided_by")
 
 
@@ -306,7 +306,7 @@ def history_list_for(user: User) -> QuerySet[StageChange]:
         return StageChange.objects.none()
     qs = StageChange.objects.all()
     if not access.sees_all_accounts(user):
-        qs = qs.filter(account__in=account_list_for(user).values("pk"))
+        qs = qs.filter(account_scope_q(user))
     return qs.select_related("by")
 
 

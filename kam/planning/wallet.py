@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.accounts.models import Account, Industry
-from kam.accounts.selectors import account_list_for
+from kam.accounts.selectors import account_list_for, account_scope_q
 from kam.core import access
 from kam.core.errors import PermissionDeniedError
 from kam.core.models import Role, User
@@ -99,7 +99,7 @@ def estimate_list_for(user: User) -> QuerySet[WalletEstimate]:
         return WalletEstimate.objects.none()
     qs = WalletEstimate.objects.all()
     if not access.sees_all_accounts(user):
-        qs = qs.filter(account__in=account_list_for(user).values("pk"))
+        qs = qs.filter(account_scope_q(user))
     return qs
 
 

@@ -10,7 +10,11 @@ import numpy as np
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from kam.accounts.models import Account, TeamMembership, TeamRole
-from kam.accounts.selectors import account_list_for, contact_list_for, in_account_scope
+from kam.accounts.selectors import (
+    account_scope_q,
+    contact_list_for,
+    in_account_scope,
+)
 from kam.core import access
 from kam.core.models import User
 
@@ -160,7 +164,7 @@ def campaign_rows_for(user: User) -> QuerySet[Campaign]:
     answered = Q(invitations__answered_at__isnull=False)
     visible = None
     if not access.sees_all_accounts(user):
-        visible = Q(invitations__account__in=account_list_for(user))
+        visible = account_scope_q(user, "invitations__account")
         answered &= visible
     return campaign_list_for(user).annotate(
         invited=Count("invitations", filter=visible, distinct=True),
@@ -170,9 +174,9 @@ def campaign_rows_for(user: User) -> QuerySet[Campaign]:
 
 def campaign_invitations_for(user: User, campaign: Campaign) -> QuerySet[Invitation]:
     """A campaign's invitations to the accounts the user sees."""
-    return Invitation.objects.filter(
-        campaign=campaign, account__in=account_list_for(user)
-    ).select_related("account", "contact")
+    return in_account_scope(Invitation.objects.filter(campaign=campaign), user).select_related(
+        "account", "contact"
+    )
 
 
 def nps(scores: Iterable[int]) -> float | None:
@@ -192,7 +196,7 @@ def _avg(values: list[Decimal]) -> float | None:
 def survey_results(user: User, *, campaign: Campaign | None = None) -> dict[str, Any]:
     """Answers on visible accounts: per account, tier, industry and owner, and the trend
     over campaigns (average rating and NPS per campaign)."""
-    responses = Response.objects.filter(account__in=account_list_for(user))
+    responses = in_account_scope(Response.objects.all(), user)
     if campaign is not None:
         responses = responses.filter(campaign=campaign)
     rows = list(responses.values("account_id", "account__name", "account__tier",

@@ -356,3 +356,13 @@ def test_expected_transactions_is_continuous_through_a_equal_one() -> None:
     assert np.all(np.isfinite(values))
     assert_allclose(values[1], values[0], rtol=1e-3)
     assert_allclose(values[1], values[2], rtol=1e-3)
+
+
+def test_gamma_gamma_with_q_barely_above_one_uses_each_customers_own_mean() -> None:
+    # The fit a 30-account demo produced: p v / (q - 1) was about 3.7e30.
+    g = GammaGammaParams(p=2e-3, q=1.0 + 1e-12, v=5e12, log_likelihood=0.0)
+    spend = gamma_gamma_expected_spend(g, [0, 3, 12], [0.0, 120.0, 80.0])
+    assert spend.tolist() == [0.0, 120.0, 80.0]
+    # A proper fit still shrinks towards the population mean (193 here).
+    ok = GammaGammaParams(p=6.25, q=1.5, v=15.44, log_likelihood=0.0)
+    assert 120.0 < gamma_gamma_expected_spend(ok, [3], [120.0])[0] < ok.p * ok.v / (ok.q - 1)

@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_contact_privacy'),
+        ("accounts", "0004_contact_privacy"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='account',
-            index=models.Index(fields=['name', 'id'], name='account_list_by_name'),
+            model_name="account",
+            index=models.Index(fields=["name", "id"], name="account_list_by_name"),
         ),
     ]
