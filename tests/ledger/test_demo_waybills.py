@@ -8,16 +8,20 @@ import datetime
 import io
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.db.models import Sum
+from django.test import override_settings
 
 from kam.accounts.models import BillingCode
 from kam.ledger import demo, lake, selectors
 from kam.ledger.models import AccountMonth, ImportBatch, LakeFile
+from tests.conftest import TEST_FIELD_KEY
 
 # A fixed reference date: without --as-of the demo ends with last month.
 SMALL = ("--companies", "120", "--waybills", "12000", "--seed", "7", "--as-of", "2026-06-30")
@@ -29,9 +33,43 @@ def run_demo(*args: str) -> dict[str, Any]:
     return json.loads(out.getvalue())
 
 
+@pytest.fixture(scope="module")
+def demo_folder(tmp_path_factory: Any) -> Any:
+    return tmp_path_factory.mktemp("demo")
+
+
+@pytest.fixture(autouse=True)
+def _lake_in_tmp(settings: Any, demo_folder: Any) -> None:
+    """The module's tests share one lake: the demo is built once, for the whole module."""
+    settings.LAKE_DIR = demo_folder / "lake"
+    settings.FILE_UPLOAD_TEMP_DIR = str(demo_folder / "uploads")
+    settings.DUCKDB_MEMORY_LIMIT = "1GB"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.SEGMENT_AFTER_IMPORT = False
+
+
+@pytest.fixture(scope="module")
+def _built(
+    django_db_setup: Any, django_db_blocker: Any, demo_folder: Any
+) -> Iterator[dict[str, Any]]:
+    """The small demo, built once and rolled back at the end of the module."""
+    quiet = {
+        "LAKE_DIR": demo_folder / "lake",
+        "FILE_UPLOAD_TEMP_DIR": str(demo_folder / "uploads"),
+        "DUCKDB_MEMORY_LIMIT": "1GB",
+        "SEGMENT_AFTER_IMPORT": False,
+        "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+        "FIELD_KEYS": [TEST_FIELD_KEY],
+        "TASKS": {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+    }
+    with django_db_blocker.unblock(), override_settings(**quiet), transaction.atomic():
+        yield run_demo()
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def loaded(db: None) -> dict[str, Any]:
-    return run_demo()
+def loaded(_built: dict[str, Any], db: None) -> dict[str, Any]:
+    return _built
 
 
 def facts_totals() -> list[tuple[Any, ...]]:
@@ -140,14 +178,6 @@ def test_codes_outside_the_archive_and_accounts_that_come_and_go(
     new = [c for c, months in active.items() if min(months) >= 6 and max(months) == 23]
     assert gone, "some code stops shipping"
     assert new, "some code starts shipping"
-
-
-def test_no_waybills_loads_the_archive_only(db: None) -> None:
-    result = run_demo("--no-waybills")
-
-    assert result["loaded"] is True
-    assert result["waybills"] is None
-    assert not ImportBatch.objects.exists()
 
 
 def test_plan_follows_the_spring_festival_dates() -> None:
