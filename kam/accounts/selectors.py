@@ -214,6 +214,10 @@ def staff_ties_for(user: User) -> QuerySet[StaffTie]:
     )
 
 
+#: What a node of the people graph shows of a contact (never the encrypted columns).
+GRAPH_FIELDS = ("id", "account_id", "name", "title", "buying_role", "attitude")
+
+
 def account_people_graph(
     user: User, account: Account, contacts: list[Contact] | None = None
 ) -> dict[str, list[dict[str, object]]]:
@@ -231,7 +235,9 @@ def account_people_graph(
     if not access.is_active_user(user) or not access.sees_contacts(user):
         return {"nodes": [], "edges": []}
     if contacts is None:
-        contacts = list(Contact.objects.filter(account=account).order_by("name"))
+        contacts = list(
+            Contact.objects.filter(account=account).only(*GRAPH_FIELDS).order_by("name")
+        )
     ids = {c.pk for c in contacts}
     ties: list[ContactTie] = []
     staff: list[StaffTie] = []
@@ -239,6 +245,10 @@ def account_people_graph(
         ties = list(
             ContactTie.objects.filter(Q(from_contact_id__in=ids) | Q(to_contact_id__in=ids))
             .select_related("from_contact", "to_contact")
+            .only(
+                *(f.name for f in ContactTie._meta.concrete_fields),
+                *(f"{end}__{f}" for end in ("from_contact", "to_contact") for f in GRAPH_FIELDS),
+            )
             .order_by("id")
         )
         if not access.sees_all_accounts(user):

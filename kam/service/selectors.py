@@ -261,7 +261,9 @@ def account_figures(account: Account) -> dict[str, Any]:
                                                                        "submitted_at"))  # fmt: skip
     open_cases = cases.filter(status__in=OPEN_STATUSES)
     return {
-        "open_cases": list(open_cases.order_by("resolution_due")[:PANEL_OPEN_SHOWN]),
+        "open_cases": list(
+            open_cases.order_by("resolution_due").prefetch_related("pauses")[:PANEL_OPEN_SHOWN]
+        ),
         "open_total": open_cases.count(),
         "recent_closed": list(cases.filter(status__in=[Status.RESOLVED, Status.CLOSED])[:5]),
         "measures": measures(cases),

@@ -37,3 +37,29 @@ def test_the_panels_share_one_count_of_unread_notifications_and_keep_their_csrf_
     counts = [q["sql"] for q in queries if '"core_notification"' in q["sql"]]
     assert len(counts) == 1, counts
     assert body.count('name="csrfmiddlewaretoken"') >= 2
+
+
+def test_the_page_decrypts_no_contact_details_it_does_not_show(
+    owner, account_a, account_b, monkeypatch
+):
+    """Contacts' phones, e-mail and personal information are encrypted; the account page
+    shows none of them, so it leaves them unread (decrypting them was a tenth of a tier-1
+    page's time). Their names, titles and the people graph still show."""
+    from kam.core import crypto
+    from tests.factories import ContactFactory, ContactTieFactory
+
+    boss = ContactFactory(account=account_a, name="总经理王", phone_mobile="13800000000",
+                          hobbies="高尔夫", email="wang@example.com")  # fmt: skip
+    ContactTieFactory(
+        from_contact=ContactFactory(
+            account=account_a, name="采购李", reports_to=boss, wechat="li-wx", family="两个孩子"
+        ),  # fmt: skip
+        to_contact=ContactFactory(account=account_b, name="外部赵", phone_office="010-1"),
+    )
+    calls: list[str] = []
+    real = crypto.decrypt
+    monkeypatch.setattr(crypto, "decrypt", lambda token: calls.append(token) or real(token))
+    body = page_client(owner).get(f"/accounts/{account_a.pk}/").content.decode()
+    assert "总经理王" in body and "采购李" in body
+    assert "13800000000" not in body and "高尔夫" not in body
+    assert calls == []

@@ -1,12 +1,15 @@
 """The service pages and API through the client (CSRF enforced): who sees and does what,
 the queue's order and colours, bulk assignment, the dashboard and the account panel."""
 
+import datetime
 from typing import Any
 
 import pytest
 import time_machine
 from django.test import Client
 
+from kam.accounts.models import Account
+from kam.core.models import User
 from kam.service import services
 from kam.service.models import Case, SlaPolicy
 from tests.conftest import assert_error
@@ -191,3 +194,35 @@ def test_policies_are_listed_by_tier_then_severity_from_critical(department) -> 
     body = _client(department).get("/service/policies/").content.decode()
     order = [body.index(f"any · {s}") for s in ("critical", "high", "medium", "low")]
     assert order == sorted(order)
+
+
+def test_the_account_page_takes_the_same_queries_however_many_open_cases(
+    account_a: Account, owner: User, service_rep: User, policy: Any,
+    django_assert_max_num_queries: Any,
+) -> None:  # fmt: skip
+    """The service panel's SLA clocks read each open case's pauses: one query for all of
+    them, not two a case (the panel shows up to ten)."""
+
+    def open_case(paused: bool) -> None:
+        case = services.case_open(
+            by=owner, account=account_a, kind="complaint", channel="phone", severity="medium",
+            subject="延误", assignee=service_rep, now=MONDAY,
+        )  # fmt: skip
+        if paused:
+            case.pauses.create(started_at=MONDAY, ended_at=MONDAY + datetime.timedelta(hours=1))
+
+    client = Client()
+    client.force_login(owner)
+    url = f"/accounts/{account_a.pk}/"
+
+    def queries(limit: int) -> int:
+        client.get(url)
+        with django_assert_max_num_queries(limit) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured.captured_queries)
+
+    open_case(paused=True)
+    before = queries(90)
+    for i in range(6):
+        open_case(paused=i % 2 == 0)
+    assert queries(before) <= before
