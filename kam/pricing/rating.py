@@ -247,6 +247,31 @@ class Price:
         return self.freight + self.surcharges
 
 
+@dataclass(frozen=True, slots=True)
+class CostRate:
+    """What carrying a waybill costs where the ledger has no cost for it: a handling cost
+    per waybill plus a line-haul cost per kilogram of chargeable weight, per product and
+    zone (administrators maintain them)."""
+
+    per_waybill: Decimal
+    per_kg: Decimal
+
+    def cost(self, weight_kg: Decimal) -> Decimal:
+        return money(self.per_waybill + self.per_kg * weight_kg)
+
+
+def estimated_cost(
+    zones: ZoneMatrix, rates: Mapping[tuple[str, str], CostRate], waybill: Waybill
+) -> Decimal:
+    """The cost rates' cost of one waybill (the reference for the DuckDB estimate)."""
+    zone = zones.zone(waybill.origin, waybill.destination)
+    try:
+        rate = rates[(waybill.product, zone)]
+    except KeyError:
+        raise RatingError(f"no cost rate for {waybill.product} in zone {zone}") from None
+    return rate.cost(waybill.weight_kg)
+
+
 def chargeable_weight(
     actual_kg: Decimal, length_cm: Decimal, width_cm: Decimal, height_cm: Decimal, divisor: int
 ) -> Decimal:
