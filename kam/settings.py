@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "kam.coverage",
     "kam.service",
     "kam.planning",
+    "kam.pricing",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,196 @@
+"""Demo data of the pricing app: the zone matrix, a standard list card that matches the
+demo ledger's list prices, a fuel index for the ledger's months, cost rates, price
+guidance per tier, competitor rates, and discount cards for the tier-1 accounts at the
+price level their waybills show.
+
+The list card follows ``kam.ledger.demo.plan.PRODUCTS`` and its lane factors (same city
+0.75, same province 0.85, remote 1.5): first kilogram and each further kilogram for the
+parcel products, weight breaks for ground (陆运: per kg up to 30 kg, then less-than-truckload
+per kg), so that repricing the demo's waybills under the list card lands near what the
+ledger shows at list price.
+"""
+
+import datetime
+import random
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from kam.accounts.models import Account
+from kam.core.models import User
+
+from . import services
+from .models import (
+    CardKind,
+    CardStatus,
+    CompetitorRate,
+    CostRate,
+    FuelIndex,
+    PeakSurcharge,
+    PriceGuidance,
+    RateCard,
+    RateRule,
+    RuleShape,
+    WeightBand,
+    Zone,
+    ZonePair,
+)
+
+D = Decimal
+# (product, first kg price, each further kg, each kg beyond 30 kg): the ledger demo's list.
+LIST = (
+    ("express", D("23"), D("12"), D("6")),
+    ("standard", D("12"), D("5"), D("2.5")),
+    ("ground", D("9"), D("2.2"), D("1.1")),
+    ("cold", D("28"), D("9"), D("3.5")),
+    ("international", D("95"), D("38"), D("20")),
+)
+ZONE_FACTOR = {
+    "same_city": D("0.75"), "same_province": D("0.85"), "zone1": D("0.95"), "zone2": D("1.0"),
+    "zone3": D("1.1"), "remote": D("1.5"),
+}  # fmt: skip
+# (tier, target, normal, floor discount %, margin floor %)
+GUIDANCE = (
+    (1, D("25"), D("35"), D("45"), D("8")),
+    (2, D("20"), D("28"), D("38"), D("10")),
+    (3, D("15"), D("22"), D("30"), D("12")),
+    (4, D("8"), D("15"), D("22"), D("15")),
+    (5, D("0"), D("10"), D("15"), D("18")),
+)
+COMPETITORS = (("顺丰速运", D("1.05")), ("京东物流", D("0.98")), ("中通快递", D("0.72")),
+               ("德邦快递", D("0.9")))  # fmt: skip
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(D("0.01"))
+
+
+def _list_card(start: datetime.date, zones: dict[str, Zone]) -> RateCard:
+    card = RateCard.objects.create(
+        name="2025 标准价目表 / Standard rates 2025", kind=CardKind.LIST, effective_from=start,
+        fuel_base_percent=D("6"), fuel_factor=D("0.002"), fuel_reference=D("7000"),
+        fuel_floor_percent=D("3"), fuel_cap_percent=D("12"), remote_fee=D("10"),
+        cod_percent=D("1"), cod_min=D("2"), insurance_percent=D("0.5"), insurance_min=D("1"),
+        notes="与演示台账的标价一致 / matches the demo ledger's list prices",
+    )  # fmt: skip
+    rules, bands = [], []
+    for product, first, each, heavy in LIST:
+        for code, zone in zones.items():
+            factor = D("1") if product == "international" else ZONE_FACTOR[code]
+            if product == "ground":
+                rule = RateRule(card=card, product=product, zone=zone,
+                                shape=RuleShape.WEIGHT_BREAKS, min_charge=_cents(first * factor))  # fmt: skip
+                rules.append(rule)
+                bands.append((rule, D("0"), D("30"), each * factor))
+                bands.append((rule, D("30"), None, heavy * factor))
+            else:
+                rules.append(
+                    RateRule(
+                        card=card,
+                        product=product,
+                        zone=zone,
+                        shape=RuleShape.FIRST_ADDITIONAL,
+                        first_kg=D("1"),
+                        first_price=_cents(first * factor),
+                        step_kg=D("1"),
+                        step_price=_cents(each * factor),
+                    )  # fmt: skip
+                )
+    RateRule.objects.bulk_create(rules)
+    WeightBand.objects.bulk_create(
+        WeightBand(rule=r, from_kg=lo, to_kg=hi, per_kg=rate.quantize(D("0.0001")))
+        for r, lo, hi, rate in bands
+    )
+    for year in range(start.year, start.year + 3):
+        PeakSurcharge.objects.bulk_create([
+            PeakSurcharge(card=card, name="双十一 / 11.11", start=datetime.date(year, 11, 1),
+                          end=datetime.date(year, 11, 15), percent=D("8")),
+            PeakSurcharge(card=card, name="双十二 / 12.12", start=datetime.date(year, 12, 8),
+                          end=datetime.date(year, 12, 16), percent=D("5")),
+        ])  # fmt: skip
+    return card
+
+
+def _fuel_index(rng: random.Random, months: list[datetime.date]) -> None:
+    level = 7000.0
+    rows = []
+    for month in months:
+        level = max(5500.0, min(9000.0, level + rng.gauss(0, 180)))
+        rows.append(FuelIndex(month=month, index=D(f"{level:.2f}"), source="演示 / demo"))
+    FuelIndex.objects.bulk_create(rows)
+
+
+def _months(as_of: datetime.date, count: int) -> list[datetime.date]:
+    index = as_of.year * 12 + as_of.month - 1 - (count - 1)
+    return [datetime.date((index + i) // 12, (index + i) % 12 + 1, 1) for i in range(count)]
+
+
+def demo_load(*, seed: int, as_of: datetime.date, progress: Any) -> str:
+    if RateCard.objects.exists():
+        return f"pricing: {RateCard.objects.count()} rate cards already there"
+    rng = random.Random(seed * 7 + 3)  # noqa: S311 - seeded demo data, not cryptography
+    progress("pricing", 0, 3)
+    with transaction.atomic():
+        services.ensure_zones()
+        services.fill_default_matrix()
+        zones = {z.code: z for z in Zone.objects.all()}
+        months = _months(as_of, 27)
+        _fuel_index(rng, months)
+        list_card = _list_card(months[0], zones)
+        services.activate_card(list_card)
+        progress("pricing", 1, 3)
+        CostRate.objects.bulk_create(
+            CostRate(product=product, zone=zone, per_waybill=_cents(first * D("0.25")),
+                     per_kg=(each * D("0.35") * ZONE_FACTOR[code]).quantize(D("0.0001")))
+            for product, first, each, _heavy in LIST
+            for code, zone in zones.items()
+        )  # fmt: skip
+        PriceGuidance.objects.bulk_create(
+            PriceGuidance(tier=t, target_discount=a, normal_discount=b, floor_discount=c,
+                          margin_floor=m)
+            for t, a, b, c, m in GUIDANCE
+        )  # fmt: skip
+        admin = User.objects.filter(username="dept1").first()
+        observed = as_of - datetime.timedelta(days=20)
+        CompetitorRate.objects.bulk_create(
+            CompetitorRate(competitor=name, product=product, zone=zones[code], first_kg=D("1"),
+                           first_price=_cents(first * level * ZONE_FACTOR[code]), step_kg=D("1"),
+                           step_price=_cents(each * level * ZONE_FACTOR[code]),
+                           observed_on=observed - datetime.timedelta(days=rng.randint(0, 200)),
+                           source="销售走访 / field visit", entered_by=admin)
+            for name, level in COMPETITORS
+            for product, first, each, _heavy in LIST[:2]
+            for code in ("same_province", "zone1", "zone2", "zone3")
+        )  # fmt: skip
+        progress("pricing", 2, 3)
+        # Tier-1 accounts priced at their contract level: a discount card each.
+        cards = 0
+        for account in Account.objects.filter(tier=1).order_by("id"):
+            percent = D(rng.choice(("25", "30", "32", "35", "38", "40")))
+            card = RateCard.objects.create(
+                name=f"{account.name} 协议价", kind=CardKind.DISCOUNT, account=account,
+                base=list_card, effective_from=months[3], status=CardStatus.DRAFT,
+            )  # fmt: skip
+            services.set_discounts(card, [services.rating.Discount(percent)])
+            services.activate_card(card)
+            cards += 1
+    progress("pricing", 3, 3)
+    return (
+        f"pricing: a standard card, {cards} account cards, "
+        f"{ZonePair.objects.count()} zone pairs, {FuelIndex.objects.count()} months of fuel index"
+    )
+
+
+def demo_wipe(progress: Any) -> None:
+    with transaction.atomic():
+        from .models import Quote
+
+        Quote.objects.all().delete()
+        RateCard.objects.filter(kind=CardKind.DISCOUNT).delete()
+        RateCard.objects.all().delete()
+        CompetitorRate.objects.all().delete()
+        CostRate.objects.all().delete()
+        PriceGuidance.objects.all().delete()
+        FuelIndex.objects.all().delete()
+        ZonePair.objects.all().delete()
