@@ -126,6 +126,7 @@ TEMPLATES = [
                 "kam.coverage.context_processors.nav",
                 "kam.service.context_processors.nav",
                 "kam.planning.context_processors.nav",
+                "kam.pricing.context_processors.nav",
             ],
         },
     },

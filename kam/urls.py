@@ -11,6 +11,7 @@ urlpatterns = [
     path("coverage/", include("kam.coverage.urls")),
     path("service/", include("kam.service.urls")),
     path("planning/", include("kam.planning.urls")),
+    path("pricing/", include("kam.pricing.urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -68,6 +68,16 @@ EXCLUDED: dict[str, str] = {
     ),
 }
 
+#: Models whose rows without an account belong to everyone who works with accounts: the
+#: policy lets a row by when its account column is empty, else by the team as usual.
+SHARED_WHEN_EMPTY: dict[str, str] = {
+    "pricing.RateCard": (
+        "The standard (list) card prices every account and has no account; a corporate "
+        "group's card has none either (the application shows it to those who see one of "
+        "the group's accounts). An account's own card stays behind the wall."
+    ),
+}
+
 #: Paths to an account that are not foreign keys: model -> (column, target model, target
 #: column). The facts name their billing code, whose row names the account.
 LOOKUPS: dict[str, tuple[str, str, str]] = {
@@ -115,6 +125,7 @@ class Path:
     column: str
     target: str | None = None
     target_column: str = "id"
+    shared_when_empty: bool = False  # a NULL ``column`` is everyone's (SHARED_WHEN_EMPTY)
 
 
 @dataclass(frozen=True)
@@ -137,8 +148,10 @@ def _direct_paths(model: type[Model], account: type[Model]) -> list[Path]:
     if model is account or _history_of(model) is account:
         # The account's own id (a history row keeps it in ``id``, without a foreign key).
         paths.append(Path(account._meta.pk.column))
+    tracked = _history_of(model) or model
+    shared = tracked._meta.label in SHARED_WHEN_EMPTY
     paths.extend(
-        Path(f.column)
+        Path(f.column, shared_when_empty=shared)
         for f in model._meta.concrete_fields
         if isinstance(f, ForeignKey) and f.related_model is account
     )
@@ -233,7 +246,9 @@ def policy_sql(table: ScopedTable) -> str:
     team = f"SELECT account_id FROM {_q(team_table)} WHERE user_id = {user}"  # noqa: S608
     arms = []
     for p in table.paths:
-        if p.target is None:
+        if p.target is None and p.shared_when_empty:
+            arms.append(f"({_q(p.column)} IS NULL OR {_q(p.column)} IN ({team}))")
+        elif p.target is None:
             arms.append(f"{_q(p.column)} IN ({team})")
         else:
             arms.append(

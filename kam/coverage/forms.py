@@ -10,35 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from kam.accounts.models import TIER_CHOICES, Category, Contact, CoverageModel, Industry
 from kam.core import regions
+from kam.core.forms import DateInput, Styled
 from kam.core.models import User
 
 from .models import Assignment, Finding, FollowUp
-
-
-class Styled(forms.Form):
-    """Bootstrap classes on every widget, and ``is-invalid`` where a field has errors."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._style()
-
-    def _style(self) -> None:
-        for name, field in self.fields.items():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxSelectMultiple | forms.CheckboxInput):
-                continue
-            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-            if self.is_bound and name in self._errors_or_empty():
-                css += " is-invalid"
-            widget.attrs["class"] = css
-
-    def _errors_or_empty(self) -> Any:
-        return self._errors or {}
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        self._style()
-
 
 #: Days the pages accept; far-off years would overflow date arithmetic.
 FIRST_DAY = datetime.date(2000, 1, 1)
@@ -47,13 +22,6 @@ LAST_DAY = datetime.date(2100, 12, 31)
 
 def clamp(day: datetime.date) -> datetime.date:
     return min(max(day, FIRST_DAY), LAST_DAY)
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class PlanForm(Styled):

@@ -9,39 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kam.accounts.models import TIER_CHOICES
+from kam.core.forms import DateInput, Styled
 from kam.core.models import User
 
 from .models import Action, Horizon, Metric, PlanItem, PlanKind, PlanStatus, Review, Solution, Stage
-
-
-class Styled(forms.Form):
-    """Bootstrap classes on every widget, and ``is-invalid`` where a field has errors."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._style()
-
-    def _style(self) -> None:
-        for name, field in self.fields.items():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxSelectMultiple | forms.CheckboxInput):
-                continue
-            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-            if self.is_bound and name in (self._errors or {}):
-                css += " is-invalid"
-            widget.attrs["class"] = css
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        self._style()
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
 
 FIRST_DAY = datetime.date(2000, 1, 1)
 LAST_DAY = datetime.date(2100, 12, 31)

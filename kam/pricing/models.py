@@ -555,6 +555,10 @@ class Quote(models.Model):
     approval = models.CharField(
         _("approval needed"), max_length=12, choices=Approval.choices, default=Approval.NONE
     )
+    #: Whose decision a submitted quote waits for (the department, then a director).
+    awaiting = models.CharField(
+        _("awaiting"), max_length=12, choices=Approval.choices, blank=True, db_index=True
+    )
     #: The deepest discount and the margin of the proposal on the account's last twelve
     #: months, as computed at submission (what the guidance was checked against).
     deepest_discount = models.DecimalField(

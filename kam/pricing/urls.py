@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "pricing"
+
+urlpatterns = [
+    path("", views.quote_list, name="quotes"),
+    path("quotes/new/", views.quote_new, name="quote_new"),
+    path("quotes/<int:pk>/", views.quote_detail, name="quote"),
+    path("quotes/<int:pk>/edit/", views.quote_edit, name="quote_edit"),
+    path("quotes/<int:pk>/action/", views.quote_action, name="quote_action"),
+    path("quotes/<int:pk>/decide/", views.quote_decide, name="quote_decide"),
+    path("quotes/<int:pk>/contract/", views.quote_contract, name="quote_contract"),
+    path("cards/", views.card_list, name="cards"),
+    path("cards/<int:pk>/", views.card_detail, name="card"),
+    path("guidance/", views.guidance, name="guidance"),
+]

@@ -1,0 +1,401 @@
+"""The pricing pages. Thin: parse with a form, call a selector or service, render.
+
+Every page starts from ``selectors.card_list_for`` / ``quote_list_for`` (foreign ids are
+404) and checks the action's permission (a sentence on a 403 page)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from kam.accounts.models import TIER_CHOICES, Account
+from kam.accounts.selectors import account_get_for
+from kam.core import access, panels
+from kam.core.errors import ApplicationError
+from kam.core.views import forbidden, refusal_messages
+
+from . import quotes, rating, selectors, services
+from .forms import (
+    ContractForm,
+    DecisionForm,
+    DiscountFormSet,
+    GuidanceForm,
+    QuoteForm,
+    QuoteListForm,
+)
+from .models import (
+    CardKind,
+    PriceGuidance,
+    Product,
+    Quote,
+    QuoteStatus,
+    RateCard,
+    RuleShape,
+    Zone,
+)
+
+PAGE_SIZE = 25
+
+
+def _quote(request: HttpRequest, pk: int) -> Quote:
+    try:
+        return selectors.quote_get_for(request.user, pk)
+    except Quote.DoesNotExist:
+        raise Http404 from None
+
+
+def _card(request: HttpRequest, pk: int) -> RateCard:
+    try:
+        return selectors.card_get_for(request.user, pk)
+    except RateCard.DoesNotExist:
+        raise Http404 from None
+
+
+def _discounts(formset: Any) -> list[rating.Discount]:
+    rows = []
+    for data in formset.cleaned_data:
+        if not data or data.get("percent") is None:
+            continue
+        zone = data.get("zone")
+        rows.append(
+            rating.Discount(
+                data["percent"],
+                data.get("product") or None,
+                zone.code if zone else None,
+                data.get("from_kg") or Decimal("0"),
+                data.get("to_kg"),
+            )  # fmt: skip
+        )
+    return rows
+
+
+def _discount_initial(card: RateCard | None) -> list[dict[str, Any]]:
+    if card is None:
+        return [{"percent": None}]
+    return [
+        {"percent": d.percent, "product": d.product, "zone": d.zone.code if d.zone else None,
+         "from_kg": d.from_kg or None, "to_kg": d.to_kg}
+        for d in card.discounts.select_related("zone")
+    ] or [{"percent": None}]  # fmt: skip
+
+
+def _refuse_into(form: Any, exc: Exception) -> None:
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            for error in exc.messages:
+                form.add_error(None, error)
+    elif isinstance(exc, ApplicationError):
+        form.add_error(None, str(exc.message))
+
+
+# --- quotes --------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def quote_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not selectors.sees_pricing(user):
+        raise Http404
+    quotes.expire_quotes()
+    form = QuoteListForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    rows = (
+        selectors.awaiting_approval(user)
+        if data.get("awaiting")
+        else selectors.quote_list_for(user)
+    )
+    if q := (data.get("q") or "").strip():
+        rows = rows.filter(
+            Q(number__icontains=q) | Q(account__name__icontains=q) | Q(group__name__icontains=q)
+        )
+    if data.get("status"):
+        rows = rows.filter(status=data["status"])
+    if data.get("mine"):
+        rows = rows.filter(owner=user)
+    page = Paginator(rows.order_by("-created_at", "-id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "pricing/quote_list.html", {
+        "page": page, "rows": page.object_list, "filters": data, "statuses": QuoteStatus.choices,
+        "awaiting_count": selectors.awaiting_approval(user).count(), "nav": "pricing",
+        "filtered": any(data.get(k) for k in ("q", "status", "mine", "awaiting")),
+    })  # fmt: skip
+
+
+@login_required
+def quote_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    raw = request.GET.get("account", "")
+    if not raw.isdigit():
+        raise Http404
+    try:
+        account = account_get_for(user, int(raw))
+    except Account.DoesNotExist:
+        raise Http404 from None
+    if not selectors.may_quote(user, account):
+        return forbidden(request, _("You may not quote prices for this account."))
+    today = timezone.localdate()
+    form = QuoteForm(
+        request.POST or None,
+        initial={"strategy": "cost_plus", "valid_until": today + timezone.timedelta(days=30)},
+    )
+    formset = DiscountFormSet(request.POST or None, prefix="d", initial=[{"percent": None}])
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            quote = quotes.quote_create(
+                by=user, account=account, strategy=form.cleaned_data["strategy"],
+                discounts=_discounts(formset), valid_until=form.cleaned_data["valid_until"],
+                terms=form.cleaned_data["terms"],
+            )  # fmt: skip
+        except (ValidationError, ApplicationError) as exc:
+            _refuse_into(form, exc)
+        else:
+            messages.success(
+                request, _("Quote %(number)s saved as a draft.") % {"number": quote.number}
+            )
+            return redirect("pricing:quote", quote.pk)
+    return render(request, "pricing/quote_form.html", {
+        "form": form, "formset": formset, "account": account, "quote": None, "nav": "pricing",
+    })  # fmt: skip
+
+
+@login_required
+def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = _quote(request, pk)
+    if not selectors.may_edit_quote(request.user, quote):
+        return forbidden(request, _("You may not change this quote."))
+    form = QuoteForm(request.POST or None, initial={
+        "strategy": quote.strategy, "valid_until": quote.valid_until, "terms": quote.terms,
+    })  # fmt: skip
+    formset = DiscountFormSet(
+        request.POST or None, prefix="d", initial=_discount_initial(quote.card)
+    )
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            quotes.quote_update(
+                by=request.user, quote=quote, discounts=_discounts(formset),
+                valid_until=form.cleaned_data["valid_until"], terms=form.cleaned_data["terms"],
+                strategy=form.cleaned_data["strategy"],
+            )  # fmt: skip
+        except (ValidationError, ApplicationError) as exc:
+            _refuse_into(form, exc)
+        else:
+            messages.success(request, _("Quote saved."))
+            return redirect("pricing:quote", quote.pk)
+    return render(request, "pricing/quote_form.html", {
+        "form": form, "formset": formset, "account": quote.account, "quote": quote,
+        "nav": "pricing",
+    })  # fmt: skip
+
+
+@login_required
+@require_GET
+def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    quote = _quote(request, pk)
+    can_edit = selectors.may_edit_quote(user, quote)
+    return render(request, "pricing/quote_detail.html", {
+        "quote": quote, "discounts": quote.card.discounts.select_related("zone"),
+        "steps": quote.steps.select_related("by"), "can_edit": can_edit,
+        "can_decide": quote.status == QuoteStatus.SUBMITTED
+        and selectors.may_approve(user, quote.awaiting),
+        "decision_form": DecisionForm(), "contract_form": ContractForm(
+            initial={"contract_from": timezone.localdate()}
+        ),
+        "today": timezone.localdate(), "nav": "pricing",
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def quote_action(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = _quote(request, pk)
+    action = request.POST.get("action", "")
+    try:
+        if action == "submit":
+            quotes.quote_submit(by=request.user, quote=quote)
+            done = _("Quote submitted.")
+        elif action == "send":
+            quotes.quote_send(by=request.user, quote=quote)
+            done = _("Quote marked as sent to the customer.")
+        elif action in ("accept", "reject"):
+            quotes.quote_answer(by=request.user, quote=quote, accepted=action == "accept")
+            done = _("The customer's answer is recorded.")
+        else:
+            raise ApplicationError(_("Unknown action."))
+    except (ApplicationError, ValidationError) as exc:
+        refusal_messages(request, exc)
+    else:
+        messages.success(request, done)
+    return redirect("pricing:quote", quote.pk)
+
+
+@login_required
+@require_POST
+def quote_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = _quote(request, pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("pricing:quote", quote.pk)
+    try:
+        quote = quotes.quote_decide(by=request.user, quote=quote, **form.cleaned_data)
+    except (ApplicationError, ValidationError) as exc:
+        refusal_messages(request, exc)
+    else:
+        messages.success(request, _("Decision recorded."))
+    return redirect("pricing:quote", quote.pk)
+
+
+@login_required
+@require_POST
+def quote_contract(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = _quote(request, pk)
+    form = ContractForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("pricing:quote", quote.pk)
+    try:
+        quotes.quote_contract(by=request.user, quote=quote, **form.cleaned_data)
+    except (ApplicationError, ValidationError) as exc:
+        refusal_messages(request, exc)
+    else:
+        messages.success(request, _("The contract's card is now the account's active card."))
+    return redirect("pricing:quote", quote.pk)
+
+
+# --- cards ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def card_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not selectors.sees_pricing(user):
+        raise Http404
+    rows = selectors.card_list_for(user)
+    q = (request.GET.get("q") or "").strip()[:100]
+    if q:
+        rows = rows.filter(
+            Q(name__icontains=q) | Q(account__name__icontains=q) | Q(group__name__icontains=q)
+        )
+    kind = request.GET.get("kind", "")
+    if kind in CardKind.values:
+        rows = rows.filter(kind=kind)
+    page = Paginator(rows.order_by("kind", "-effective_from", "id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "pricing/card_list.html", {
+        "page": page, "rows": page.object_list, "q": q, "kind": kind, "kinds": CardKind.choices,
+        "nav": "pricing",
+    })  # fmt: skip
+
+
+def rate_table(card: RateCard) -> dict[str, Any]:
+    """The card's rates as the pricing team reads them: products as rows, zones as
+    columns; a cell is first weight / additional step, or the weight breaks."""
+    priced = card.base if card.kind == CardKind.DISCOUNT and card.base else card
+    zones = list(Zone.objects.all())
+    cells: dict[tuple[str, int], Any] = {}
+    for rule in priced.rules.prefetch_related("bands"):
+        cells[(rule.product, rule.zone_id)] = rule
+    rows = []
+    for value, label in Product.choices:
+        line = [cells.get((value, z.pk)) for z in zones]
+        if any(line):
+            rows.append({"product": label, "cells": line})
+    return {"zones": zones, "rows": rows, "shape_breaks": RuleShape.WEIGHT_BREAKS}
+
+
+@login_required
+@require_GET
+def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    card = _card(request, pk)
+    return render(request, "pricing/card_detail.html", {
+        "card": card, "table": rate_table(card), "discounts": card.discounts.select_related("zone"),
+        "peaks": (card.base or card).peaks.all() if card.kind == CardKind.DISCOUNT else card.peaks.all(),
+        "nav": "pricing",
+    })  # fmt: skip
+
+
+# --- guidance ------------------------------------------------------------------------------
+
+
+@login_required
+def guidance(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not selectors.sees_pricing(user):
+        raise Http404
+    editable = selectors.may_edit_guidance(user)
+    current = {g.tier: g for g in PriceGuidance.objects.all()}
+    forms_by_tier = {}
+    for tier, label in TIER_CHOICES:
+        g = current.get(tier)
+        initial = (
+            {k: getattr(g, k) for k in ("target_discount", "normal_discount", "floor_discount",
+                                         "margin_floor")} if g else None
+        )  # fmt: skip
+        bound = request.method == "POST" and editable and request.POST.get("tier") == str(tier)
+        forms_by_tier[tier] = (label, GuidanceForm(request.POST if bound else None,
+                                                   prefix=f"t{tier}", initial=initial))  # fmt: skip
+    if request.method == "POST":
+        if not editable:
+            return forbidden(request, _("Only directors set price guidance."))
+        tier_raw = request.POST.get("tier", "")
+        entry = forms_by_tier.get(int(tier_raw)) if tier_raw.isdigit() else None
+        if entry is None:
+            raise Http404
+        form = entry[1]
+        if form.is_valid():
+            row, _created = PriceGuidance.objects.get_or_create(
+                tier=int(tier_raw), defaults=form.cleaned_data
+            )
+            for k, v in form.cleaned_data.items():
+                setattr(row, k, v)
+            row._history_user = user  # type: ignore[attr-defined]
+            row.save()
+            messages.success(request, _("Price guidance saved."))
+            return redirect("pricing:guidance")
+    return render(request, "pricing/guidance.html", {
+        "tiers": [(t, *forms_by_tier[t]) for t, _label in TIER_CHOICES], "editable": editable,
+        "nav": "pricing",
+    })  # fmt: skip
+
+
+# --- the account page ----------------------------------------------------------------------
+
+
+def account_pricing_panel(request: HttpRequest, account: Account) -> panels.Content | None:
+    user = request.user
+    if not access.is_active_user(user) or not selectors.sees_pricing(user):
+        return None
+    today = timezone.localdate()
+    card = services.active_card(account, today)
+    visible = card is not None and selectors.card_list_for(user).filter(pk=card.pk).exists()
+    recent = list(selectors.quote_list_for(user).filter(account=account)[:5])
+    html = panels.render_template(request, "pricing/_account_panel.html", {
+        "account": account, "card": card if visible else None,
+        "discounts": card.discounts.select_related("zone")[:6] if visible and card else [],
+        "quotes": recent, "can_quote": selectors.may_quote(user, account),
+    })  # fmt: skip
+    return panels.Content(html)
