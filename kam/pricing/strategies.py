@@ -284,6 +284,11 @@ def margin_percent(revenue: Decimal, cost: Decimal) -> Decimal:
     return (revenue - cost) * HUNDRED / revenue
 
 
+def margin_shown(revenue: Decimal, cost: Decimal) -> Figure:
+    """The margin to two decimals for the workings; "-" where there is no revenue."""
+    return shown(margin_percent(revenue, cost)) if revenue > 0 else "-"
+
+
 def revenue_for_margin(cost: Decimal, margin: Decimal) -> Decimal:
     """The revenue that earns ``margin`` % on ``cost``: ``cost * 100 / (100 - margin)``, up
     to the fen."""
@@ -396,7 +401,7 @@ def _price_lanes(
             target_revenue=target,
             revenue=revenue,
             cost=cost,
-            margin_percent=shown(margin_percent(revenue, cost)),
+            margin_percent=margin_shown(revenue, cost),
         )
         if percent < 0:
             book.flag("above_list", cell.lane, premium_percent=-percent)
@@ -424,7 +429,7 @@ def _flag_lanes_below_floor(
                 cell.lane,
                 revenue=revenue,
                 cost=cost,
-                margin_percent=shown(margin_percent(revenue, cost)) if revenue > 0 else "-",
+                margin_percent=margin_shown(revenue, cost),
                 floor_percent=floor_percent,
             )
 
@@ -510,7 +515,7 @@ def target_profit(
     book.step("account_discount", percent, list_freight=list_total, required_revenue=required)
     book.step(
         "margin_reached",
-        shown(margin_percent(revenue, cost_total)) if revenue > 0 else "-",
+        margin_shown(revenue, cost_total),
         revenue=revenue,
         cost=cost_total,
     )
