@@ -76,10 +76,11 @@ BID_HEADINGS = (*TENDER_HEADINGS, "区域", "单票报价(元)", "年金额(元)
 _LABELS = {
     "kind": (KIND_LABEL, "pricing", "billing"),
     "zone": (ZONE_LABEL, "zone", "zones"),
-    "first_kg": (FIRST_KG, "first weight kg", "first kg"),
-    "first_price": (FIRST_PRICE, "first weight", "first price"),
-    "step_kg": (STEP_KG, "additional weight kg", "step kg"),
-    "step_price": (STEP_PRICE, "additional weight", "step price"),
+    # Units in parentheses are ignored when labels are matched: "首重(元)" is "首重".
+    "first_kg": (FIRST_KG, "first weight (kg)"),
+    "first_price": (FIRST_PRICE, "first weight price"),
+    "step_kg": (STEP_KG, "additional weight (kg)", "step (kg)"),
+    "step_price": (STEP_PRICE, "additional weight price", "step price"),
     "min_charge": (MIN_CHARGE, "minimum charge"),
     "divisor": (DIVISOR, "抛比", "dimensional divisor", "divisor"),
 }
