@@ -22,8 +22,8 @@ class QuoteForm(Styled):
 
 class DiscountForm(Styled):
     percent = forms.DecimalField(
-        label=_("Discount (%)"), max_digits=6, decimal_places=3, required=False,
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        label=_("Discount (%)"), max_digits=7, decimal_places=4, required=False,
+        validators=[MinValueValidator(Decimal("-100")), MaxValueValidator(Decimal("100"))],
     )  # fmt: skip
     product = forms.ChoiceField(
         label=_("Product"), required=False, choices=[("", _("Any product")), *Product.choices]
@@ -51,7 +51,7 @@ class DiscountForm(Styled):
         return data
 
 
-DiscountFormSet = forms.formset_factory(DiscountForm, extra=0, min_num=1, max_num=40)
+DiscountFormSet = forms.formset_factory(DiscountForm, extra=3, max_num=60)
 
 
 class DecisionForm(Styled):

@@ -290,12 +290,15 @@ class WeightBand(models.Model):
 
 class CardDiscount(models.Model):
     """A percentage off the list, for a product, a zone and a band of chargeable weight
-    (each optional); the most specific matching discount applies (``rating.Discount``)."""
+    (each optional); the most specific matching discount applies (``rating.Discount``).
+    A negative percentage is a premium over the list."""
 
     card = models.ForeignKey(RateCard, on_delete=models.CASCADE, related_name="discounts")
+    #: Negative is a premium over the list (perceived value can price above it).
     percent = models.DecimalField(
-        _("discount (%)"), max_digits=6, decimal_places=3, validators=_PERCENT
-    )
+        _("discount (%)"), max_digits=7, decimal_places=4,
+        validators=[MinValueValidator(Decimal("-100")), MaxValueValidator(Decimal("100"))],
+    )  # fmt: skip
     product = models.CharField(_("product"), max_length=16, choices=Product.choices, blank=True)
     zone = models.ForeignKey(
         Zone, verbose_name=_("zone"), on_delete=models.PROTECT, null=True, blank=True
@@ -312,7 +315,7 @@ class CardDiscount(models.Model):
         verbose_name_plural = _("discounts")
         constraints = [
             models.CheckConstraint(
-                condition=Q(percent__gte=0, percent__lte=100, from_kg__gte=0)
+                condition=Q(percent__gte=-100, percent__lte=100, from_kg__gte=0)
                 & (Q(to_kg__isnull=True) | Q(to_kg__gt=F("from_kg"))),
                 name="pricing_discount_values",
             ),

@@ -331,14 +331,16 @@ def set_first_additional_rules(card: RateCard, rows: Iterable[RuleRow]) -> int:
 
 @transaction.atomic
 def set_discounts(card: RateCard, rows: Iterable[rating.Discount]) -> int:
-    """Replace ``card``'s discounts (all or nothing); a discount beyond 0–100 % or a band
+    """Replace ``card``'s discounts (all or nothing); a discount beyond ±100 % or a band
     that ends at or below its start is refused by its row number."""
     zones = {z.code: z for z in Zone.objects.all()}
     built: list[CardDiscount] = []
     for n, d in enumerate(rows, start=1):
-        if not Decimal("0") <= d.percent <= Decimal("100"):
+        if not Decimal("-100") <= d.percent <= Decimal("100"):
             raise ValidationError(
-                _("Row %(n)s: a discount must be between 0 and 100 %% (got %(value)s).")
+                _(
+                    "Row %(n)s: a discount must be between -100 %% (a premium) and 100 %% (got %(value)s)."
+                )
                 % {"n": n, "value": d.percent}
             )
         if d.to_kg is not None and d.to_kg <= d.from_kg:

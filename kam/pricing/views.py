@@ -25,7 +25,7 @@ from kam.core import access, panels
 from kam.core.errors import ApplicationError
 from kam.core.views import forbidden, refusal_messages
 
-from . import quotes, rating, selectors, services
+from . import quotes, rating, reprice, selectors, services, whatif
 from .forms import (
     ContractForm,
     DecisionForm,
@@ -229,7 +229,7 @@ def quote_action(request: HttpRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action", "")
     try:
         if action == "submit":
-            quotes.quote_submit(by=request.user, quote=quote)
+            quotes.quote_submit(by=request.user, quote=quote, margin=_margin(quote))
             done = _("Quote submitted.")
         elif action == "send":
             quotes.quote_send(by=request.user, quote=quote)
@@ -282,6 +282,63 @@ def quote_contract(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("The contract's card is now the account's active card."))
     return redirect("pricing:quote", quote.pk)
+
+
+def _margin(quote: Quote) -> Decimal | None:
+    """The proposal's margin % on the subject's last twelve months (None without data)."""
+    found = whatif.card_what_if(quote.card, whatif.quote_accounts(quote.account, quote.group_id))
+    return found[0].totals["proposed_margin_pct"] if found else None
+
+
+_VOLUME_LIMIT = Decimal("500")
+
+
+def _volume(request: HttpRequest) -> tuple[Decimal, str]:
+    raw = (request.GET.get("volume") or "").strip()
+    if not raw:
+        return Decimal("0"), ""
+    try:
+        value = Decimal(raw)
+    except ArithmeticError:
+        return Decimal("0"), _("The volume change must be a number of per cent, e.g. 10 or -5.")
+    if not value.is_finite() or not -100 <= value <= _VOLUME_LIMIT:
+        return Decimal("0"), _("The volume change must be between -100 %% and %(max)s %%.") % {
+            "max": _VOLUME_LIMIT
+        }
+    return value, ""
+
+
+@login_required
+@require_GET
+def quote_whatif(request: HttpRequest, pk: int) -> HttpResponse:
+    """The what-if fragment of the quote page: the proposal on the subject's real last
+    twelve months (an optional volume change), as figures, a chart and tables."""
+    quote = _quote(request, pk)
+    volume, problem = _volume(request)
+    try:
+        found = whatif.card_what_if(
+            quote.card, whatif.quote_accounts(quote.account, quote.group_id), volume_change=volume
+        )
+    except reprice.RepriceError as exc:
+        found, problem = None, str(exc)
+    result, period = found if found else (None, None)
+    chart = None
+    if result is not None:
+        chart = {
+            "months": [r["month"] for r in result.by_month],
+            "current": [str(r["current_revenue"]) for r in result.by_month],
+            "proposed": [str(r["proposed_revenue"]) for r in result.by_month],
+            "currentMargin": [str(r["current_margin_pct"]) if r["current_margin_pct"] is not None else None for r in result.by_month],
+            "proposedMargin": [str(r["proposed_margin_pct"]) if r["proposed_margin_pct"] is not None else None for r in result.by_month],
+            "labels": {"current": _("Revenue today"), "proposed": _("Revenue under the proposal"),
+                       "currentMargin": _("Margin today (%)"), "proposedMargin": _("Margin under the proposal (%)")},
+        }  # fmt: skip
+    zone_names = {z.code: str(z) for z in Zone.objects.all()}
+    products = dict(Product.choices)
+    return render(request, "pricing/_whatif.html", {
+        "quote": quote, "result": result, "period": period, "volume": volume, "problem": problem,
+        "chart": chart, "zone_names": zone_names, "products": products,
+    })  # fmt: skip
 
 
 # --- cards ---------------------------------------------------------------------------------

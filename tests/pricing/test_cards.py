@@ -146,8 +146,14 @@ def test_a_group_card_prices_its_accounts_without_their_own(zones):
 @pytest.mark.parametrize(
     ("discount", "message"),
     [
-        (rating.Discount(D("101")), "Row 1: a discount must be between 0 and 100 %"),
-        (rating.Discount(D("-1")), "Row 1: a discount must be between 0 and 100 %"),
+        (
+            rating.Discount(D("101")),
+            "Row 1: a discount must be between -100 % .a premium. and 100 %",
+        ),
+        (
+            rating.Discount(D("-100.5")),
+            "Row 1: a discount must be between -100 % .a premium. and 100 %",
+        ),
         (rating.Discount(D("5"), from_kg=D(5), to_kg=D(5)), "Row 1: the weight band ends"),
         (rating.Discount(D("5"), zone="zone9"), "Row 1: unknown zone “zone9”"),
     ],

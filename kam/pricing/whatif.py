@@ -1,0 +1,85 @@
+"""The what-if of a card on an account's (or a group's) real last twelve months: the
+lake's waybills of its billing codes repriced in DuckDB (``reprice.what_if``), and the
+price realisation of the account's active card.
+
+Callers start from the access selectors: this module takes accounts the user may see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from kam.accounts.models import Account
+from kam.ledger import facts, lake
+from kam.ledger import selectors as ledger
+from kam.ledger.models import LakeFile
+
+from . import reprice, services
+from .models import RateCard
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date  # first day of the first month
+    end: dt.date  # first day of the last month
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%Y-%m} – {self.end:%Y-%m}"
+
+
+def last_twelve_months() -> Period | None:
+    period = ledger.trailing_period()
+    return Period(*period) if period else None
+
+
+def _files(period: Period) -> list[str]:
+    months = [f"{m:%Y-%m}" for m in ledger.month_list(period.start, period.end)]
+    return list(LakeFile.objects.filter(month__in=months).values_list("path", flat=True))
+
+
+def card_what_if(
+    card: RateCard,
+    accounts: QuerySet[Account],
+    *,
+    volume_change: Decimal = Decimal("0"),
+    period: Period | None = None,
+    top_lanes: int = 15,
+) -> tuple[reprice.WhatIf, Period] | None:
+    """``card`` applied to the waybills of ``accounts``' billing codes in ``period``
+    (default: the ledger's last twelve months). None when there is nothing to reprice."""
+    period = period or last_twelve_months()
+    codes = ledger.codes_of_accounts(accounts)
+    if period is None or not codes:
+        return None
+    files = _files(period)
+    if not files:
+        return None
+    con = lake.connect()
+    try:
+        facts.define_waybills_view(con, files)
+        con.execute("CREATE TEMP TABLE _codes (code VARCHAR)")
+        con.executemany("INSERT INTO _codes VALUES (?)", [(c,) for c in codes])
+        con.execute(
+            "CREATE TEMP VIEW account_waybills AS SELECT * FROM waybills "
+            "WHERE billing_code IN (SELECT code FROM _codes)"
+        )
+        if con.execute("SELECT count(*) FROM account_waybills").fetchone()[0] == 0:  # type: ignore[index]
+            return None
+        result = reprice.what_if(
+            con, services.card_spec(card), "account_waybills", services.cost_rates(),
+            volume_change=volume_change, top_lanes=top_lanes,
+        )  # fmt: skip
+    finally:
+        con.close()
+    return result, period
+
+
+def quote_accounts(account: Account | None, group_id: int | None) -> QuerySet[Account]:
+    if account is not None:
+        return Account.objects.filter(pk=account.pk)
+    return Account.objects.filter(group_id=group_id)
