@@ -122,6 +122,9 @@ MESSAGES = {
     "unknown_zone": "The zone %(zone)s is not one of the card's zones.",
     "missing_zone_column": "The zone %(zone)s has no column.",
     "no_zones": "The sheet has no zone columns.",
+    "outside_layout": "A value outside the card's layout (below its last row or right of its last zone); remove it or give it a zone.",
+    "repeated_discount": "The same discount (product, zone and weights) is given twice.",
+    "repeated_ref": "The lane reference %(value)s is used twice.",
     "required": "This cell must have a value.",
     "not_a_number": "Not a number: %(value)s.",
     "negative": "Must not be negative.",
@@ -362,23 +365,34 @@ def _band_of(reader: _Reader, row: int) -> tuple[Decimal, Decimal | None] | None
     return Decimal(match.group(1)), Decimal(upper) if upper else None
 
 
-def _divisor(reader: _Reader, row: int, product: str, out: dict[str, int]) -> None:
-    if row >= len(reader.rows) or not any(_text(v) for v in reader.rows[row]):
-        return
-    if not reader.label_row(row, "divisor"):
-        return
+def _divisor(reader: _Reader, row: int, product: str, out: dict[str, int]) -> int:
+    """The optional divisor row; returns the row after what was read."""
+    labels = {normalize_heading(s) for s in _LABELS["divisor"]}
+    if normalize_heading(reader.text(row, 0)) not in labels:
+        return row
     text = reader.text(row, 1)
     if not text:
-        return  # the row without a value: no divisor for the product
+        return row + 1  # the row without a value: no divisor for the product
     try:
         number = Decimal(text)
     except InvalidOperation:
         reader.problem("not_a_number", row, 1, value=text)
-        return
+        return row + 1
     if not number.is_finite() or number != number.to_integral_value() or number <= 0:
         reader.problem("divisor_not_positive", row, 1)
-        return
+        return row + 1
     out[product] = int(number)
+    return row + 1
+
+
+def _nothing_else(reader: _Reader, end_row: int, last_column: int) -> None:
+    """A value past the layout (below its rows or right of the last zone) would be
+    ignored; it is refused instead, so that nothing is read half."""
+    for row, values in enumerate(reader.rows):
+        for column, value in enumerate(values):
+            if _text(value) and (row >= end_row or column > max(last_column, 1)):
+                reader.problem("outside_layout", row, column)
+                return
 
 
 def _read_first_additional(
@@ -444,6 +458,7 @@ def _read_breaks(
 
 def _read_discounts(reader: _Reader, zones: Iterable[str] | None) -> list[Discount]:
     discounts: list[Discount] = []
+    seen: set[tuple[str | None, str | None, Decimal, Decimal | None]] = set()
     before = len(reader.problems)
     for column, heading in enumerate(DISCOUNT_HEADINGS):
         if normalize_heading(reader.text(0, column)) != normalize_heading(heading):
@@ -464,6 +479,10 @@ def _read_discounts(reader: _Reader, zones: Iterable[str] | None) -> list[Discou
         to_kg = reader.number(row, 3, places=3, required=False, positive=True)
         if to_kg is not None and to_kg <= from_kg:
             reader.problem("band_empty", row, 3)
+        key = (product or product_text or None, zone, from_kg, to_kg)  # an unknown product as typed
+        if key in seen:
+            reader.problem("repeated_discount", row, 0)
+        seen.add(key)
         percent = _percent(reader, row, 4)
         if percent is not None:
             discounts.append(Discount(percent, product, zone, from_kg, to_kg))
@@ -526,7 +545,8 @@ def read_card(source: bytes | Path, *, zones: Sequence[str] | None = None) -> Ca
         else:
             read, next_row = _read_breaks(reader, product, columns)
             rules.update(read)
-        _divisor(reader, next_row, product, divisors)
+        next_row = _divisor(reader, next_row, product, divisors)
+        _nothing_else(reader, next_row, max((c for c, _ in columns), default=0))
     if not products and not problems:
         problems.append(Problem("no_product_sheet"))
     if problems:
@@ -556,6 +576,7 @@ def read_tender(
     if problems:
         raise SheetError(problems)
     lanes: list[TenderLane] = []
+    refs: set[str] = set()
     for row in range(1, len(rows)):
         if not any(_text(v) for v in rows[row]):
             continue
@@ -584,12 +605,13 @@ def read_tender(
         elif waybills is not None and waybills < 1:
             reader.problem("below_one", row, index["annual_waybills"])
         weight = reader.number(row, index["weight_kg"], places=3, positive=True)
-        ref = reader.text(row, index["ref"]) if "ref" in index else ""
+        ref = (reader.text(row, index["ref"]) if "ref" in index else "") or str(row + 1)
+        if ref in refs:
+            reader.problem("repeated_ref", row, index["ref"], value=ref)
+        refs.add(ref)
         origin, destination = places
         if origin and destination and product and waybills and weight:
-            lanes.append(
-                TenderLane(ref or str(row + 1), origin, destination, product, int(waybills), weight)
-            )
+            lanes.append(TenderLane(ref, origin, destination, product, int(waybills), weight))
     if not lanes and not problems:
         problems.append(Problem("no_rows", name))
     if problems:

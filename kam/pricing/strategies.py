@@ -359,12 +359,20 @@ class _Book:
     def flag(self, code: str, lane: Where = None, **params: Figure) -> None:
         self.flags.append(Flag(code, lane, params))
 
-    def proposal(self, strategy: str, **parts: object) -> Proposal:
+    def proposal(
+        self,
+        strategy: str,
+        discounts: tuple[Discount, ...],
+        peaks: tuple[Peak, ...] = (),
+        lanes: tuple[BidLane, ...] = (),
+    ) -> Proposal:
         return Proposal(
             strategy,
+            discounts=discounts,
+            peaks=peaks,
+            lanes=lanes,
             workings=tuple(self.steps),
             warnings=tuple(self.flags),
-            **parts,  # type: ignore[arg-type]  # the keyword parts are Proposal's own fields
         )
 
 
@@ -766,6 +774,8 @@ def going_rate(
         except KeyError:
             raise StrategyError("no_list_rule", product=product, zone=zone) from None
         list_at = sum((c.waybills * rule.charge(c.average_kg) for c in group), ZERO)
+        if list_at <= 0:
+            raise StrategyError("no_list_freight", product=product, zone=zone)
         fresh, stale = [], []
         for rate in rates:
             age = (as_of - rate.as_of).days

@@ -188,6 +188,14 @@ def test_a_bad_cell_is_refused_by_its_name(change, code, cell):
     assert (code, "特快", cell) in found
 
 
+def test_a_value_outside_the_layout_is_refused_not_ignored():
+    assert problems(workbook(特快=parcel_sheet(E4=15))) == [("outside_layout", "特快", "E4")]
+    below = [*parcel_sheet(), [None, 7]]
+    assert problems(workbook(特快=below)) == [("outside_layout", "特快", "B8")]
+    freight = [*freight_sheet(), ["体积重除数", 0]]
+    assert problems(workbook(陆运=freight)) == [("divisor_not_positive", "陆运", "B7")]
+
+
 def test_a_missing_zone_column_is_named_where_it_should_be():
     found = problems(workbook(特快=parcel_sheet()), zones=[SAME_CITY, SAME_PROVINCE, "z2", "z3"])
     assert found == [("missing_zone_column", "特快", "E2")]
@@ -202,6 +210,7 @@ def test_discounts_beyond_100_and_unknown_products_are_refused():
         ["快运", None, 0, None, 10],
         [None, None, 5, 2, 10],
         [None, None, 0, None, "-101%"],
+        ["特快", "z2", 0, 1, 20],
     ]
     found = problems(workbook(特快=parcel_sheet(), 折扣=rows))
     assert found == [
@@ -209,6 +218,7 @@ def test_discounts_beyond_100_and_unknown_products_are_refused():
         ("unknown_product", "折扣", "A3"),
         ("band_empty", "折扣", "D4"),
         ("discount_out_of_range", "折扣", "E5"),
+        ("repeated_discount", "折扣", "A6"),
     ]
 
 
@@ -303,6 +313,13 @@ def test_bad_tender_rows_are_refused_by_cell():
         ("below_one", "招标", "E4", {}),
         ("negative", "招标", "F4", {}),
     ]
+
+
+def test_a_lane_reference_used_twice_is_refused():
+    rows = [TENDER[0], TENDER[1], ["L1", *TENDER[2][1:]]]
+    with pytest.raises(sheets.SheetError) as err:
+        sheets.read_tender(workbook(招标=rows), resolve_place=PLACES.get)
+    assert [(p.code, p.cell) for p in err.value.problems] == [("repeated_ref", "A3")]
 
 
 def test_a_tender_missing_a_column_or_lanes_is_refused():

@@ -191,6 +191,12 @@ def test_target_profit_solves_one_discount_for_the_account():
     assert steps["margin_reached"].result == D("25.00")
 
 
+def test_target_profit_refuses_a_margin_of_100_or_more():
+    with pytest.raises(s.StrategyError) as err:
+        s.target_profit(PROFILE, target_margin_percent=D("100"), cost_rates=RATES)
+    assert (err.value.code, err.value.params) == ("margin_not_below_100", {"margin": D("100")})
+
+
 def test_target_profit_flags_the_lanes_it_takes_below_the_floor():
     proposal = s.target_profit(
         PROFILE, target_margin_percent=D("25"), cost_rates=RATES, floor_percent=D("30")
