@@ -250,6 +250,16 @@ class BidLane:
 
 @dataclass(frozen=True, slots=True)
 class Proposal:
+    """What a strategy proposes over the list card.
+
+    ``discounts`` are off the list's rules (a lane's discount names its product, zone and
+    weight band, so it wins over an account-wide one in ``rating.Card.discount``; a
+    proposal that prices only some lanes is meant to be laid over the account's current
+    discounts). ``rules`` is for a custom card's own rules (the seven strategies all keep
+    the list's shape and leave it empty); ``peaks`` are season surcharges (differential);
+    ``lanes`` the priced tender lanes (sealed bid).
+    """
+
     strategy: str
     discounts: tuple[Discount, ...] = ()
     rules: Mapping[tuple[str, str], Rule] = field(default_factory=dict)

@@ -96,6 +96,38 @@ def test_a_profile_without_waybills_is_refused():
     assert err.value.code == "no_volume"
 
 
+def test_a_proposal_charges_real_waybills_what_its_workings_say():
+    """A profile summed from waybills priced by the rating contract, then the proposal's
+    discounts applied to each waybill: the freight adds up to the target within half a fen a
+    waybill (each waybill is rounded on its own)."""
+    card = Card(ZONES, {("express", "z2"): LIST_RULE})
+    bills = [
+        Waybill(dt.date(2026, 5, d), SHENZHEN, SHANGHAI, "express", D(kg))
+        for d, kg in enumerate(["0.3", "0.7", "0.95", "1.2", "2.5", "3.001", "7"], start=1)
+    ]
+    cells = []
+    for lo, hi in ((D(0), D(1)), (D(1), None)):
+        band = [b for b in bills if b.weight_kg >= lo and (hi is None or b.weight_kg < hi)]
+        listed = sum(price_waybill(card, b).list_freight for b in band)
+        cells.append(
+            s.VolumeCell("express", "z2", lo, hi, len(band), sum(b.weight_kg for b in band),
+                         listed, listed, None)
+        )  # fmt: skip
+    proposal = s.cost_plus(
+        s.VolumeProfile(tuple(cells)), markup_percent=D("12.5"), cost_rates=RATES
+    )
+    offered = Card(ZONES, card.rules, proposal.discounts)
+    for cell in cells:
+        band = [
+            b
+            for b in bills
+            if b.weight_kg >= cell.from_kg and (cell.to_kg is None or b.weight_kg < cell.to_kg)
+        ]
+        charged = sum(price_waybill(offered, b).freight for b in band)
+        target = s.money_up(s.cell_cost(cell, RATES) * D("1.125"))
+        assert abs(charged - target) <= D("0.005") * len(band) + D("0.01")
+
+
 # --- cost-plus ----------------------------------------------------------------------------
 
 
