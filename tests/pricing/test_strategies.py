@@ -536,3 +536,38 @@ def test_sealed_bid_lanes_all_clear_the_floor_or_are_flagged(lanes, target, floo
         assert lane.price >= 0
     priced = {b.lane.ref for b in proposal.lanes}
     assert all(lane.ref in priced or lane.ref in flagged for lane in lanes)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(cells, min_size=1, max_size=3).map(unique_lanes),
+    st.lists(st.decimals(min_value=0, max_value=500, places=2), min_size=3, max_size=3),
+    st.decimals(min_value=-10, max_value=60, places=1),
+)
+def test_lane_by_lane_strategies_never_go_below_the_floor(values, prices, floor):
+    profile = s.VolumeProfile(tuple(values))
+    targets = [
+        s.TargetPrice(c.product, c.zone, c.from_kg, c.to_kg, price)
+        for c, price in zip(values, prices, strict=False)
+    ]
+    rates = [
+        s.CompetitorRate("express", z, FirstAdditional(D(1), p, D(1), p / 2), AS_OF, "seen")
+        for z, p in zip(("z1", "z2", "z3"), prices, strict=True)
+    ]
+    lists = {("express", z): LIST_RULE for z in ("z1", "z2", "z3")}
+    proposals = [
+        s.reverse(profile, targets=targets, cost_rates=any_rates, floor_percent=floor),
+        s.going_rate(profile, list_rules=lists, competitors=rates, as_of=AS_OF,
+                     cost_rates=any_rates, floor_percent=floor),
+        s.cost_plus(profile, markup_percent=D(0), cost_rates=any_rates, floor_percent=floor),
+    ]  # fmt: skip
+    for proposal in proposals:
+        for discount in proposal.discounts:
+            [cell] = [
+                c
+                for c in values
+                if c.lane == (discount.product, discount.zone, discount.from_kg, discount.to_kg)
+            ]
+            revenue = s.revenue_at(cell.list_freight, discount.percent)
+            assert revenue >= s.revenue_for_margin(s.cell_cost(cell, any_rates), floor)
+            assert revenue >= 0 and discount.percent <= 100
