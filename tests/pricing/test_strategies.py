@@ -571,3 +571,56 @@ def test_lane_by_lane_strategies_never_go_below_the_floor(values, prices, floor)
             revenue = s.revenue_at(cell.list_freight, discount.percent)
             assert revenue >= s.revenue_for_margin(s.cell_cost(cell, any_rates), floor)
             assert revenue >= 0 and discount.percent <= 100
+
+
+# --- the workings in words ----------------------------------------------------------------
+
+
+def every_proposal():
+    targets = [
+        s.TargetPrice("express", "z2", D("0"), D("1"), D("7.50")),
+        s.TargetPrice("cold", "z2", D("0"), None, D("30")),
+    ]
+    rates = [
+        competitor("10", "3", dt.date(2026, 6, 1), "SF quote"),
+        competitor("6", "1", dt.date(2025, 6, 1), "old flyer"),
+        competitor("6", "1", dt.date(2026, 7, 1), "tomorrow"),
+    ]
+    other = s.VolumeCell("express", "z9", D(0), None, 5, D(5), D("60"), D("60"), D("30"))
+    dear = s.VolumeCell("express", "z2", D(0), None, 10, D(10), D("100"), D("100"), D("100"))
+    return [
+        s.cost_plus(PROFILE, markup_percent=D("20"), cost_rates=RATES, floor_percent=D("20")),
+        s.cost_plus(s.VolumeProfile((dear,)), markup_percent=D("50"), cost_rates=RATES),
+        s.target_profit(PROFILE, target_margin_percent=D("25"), cost_rates=RATES, floor_percent=D("30")),
+        s.perceived_value(PROFILE, service=s.ServiceAttributes(D("85"), D("0.5")), weights=WEIGHTS, cost_rates=RATES),
+        s.reverse(PROFILE, targets=targets, cost_rates=RATES, floor_percent=D("10")),
+        s.differential(PROFILE, bands=BANDS, tier="C", tier_percent=TIERS, seasons=[SINGLES], cost_rates=RATES, floor_percent=D("50")),
+        s.going_rate(s.VolumeProfile((LIGHT, HEAVY, other)), list_rules={("express", "z2"): LIST_RULE}, competitors=rates, as_of=AS_OF, cost_rates=RATES),
+        s.going_rate(PROFILE, list_rules={("express", "z2"): LIST_RULE}, competitors=rates[1:2], as_of=AS_OF, cost_rates=RATES),
+        bid([tender("L1", SHENZHEN, SHANGHAI, 1000, "2.5"), tender("L2", SHANGHAI, URUMQI, 1, "1"), tender("L3", SHENZHEN, SHANGHAI, 1, "90")], target="5"),
+    ]  # fmt: skip
+
+
+def test_every_step_and_warning_reads_as_a_sentence_with_its_figures():
+    seen = set()
+    for proposal in every_proposal():
+        for step in proposal.workings:
+            text = s.step_text(step)
+            assert step.label in s.STEP_TEXTS and "?" not in text and "%(" not in text, text
+            assert str(step.result) in text
+            seen.add(step.label)
+        for flag in proposal.warnings:
+            text = s.flag_text(flag)
+            assert flag.code in s.FLAG_TEXTS and "?" not in text and "%(" not in text, text
+            seen.add(flag.code)
+    assert set(s.STEP_TEXTS) <= seen
+    assert set(s.FLAG_TEXTS) - seen == {"no_list_rule", "no_cost_rate"}
+    step = s.Step("cost_plus_price", {"cost": D("700"), "markup_percent": D("20")}, D("840.00"))
+    assert s.step_text(step) == "Cost 700 x (1 + 20 %) = 840.00."
+
+
+def test_a_refusal_reads_as_a_sentence():
+    with pytest.raises(s.StrategyError) as err:
+        s.cost_plus(PROFILE, markup_percent=D("-3"), cost_rates=RATES)
+    assert s.error_text(err.value) == "A markup must not be negative (-3 %)."
+    assert all("%(" not in s.error_text(s.StrategyError(code)) for code in s.ERROR_TEXTS)
