@@ -15,7 +15,9 @@ A card workbook has one sheet per product (named as the ledger spells products: 
 bands ``from-to`` kg, the last open-ended ``from-``, with a minimum charge row; the
 dimensional divisor row is optional). An optional sheet 折扣 lists discounts: product,
 zone, from kg, to kg, percent (blank product / zone / to: any / any / open; a negative
-percent is a premium, as in ``strategies``). Zones are written 同城 and 省内 for the same
+percent is a premium, as in ``strategies``). The percent column holds percentage points:
+30 or "30%" is 30 % off. (A cell formatted as a percentage in Excel stores 0.3, which reads
+as 0.3 %: calamine does not give cell formats, so the reader cannot tell them apart.) Zones are written 同城 and 省内 for the same
 city and province, other zones by their own names.
 
 A tender workbook's first sheet has a heading row and one lane a row: reference (optional),

@@ -188,6 +188,14 @@ def test_a_bad_cell_is_refused_by_its_name(change, code, cell):
     assert (code, "特快", cell) in found
 
 
+def test_a_weight_break_sheet_needs_its_minimum_row_and_every_rate():
+    no_minimum = freight_sheet()[:-1]
+    assert problems(workbook(陆运=no_minimum)) == [("bad_label", "陆运", "A6")]
+    blank = freight_sheet()
+    blank[3][2] = None
+    assert problems(workbook(陆运=blank)) == [("required", "陆运", "C4")]
+
+
 def test_a_value_outside_the_layout_is_refused_not_ignored():
     assert problems(workbook(特快=parcel_sheet(E4=15))) == [("outside_layout", "特快", "E4")]
     below = [*parcel_sheet(), [None, 7]]
