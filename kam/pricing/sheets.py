@@ -110,6 +110,7 @@ _BAND_PROBLEMS = (  # rating.check_bands' sentences -> codes
     ("a gap", "bands_gap"),
     ("must be open-ended", "last_band_closed"),
 )
+_TOO_LARGE = Decimal("1e12")  # no price, weight or volume comes near; a typo or an overflow
 _MAX_FLOAT_PLACES = 9  # numbers with more decimals are written as text to stay exact
 
 MESSAGES = {
@@ -133,6 +134,7 @@ MESSAGES = {
     "not_positive": "Must be above zero.",
     "too_many_decimals": "Too many decimal places (money has at most 2, weight at most 3).",
     "not_whole": "Must be a whole number.",
+    "too_large": "The number is too large.",
     "divisor_not_positive": "The dimensional divisor must be a whole number above zero.",
     "discount_out_of_range": "A discount must be between -100 %% and 100 %% (a negative one is a premium); this one is %(value)s %%.",
     "bad_band": "Not a weight band: write from-to in kg (0-30), and from- for the last (100-).",
@@ -281,6 +283,9 @@ class _Reader:
             return None
         if number < 0:
             self.problem("negative", row, column)
+            return None
+        if number >= _TOO_LARGE:
+            self.problem("too_large", row, column)
             return None
         if positive and number == 0:
             self.problem("not_positive", row, column)

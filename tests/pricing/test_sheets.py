@@ -174,6 +174,7 @@ def test_bad_weight_bands_are_refused_at_their_row(bands, code, cell):
         ({"C4": "ten"}, "not_a_number", "C4"),
         ({"D4": 12.345}, "too_many_decimals", "D4"),
         ({"B3": 0}, "not_positive", "B3"),
+        ({"C4": "1e400"}, "too_large", "C4"),
         ({"B6": None}, "required", "B6"),
         ({"B7": 0}, "divisor_not_positive", "B7"),
         ({"B7": 6000.5}, "divisor_not_positive", "B7"),
@@ -372,3 +373,49 @@ def test_the_bid_sheet_lists_priced_lanes_unpriced_ones_and_the_total():
     assert rows[2][7:9] == [5.75, 69000]
     assert (rows[3][0], rows[3][7], rows[3][9]) == ("L3", "", "未报价")
     assert (rows[4][0], rows[4][8]) == ("合计", 79000)
+
+
+cell_values = st.one_of(
+    st.none(),
+    st.integers(min_value=-(10**6), max_value=10**6),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.sampled_from(
+        [
+            "首重续重",
+            "重量段",
+            "同城",
+            "省内",
+            "z2",
+            "0-30",
+            "30-",
+            "最低收费(元)",
+            "首重(元)",
+            "x",
+            "1e400",
+            "NaN",
+            "-",
+            "12%",
+        ]
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(cell_values, max_size=5), max_size=9),
+    st.sampled_from([parcel_sheet(), freight_sheet()]),
+)
+def test_any_sheet_is_read_or_refused_with_named_cells_never_crashes(noise, base):
+    rows = [list(r) for r in base]
+    for i, extra in enumerate(noise):
+        if i < len(rows):
+            rows[i][1 : 1 + len(extra)] = extra
+        else:
+            rows.append(extra)
+    try:
+        card = sheets.read_card(workbook(特快=rows))
+    except sheets.SheetError as err:
+        assert err.problems
+        assert all(p.sheet == "特快" for p in err.problems)
+    else:
+        assert all(product == "express" for product, _ in card.rules)
