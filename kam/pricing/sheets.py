@@ -620,7 +620,7 @@ def read_tender(
         if origin and destination and product and waybills and weight:
             lanes.append(TenderLane(ref, origin, destination, product, int(waybills), weight))
     if not lanes and not problems:
-        problems.append(Problem("no_rows", name))
+        problems.append(Problem("no_rows", name, "A2"))  # where the first lane belongs
     if problems:
         raise SheetError(problems)
     return lanes

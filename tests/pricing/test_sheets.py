@@ -419,3 +419,14 @@ def test_any_sheet_is_read_or_refused_with_named_cells_never_crashes(noise, base
         assert all(p.sheet == "特快" for p in err.problems)
     else:
         assert all(product == "express" for product, _ in card.rules)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(cell_values, min_size=6, max_size=6), min_size=1, max_size=6))
+def test_any_tender_is_read_or_refused_with_named_cells_never_crashes(rows):
+    try:
+        lanes = sheets.read_tender(workbook(招标=[TENDER[0], *rows]), resolve_place=PLACES.get)
+    except sheets.SheetError as err:
+        assert err.problems and all(p.sheet == "招标" and p.cell for p in err.problems)
+    else:
+        assert all(lane.annual_waybills >= 1 and lane.weight_kg > 0 for lane in lanes)
