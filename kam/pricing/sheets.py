@@ -15,7 +15,9 @@ A card workbook has one sheet per product (named as the ledger spells products: 
 bands ``from-to`` kg, the last open-ended ``from-``, with a minimum charge row; the
 dimensional divisor row is optional). An optional sheet 折扣 lists discounts: product,
 zone, from kg, to kg, percent (blank product / zone / to: any / any / open; a negative
-percent is a premium, as in ``strategies``). Zones are written 同城 and 省内 for the same
+percent is a premium, as in ``strategies``). The percent column holds percentage points:
+30 or "30%" is 30 % off. (A cell formatted as a percentage in Excel stores 0.3, which reads
+as 0.3 %: calamine does not give cell formats, so the reader cannot tell them apart.) Zones are written 同城 and 省内 for the same
 city and province, other zones by their own names.
 
 A tender workbook's first sheet has a heading row and one lane a row: reference (optional),
@@ -108,6 +110,7 @@ _BAND_PROBLEMS = (  # rating.check_bands' sentences -> codes
     ("a gap", "bands_gap"),
     ("must be open-ended", "last_band_closed"),
 )
+_TOO_LARGE = Decimal("1e12")  # no price, weight or volume comes near; a typo or an overflow
 _MAX_FLOAT_PLACES = 9  # numbers with more decimals are written as text to stay exact
 
 MESSAGES = {
@@ -122,12 +125,16 @@ MESSAGES = {
     "unknown_zone": "The zone %(zone)s is not one of the card's zones.",
     "missing_zone_column": "The zone %(zone)s has no column.",
     "no_zones": "The sheet has no zone columns.",
+    "outside_layout": "A value outside the card's layout (below its last row or right of its last zone); remove it or give it a zone.",
+    "repeated_discount": "The same discount (product, zone and weights) is given twice.",
+    "repeated_ref": "The lane reference %(value)s is used twice.",
     "required": "This cell must have a value.",
     "not_a_number": "Not a number: %(value)s.",
     "negative": "Must not be negative.",
     "not_positive": "Must be above zero.",
     "too_many_decimals": "Too many decimal places (money has at most 2, weight at most 3).",
     "not_whole": "Must be a whole number.",
+    "too_large": "The number is too large.",
     "divisor_not_positive": "The dimensional divisor must be a whole number above zero.",
     "discount_out_of_range": "A discount must be between -100 %% and 100 %% (a negative one is a premium); this one is %(value)s %%.",
     "bad_band": "Not a weight band: write from-to in kg (0-30), and from- for the last (100-).",
@@ -277,6 +284,9 @@ class _Reader:
         if number < 0:
             self.problem("negative", row, column)
             return None
+        if number >= _TOO_LARGE:
+            self.problem("too_large", row, column)
+            return None
         if positive and number == 0:
             self.problem("not_positive", row, column)
             return None
@@ -362,23 +372,34 @@ def _band_of(reader: _Reader, row: int) -> tuple[Decimal, Decimal | None] | None
     return Decimal(match.group(1)), Decimal(upper) if upper else None
 
 
-def _divisor(reader: _Reader, row: int, product: str, out: dict[str, int]) -> None:
-    if row >= len(reader.rows) or not any(_text(v) for v in reader.rows[row]):
-        return
-    if not reader.label_row(row, "divisor"):
-        return
+def _divisor(reader: _Reader, row: int, product: str, out: dict[str, int]) -> int:
+    """The optional divisor row; returns the row after what was read."""
+    labels = {normalize_heading(s) for s in _LABELS["divisor"]}
+    if normalize_heading(reader.text(row, 0)) not in labels:
+        return row
     text = reader.text(row, 1)
     if not text:
-        return  # the row without a value: no divisor for the product
+        return row + 1  # the row without a value: no divisor for the product
     try:
         number = Decimal(text)
     except InvalidOperation:
         reader.problem("not_a_number", row, 1, value=text)
-        return
+        return row + 1
     if not number.is_finite() or number != number.to_integral_value() or number <= 0:
         reader.problem("divisor_not_positive", row, 1)
-        return
+        return row + 1
     out[product] = int(number)
+    return row + 1
+
+
+def _nothing_else(reader: _Reader, end_row: int, last_column: int) -> None:
+    """A value past the layout (below its rows or right of the last zone) would be
+    ignored; it is refused instead, so that nothing is read half."""
+    for row, values in enumerate(reader.rows):
+        for column, value in enumerate(values):
+            if _text(value) and (row >= end_row or column > max(last_column, 1)):
+                reader.problem("outside_layout", row, column)
+                return
 
 
 def _read_first_additional(
@@ -444,6 +465,7 @@ def _read_breaks(
 
 def _read_discounts(reader: _Reader, zones: Iterable[str] | None) -> list[Discount]:
     discounts: list[Discount] = []
+    seen: set[tuple[str | None, str | None, Decimal, Decimal | None]] = set()
     before = len(reader.problems)
     for column, heading in enumerate(DISCOUNT_HEADINGS):
         if normalize_heading(reader.text(0, column)) != normalize_heading(heading):
@@ -464,6 +486,10 @@ def _read_discounts(reader: _Reader, zones: Iterable[str] | None) -> list[Discou
         to_kg = reader.number(row, 3, places=3, required=False, positive=True)
         if to_kg is not None and to_kg <= from_kg:
             reader.problem("band_empty", row, 3)
+        key = (product or product_text or None, zone, from_kg, to_kg)  # an unknown product as typed
+        if key in seen:
+            reader.problem("repeated_discount", row, 0)
+        seen.add(key)
         percent = _percent(reader, row, 4)
         if percent is not None:
             discounts.append(Discount(percent, product, zone, from_kg, to_kg))
@@ -526,7 +552,8 @@ def read_card(source: bytes | Path, *, zones: Sequence[str] | None = None) -> Ca
         else:
             read, next_row = _read_breaks(reader, product, columns)
             rules.update(read)
-        _divisor(reader, next_row, product, divisors)
+        next_row = _divisor(reader, next_row, product, divisors)
+        _nothing_else(reader, next_row, max((c for c, _ in columns), default=0))
     if not products and not problems:
         problems.append(Problem("no_product_sheet"))
     if problems:
@@ -556,6 +583,7 @@ def read_tender(
     if problems:
         raise SheetError(problems)
     lanes: list[TenderLane] = []
+    refs: set[str] = set()
     for row in range(1, len(rows)):
         if not any(_text(v) for v in rows[row]):
             continue
@@ -584,14 +612,15 @@ def read_tender(
         elif waybills is not None and waybills < 1:
             reader.problem("below_one", row, index["annual_waybills"])
         weight = reader.number(row, index["weight_kg"], places=3, positive=True)
-        ref = reader.text(row, index["ref"]) if "ref" in index else ""
+        ref = (reader.text(row, index["ref"]) if "ref" in index else "") or str(row + 1)
+        if ref in refs:
+            reader.problem("repeated_ref", row, index["ref"], value=ref)
+        refs.add(ref)
         origin, destination = places
         if origin and destination and product and waybills and weight:
-            lanes.append(
-                TenderLane(ref or str(row + 1), origin, destination, product, int(waybills), weight)
-            )
+            lanes.append(TenderLane(ref, origin, destination, product, int(waybills), weight))
     if not lanes and not problems:
-        problems.append(Problem("no_rows", name))
+        problems.append(Problem("no_rows", name, "A2"))  # where the first lane belongs
     if problems:
         raise SheetError(problems)
     return lanes

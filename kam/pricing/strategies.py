@@ -86,6 +86,94 @@ class StrategyError(ValueError):
         self.params = params
 
 
+# English texts of the codes: the msgids the Django layer marks for translation (as
+# kam/ledger/messages.py does for imports); figures fill the %(name)s placeholders.
+STEP_TEXTS = {
+    "account_volume": "Account volume: %(waybills)s waybills, list freight %(result)s, charged today %(current_revenue)s, cost %(cost)s (%(estimated_lanes)s lanes costed from cost rates).",
+    "cost_plus_price": "Cost %(cost)s x (1 + %(markup_percent)s %%) = %(result)s.",
+    "lane_discount": "List %(list_freight)s to charge %(target_revenue)s: %(result)s %% off, charging %(revenue)s against cost %(cost)s (margin %(margin_percent)s %%).",
+    "required_revenue": "Revenue for a %(target_margin_percent)s %% margin on cost %(cost)s: %(cost)s x 100 / (100 - %(target_margin_percent)s) = %(result)s.",
+    "account_discount": "Discount for the account: %(result)s %%.",
+    "margin_reached": "Margin reached: (%(revenue)s - %(cost)s) / %(revenue)s = %(result)s %%.",
+    "current_discount": "Current discount: 1 - %(revenue)s / %(list_freight)s = %(result)s %%.",
+    "on_time_value": "On-time %(on_time_percent)s %% against the market's %(market_percent)s %%, x %(weight)s = %(result)s points.",
+    "claims_value": "Claims %(claims_percent)s %% against the market's %(market_percent)s %%, x %(weight)s = %(result)s points.",
+    "value_adjustment": "Value of the service: %(raw)s points, held within +-%(cap_percent)s: %(result)s points of premium.",
+    "target_revenue": "Customer's target %(price_per_waybill)s a waybill x %(waybills)s waybills = %(result)s.",
+    "target_margin": "Target revenue %(revenue)s against cost %(cost)s: margin %(result)s %%; clears the %(floor_percent)s %% floor: %(clears_floor)s; needs %(discount_needed)s %% off.",
+    "monthly_waybills": "%(waybills)s waybills over %(months)s months = %(result)s a month.",
+    "volume_band": "Volume band from %(min_waybills)s a month: %(result)s %% off.",
+    "next_band": "Next band from %(min_waybills)s a month (%(waybills_to_go)s more): %(result)s %% off.",
+    "tier_adjustment": "Tier %(tier)s: %(result)s points.",
+    "season": "Season %(name)s, %(start)s to %(end)s: %(result)s %% of the freight.",
+    "competitor_level": "%(source)s (%(date)s, %(age_days)s days old) charges %(their_freight)s where the list charges %(list_freight)s: %(result)s %% below the list.",
+    "going_rate": "Going rate: median %(median)s %% of %(rates)s rates, plus %(offset_percent)s points = %(result)s %% off.",
+    "bid_price": "Cost %(cost)s a waybill to a %(target_margin_percent)s %% margin, not below the floor price %(floor_price)s: %(result)s (list %(list_price)s, %(discount_percent)s %% off; %(annual_revenue)s a year).",
+    "bid_total": "Bid: %(lanes)s lanes priced, %(flagged_lanes)s not, %(result)s a year.",
+}
+FLAG_TEXTS = {
+    "above_list": "Priced above the list (a premium).",
+    "below_floor": "Margin %(margin_percent)s %% is below the %(floor_percent)s %% floor.",
+    "held_at_floor": "The strategy's price %(target)s is below the floor; priced at the floor, %(floor_revenue)s.",
+    "value_capped": "The service's value, %(raw)s points, was held at the cap of %(cap_percent)s.",
+    "no_volume": "No shipments in this lane: not priced.",
+    "discount_held_in_range": "The schedule gives %(raw)s %%; held between 0 and 100 %%.",
+    "no_competitor_rate": "No competitor rate for this product and zone: not priced.",
+    "rate_in_future": "The rate from %(source)s is dated %(date)s, after the pricing date: left out.",
+    "stale_rate": "The rate from %(source)s is %(age_days)s days old.",
+    "all_rates_stale": "Every competitor rate is older than %(stale_after_days)s days; the stale ones were used.",
+    "target_below_floor": "The target margin %(target_margin_percent)s %% is below the floor %(floor_percent)s %%.",
+    "no_zone": "No zone for %(origin)s to %(destination)s: not priced.",
+    "no_list_rule": "No list rate in zone %(zone)s: not priced.",
+    "no_cost_rate": "No cost rate in zone %(zone)s: not priced.",
+}
+ERROR_TEXTS = {
+    "no_volume": "The account has no shipments to price.",
+    "no_revenue": "A margin needs revenue above zero.",
+    "no_list_freight": "The list card charges nothing for %(product)s in zone %(zone)s.",
+    "no_cost_rate": "No cost rate for %(product)s in zone %(zone)s.",
+    "no_list_rule": "No list rate for %(product)s in zone %(zone)s.",
+    "negative_price": "A price must not be negative (%(price)s).",
+    "negative_markup": "A markup must not be negative (%(markup)s %%).",
+    "negative_cap": "The cap must not be negative (%(cap)s).",
+    "negative_stale_days": "The age after which a rate is stale must not be negative.",
+    "margin_not_below_100": "A margin must be below 100 %% (%(margin)s %%).",
+    "repeated_lane": "Two target prices for one lane (%(product)s, %(zone)s).",
+    "bands_not_from_zero": "The volume bands must start at 0 waybills.",
+    "repeated_band": "Two volume bands start at %(min_waybills)s.",
+    "discount_out_of_range": "A discount must be between 0 and 100 %% (%(percent)s %%).",
+    "unknown_tier": "No tier adjustment for tier %(tier)s.",
+    "season_ends_before_start": "The season %(season)s ends before it starts.",
+    "season_below_minus_100": "The season %(season)s takes off more than the freight.",
+    "seasons_overlap": "The seasons %(first)s and %(second)s overlap.",
+    "no_months": "The profile's period must be at least one month.",
+}
+
+
+class _Figures(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def _fill(template: str, figures: Mapping[str, Figure]) -> str:
+    return template % _Figures({k: str(v) for k, v in figures.items()})
+
+
+def step_text(step: Step) -> str:
+    """A working step in English."""
+    return _fill(STEP_TEXTS.get(step.label, step.label), {**step.figures, "result": step.result})
+
+
+def flag_text(flag: Flag) -> str:
+    """A warning in English."""
+    return _fill(FLAG_TEXTS.get(flag.code, flag.code), flag.params)
+
+
+def error_text(error: StrategyError) -> str:
+    """A refusal in English."""
+    return _fill(ERROR_TEXTS.get(error.code, error.code), error.params)
+
+
 # --- inputs -----------------------------------------------------------------------------
 
 
@@ -250,6 +338,16 @@ class BidLane:
 
 @dataclass(frozen=True, slots=True)
 class Proposal:
+    """What a strategy proposes over the list card.
+
+    ``discounts`` are off the list's rules (a lane's discount names its product, zone and
+    weight band, so it wins over an account-wide one in ``rating.Card.discount``; a
+    proposal that prices only some lanes is meant to be laid over the account's current
+    discounts). ``rules`` is for a custom card's own rules (the seven strategies all keep
+    the list's shape and leave it empty); ``peaks`` are season surcharges (differential);
+    ``lanes`` the priced tender lanes (sealed bid).
+    """
+
     strategy: str
     discounts: tuple[Discount, ...] = ()
     rules: Mapping[tuple[str, str], Rule] = field(default_factory=dict)
@@ -359,12 +457,20 @@ class _Book:
     def flag(self, code: str, lane: Where = None, **params: Figure) -> None:
         self.flags.append(Flag(code, lane, params))
 
-    def proposal(self, strategy: str, **parts: object) -> Proposal:
+    def proposal(
+        self,
+        strategy: str,
+        discounts: tuple[Discount, ...],
+        peaks: tuple[Peak, ...] = (),
+        lanes: tuple[BidLane, ...] = (),
+    ) -> Proposal:
         return Proposal(
             strategy,
+            discounts=discounts,
+            peaks=peaks,
+            lanes=lanes,
             workings=tuple(self.steps),
             warnings=tuple(self.flags),
-            **parts,  # type: ignore[arg-type]  # the keyword parts are Proposal's own fields
         )
 
 
@@ -766,6 +872,8 @@ def going_rate(
         except KeyError:
             raise StrategyError("no_list_rule", product=product, zone=zone) from None
         list_at = sum((c.waybills * rule.charge(c.average_kg) for c in group), ZERO)
+        if list_at <= 0:
+            raise StrategyError("no_list_freight", product=product, zone=zone)
         fresh, stale = [], []
         for rate in rates:
             age = (as_of - rate.as_of).days

@@ -174,6 +174,7 @@ def test_bad_weight_bands_are_refused_at_their_row(bands, code, cell):
         ({"C4": "ten"}, "not_a_number", "C4"),
         ({"D4": 12.345}, "too_many_decimals", "D4"),
         ({"B3": 0}, "not_positive", "B3"),
+        ({"C4": "1e400"}, "too_large", "C4"),
         ({"B6": None}, "required", "B6"),
         ({"B7": 0}, "divisor_not_positive", "B7"),
         ({"B7": 6000.5}, "divisor_not_positive", "B7"),
@@ -186,6 +187,22 @@ def test_bad_weight_bands_are_refused_at_their_row(bands, code, cell):
 def test_a_bad_cell_is_refused_by_its_name(change, code, cell):
     found = problems(workbook(特快=parcel_sheet(**change)))
     assert (code, "特快", cell) in found
+
+
+def test_a_weight_break_sheet_needs_its_minimum_row_and_every_rate():
+    no_minimum = freight_sheet()[:-1]
+    assert problems(workbook(陆运=no_minimum)) == [("bad_label", "陆运", "A6")]
+    blank = freight_sheet()
+    blank[3][2] = None
+    assert problems(workbook(陆运=blank)) == [("required", "陆运", "C4")]
+
+
+def test_a_value_outside_the_layout_is_refused_not_ignored():
+    assert problems(workbook(特快=parcel_sheet(E4=15))) == [("outside_layout", "特快", "E4")]
+    below = [*parcel_sheet(), [None, 7]]
+    assert problems(workbook(特快=below)) == [("outside_layout", "特快", "B8")]
+    freight = [*freight_sheet(), ["体积重除数", 0]]
+    assert problems(workbook(陆运=freight)) == [("divisor_not_positive", "陆运", "B7")]
 
 
 def test_a_missing_zone_column_is_named_where_it_should_be():
@@ -202,6 +219,7 @@ def test_discounts_beyond_100_and_unknown_products_are_refused():
         ["快运", None, 0, None, 10],
         [None, None, 5, 2, 10],
         [None, None, 0, None, "-101%"],
+        ["特快", "z2", 0, 1, 20],
     ]
     found = problems(workbook(特快=parcel_sheet(), 折扣=rows))
     assert found == [
@@ -209,6 +227,7 @@ def test_discounts_beyond_100_and_unknown_products_are_refused():
         ("unknown_product", "折扣", "A3"),
         ("band_empty", "折扣", "D4"),
         ("discount_out_of_range", "折扣", "E5"),
+        ("repeated_discount", "折扣", "A6"),
     ]
 
 
@@ -305,6 +324,13 @@ def test_bad_tender_rows_are_refused_by_cell():
     ]
 
 
+def test_a_lane_reference_used_twice_is_refused():
+    rows = [TENDER[0], TENDER[1], ["L1", *TENDER[2][1:]]]
+    with pytest.raises(sheets.SheetError) as err:
+        sheets.read_tender(workbook(招标=rows), resolve_place=PLACES.get)
+    assert [(p.code, p.cell) for p in err.value.problems] == [("repeated_ref", "A3")]
+
+
 def test_a_tender_missing_a_column_or_lanes_is_refused():
     with pytest.raises(sheets.SheetError) as missing:
         sheets.read_tender(workbook(T=[r[:4] for r in TENDER]), resolve_place=PLACES.get)
@@ -347,3 +373,60 @@ def test_the_bid_sheet_lists_priced_lanes_unpriced_ones_and_the_total():
     assert rows[2][7:9] == [5.75, 69000]
     assert (rows[3][0], rows[3][7], rows[3][9]) == ("L3", "", "未报价")
     assert (rows[4][0], rows[4][8]) == ("合计", 79000)
+
+
+cell_values = st.one_of(
+    st.none(),
+    st.integers(min_value=-(10**6), max_value=10**6),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.sampled_from(
+        [
+            "首重续重",
+            "重量段",
+            "同城",
+            "省内",
+            "z2",
+            "0-30",
+            "30-",
+            "最低收费(元)",
+            "首重(元)",
+            "x",
+            "1e400",
+            "NaN",
+            "-",
+            "12%",
+        ]
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(cell_values, max_size=5), max_size=9),
+    st.sampled_from([parcel_sheet(), freight_sheet()]),
+)
+def test_any_sheet_is_read_or_refused_with_named_cells_never_crashes(noise, base):
+    rows = [list(r) for r in base]
+    for i, extra in enumerate(noise):
+        if i < len(rows):
+            rows[i][1 : 1 + len(extra)] = extra
+        else:
+            rows.append(extra)
+    try:
+        card = sheets.read_card(workbook(特快=rows))
+    except sheets.SheetError as err:
+        assert err.problems
+        assert all(p.sheet == "特快" for p in err.problems)
+    else:
+        assert all(product == "express" for product, _ in card.rules)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(cell_values, min_size=6, max_size=6), min_size=1, max_size=6))
+def test_any_tender_is_read_or_refused_with_named_cells_never_crashes(rows):
+    try:
+        lanes = sheets.read_tender(workbook(招标=[TENDER[0], *rows]), resolve_place=PLACES.get)
+    except sheets.SheetError as err:
+        assert err.problems and all(p.sheet == "招标" and p.cell for p in err.problems)
+    else:
+        assert all(lane.annual_waybills >= 1 and lane.weight_kg > 0 for lane in lanes)

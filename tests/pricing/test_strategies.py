@@ -96,6 +96,38 @@ def test_a_profile_without_waybills_is_refused():
     assert err.value.code == "no_volume"
 
 
+def test_a_proposal_charges_real_waybills_what_its_workings_say():
+    """A profile summed from waybills priced by the rating contract, then the proposal's
+    discounts applied to each waybill: the freight adds up to the target within half a fen a
+    waybill (each waybill is rounded on its own)."""
+    card = Card(ZONES, {("express", "z2"): LIST_RULE})
+    bills = [
+        Waybill(dt.date(2026, 5, d), SHENZHEN, SHANGHAI, "express", D(kg))
+        for d, kg in enumerate(["0.3", "0.7", "0.95", "1.2", "2.5", "3.001", "7"], start=1)
+    ]
+    cells = []
+    for lo, hi in ((D(0), D(1)), (D(1), None)):
+        band = [b for b in bills if b.weight_kg >= lo and (hi is None or b.weight_kg < hi)]
+        listed = sum(price_waybill(card, b).list_freight for b in band)
+        cells.append(
+            s.VolumeCell("express", "z2", lo, hi, len(band), sum(b.weight_kg for b in band),
+                         listed, listed, None)
+        )  # fmt: skip
+    proposal = s.cost_plus(
+        s.VolumeProfile(tuple(cells)), markup_percent=D("12.5"), cost_rates=RATES
+    )
+    offered = Card(ZONES, card.rules, proposal.discounts)
+    for cell in cells:
+        band = [
+            b
+            for b in bills
+            if b.weight_kg >= cell.from_kg and (cell.to_kg is None or b.weight_kg < cell.to_kg)
+        ]
+        charged = sum(price_waybill(offered, b).freight for b in band)
+        target = s.money_up(s.cell_cost(cell, RATES) * D("1.125"))
+        assert abs(charged - target) <= D("0.005") * len(band) + D("0.01")
+
+
 # --- cost-plus ----------------------------------------------------------------------------
 
 
@@ -189,6 +221,12 @@ def test_target_profit_solves_one_discount_for_the_account():
     assert steps["account_volume"].figures["cost"] == D("1150.00")
     assert steps["required_revenue"].result == D("1533.34")
     assert steps["margin_reached"].result == D("25.00")
+
+
+def test_target_profit_refuses_a_margin_of_100_or_more():
+    with pytest.raises(s.StrategyError) as err:
+        s.target_profit(PROFILE, target_margin_percent=D("100"), cost_rates=RATES)
+    assert (err.value.code, err.value.params) == ("margin_not_below_100", {"margin": D("100")})
 
 
 def test_target_profit_flags_the_lanes_it_takes_below_the_floor():
@@ -498,3 +536,91 @@ def test_sealed_bid_lanes_all_clear_the_floor_or_are_flagged(lanes, target, floo
         assert lane.price >= 0
     priced = {b.lane.ref for b in proposal.lanes}
     assert all(lane.ref in priced or lane.ref in flagged for lane in lanes)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(cells, min_size=1, max_size=3).map(unique_lanes),
+    st.lists(st.decimals(min_value=0, max_value=500, places=2), min_size=3, max_size=3),
+    st.decimals(min_value=-10, max_value=60, places=1),
+)
+def test_lane_by_lane_strategies_never_go_below_the_floor(values, prices, floor):
+    profile = s.VolumeProfile(tuple(values))
+    targets = [
+        s.TargetPrice(c.product, c.zone, c.from_kg, c.to_kg, price)
+        for c, price in zip(values, prices, strict=False)
+    ]
+    rates = [
+        s.CompetitorRate("express", z, FirstAdditional(D(1), p, D(1), p / 2), AS_OF, "seen")
+        for z, p in zip(("z1", "z2", "z3"), prices, strict=True)
+    ]
+    lists = {("express", z): LIST_RULE for z in ("z1", "z2", "z3")}
+    proposals = [
+        s.reverse(profile, targets=targets, cost_rates=any_rates, floor_percent=floor),
+        s.going_rate(profile, list_rules=lists, competitors=rates, as_of=AS_OF,
+                     cost_rates=any_rates, floor_percent=floor),
+        s.cost_plus(profile, markup_percent=D(0), cost_rates=any_rates, floor_percent=floor),
+    ]  # fmt: skip
+    for proposal in proposals:
+        for discount in proposal.discounts:
+            [cell] = [
+                c
+                for c in values
+                if c.lane == (discount.product, discount.zone, discount.from_kg, discount.to_kg)
+            ]
+            revenue = s.revenue_at(cell.list_freight, discount.percent)
+            assert revenue >= s.revenue_for_margin(s.cell_cost(cell, any_rates), floor)
+            assert revenue >= 0 and discount.percent <= 100
+
+
+# --- the workings in words ----------------------------------------------------------------
+
+
+def every_proposal():
+    targets = [
+        s.TargetPrice("express", "z2", D("0"), D("1"), D("7.50")),
+        s.TargetPrice("cold", "z2", D("0"), None, D("30")),
+    ]
+    rates = [
+        competitor("10", "3", dt.date(2026, 6, 1), "SF quote"),
+        competitor("6", "1", dt.date(2025, 6, 1), "old flyer"),
+        competitor("6", "1", dt.date(2026, 7, 1), "tomorrow"),
+    ]
+    other = s.VolumeCell("express", "z9", D(0), None, 5, D(5), D("60"), D("60"), D("30"))
+    dear = s.VolumeCell("express", "z2", D(0), None, 10, D(10), D("100"), D("100"), D("100"))
+    return [
+        s.cost_plus(PROFILE, markup_percent=D("20"), cost_rates=RATES, floor_percent=D("20")),
+        s.cost_plus(s.VolumeProfile((dear,)), markup_percent=D("50"), cost_rates=RATES),
+        s.target_profit(PROFILE, target_margin_percent=D("25"), cost_rates=RATES, floor_percent=D("30")),
+        s.perceived_value(PROFILE, service=s.ServiceAttributes(D("85"), D("0.5")), weights=WEIGHTS, cost_rates=RATES),
+        s.reverse(PROFILE, targets=targets, cost_rates=RATES, floor_percent=D("10")),
+        s.differential(PROFILE, bands=BANDS, tier="C", tier_percent=TIERS, seasons=[SINGLES], cost_rates=RATES, floor_percent=D("50")),
+        s.going_rate(s.VolumeProfile((LIGHT, HEAVY, other)), list_rules={("express", "z2"): LIST_RULE}, competitors=rates, as_of=AS_OF, cost_rates=RATES),
+        s.going_rate(PROFILE, list_rules={("express", "z2"): LIST_RULE}, competitors=rates[1:2], as_of=AS_OF, cost_rates=RATES),
+        bid([tender("L1", SHENZHEN, SHANGHAI, 1000, "2.5"), tender("L2", SHANGHAI, URUMQI, 1, "1"), tender("L3", SHENZHEN, SHANGHAI, 1, "90")], target="5"),
+    ]  # fmt: skip
+
+
+def test_every_step_and_warning_reads_as_a_sentence_with_its_figures():
+    seen = set()
+    for proposal in every_proposal():
+        for step in proposal.workings:
+            text = s.step_text(step)
+            assert step.label in s.STEP_TEXTS and "?" not in text and "%(" not in text, text
+            assert str(step.result) in text
+            seen.add(step.label)
+        for flag in proposal.warnings:
+            text = s.flag_text(flag)
+            assert flag.code in s.FLAG_TEXTS and "?" not in text and "%(" not in text, text
+            seen.add(flag.code)
+    assert set(s.STEP_TEXTS) <= seen
+    assert set(s.FLAG_TEXTS) - seen == {"no_list_rule", "no_cost_rate"}
+    step = s.Step("cost_plus_price", {"cost": D("700"), "markup_percent": D("20")}, D("840.00"))
+    assert s.step_text(step) == "Cost 700 x (1 + 20 %) = 840.00."
+
+
+def test_a_refusal_reads_as_a_sentence():
+    with pytest.raises(s.StrategyError) as err:
+        s.cost_plus(PROFILE, markup_percent=D("-3"), cost_rates=RATES)
+    assert s.error_text(err.value) == "A markup must not be negative (-3 %)."
+    assert all("%(" not in s.error_text(s.StrategyError(code)) for code in s.ERROR_TEXTS)
