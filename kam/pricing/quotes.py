@@ -173,6 +173,11 @@ def tier_of(quote: Quote) -> int | None:
     return min(tiers) if tiers else None
 
 
+def _pct(value: Decimal) -> str:
+    """A percentage without trailing zeros and never in exponent form (40, 12.5)."""
+    return format(value.normalize(), "f")
+
+
 def approval_needed(
     tier: int | None, deepest: Decimal, margin: Decimal | None
 ) -> tuple[str, list[str]]:
@@ -186,19 +191,19 @@ def approval_needed(
         level = Approval.DIRECTOR
         reasons.append(
             _("A discount of %(d)s %% is beyond the floor of %(f)s %%.")
-            % {"d": deepest.normalize(), "f": guidance.floor_discount.normalize()}
+            % {"d": _pct(deepest), "f": _pct(guidance.floor_discount)}
         )
     elif deepest > guidance.normal_discount:
         level = Approval.DEPARTMENT
         reasons.append(
             _("A discount of %(d)s %% is beyond the normal %(n)s %%.")
-            % {"d": deepest.normalize(), "n": guidance.normal_discount.normalize()}
+            % {"d": _pct(deepest), "n": _pct(guidance.normal_discount)}
         )
     if margin is not None and margin < guidance.margin_floor:
         level = Approval.DIRECTOR
         reasons.append(
             _("The margin of %(m)s %% is below the floor of %(f)s %%.")
-            % {"m": margin.quantize(Decimal("0.1")), "f": guidance.margin_floor.normalize()}
+            % {"m": margin.quantize(Decimal("0.1")), "f": _pct(guidance.margin_floor)}
         )
     return level, reasons
 

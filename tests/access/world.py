@@ -477,6 +477,7 @@ def build_side(
     ))  # fmt: skip
 
     _plan_side(side, t, owner=owner, department=department, report=report, case=case)
+    _pricing_side(side, t, owner=owner)
 
     side.account_texts |= {t.account, t.account_en, t.code, t.purpose, t.summary, t.finding,
                            t.follow_up, t.case, t.case_text, t.comment, account.credit_code}  # fmt: skip
@@ -486,6 +487,62 @@ def build_side(
     digits = str(t.revenue).replace(".", "")
     side.figure_digits |= {digits[:7]}
     return side
+
+
+def _pricing_side(side: Side, t: Texts, *, owner: User) -> None:
+    """A custom card of the account's own (a weight-break rate with its band, a divisor, a
+    peak and a discount) and a quote submitted for approval (its discount card and step).
+    The standard list card every quote discounts is made once, by the first side."""
+    from kam.pricing import quotes, rating, services
+    from kam.pricing.models import (
+        CardKind,
+        DimDivisor,
+        PeakSurcharge,
+        RateCard,
+        RateRule,
+        RuleShape,
+        WeightBand,
+    )  # fmt: skip
+
+    zones = services.ensure_zones()
+    today = timezone.localdate()
+    if not RateCard.objects.filter(kind=CardKind.LIST).exists():
+        services.fill_default_matrix()
+        standard = RateCard.objects.create(
+            name="矩阵标准价",
+            kind=CardKind.LIST,
+            effective_from=today - datetime.timedelta(days=400),
+        )
+        services.set_first_additional_rules(standard, [
+            services.RuleRow("express", code, Decimal("1"), Decimal("20"), Decimal("1"), Decimal("5"))
+            for code in zones
+        ])  # fmt: skip
+        services.activate_card(standard)
+    card = RateCard.objects.create(
+        name=f"{t.account}专属价", kind=CardKind.CUSTOM, account=side.account,
+        effective_from=today, notes=f"{t.plan}价格备注",
+    )  # fmt: skip
+    rule = RateRule.objects.create(
+        card=card, product="ground", zone=zones["zone1"], shape=RuleShape.WEIGHT_BREAKS,
+        min_charge=Decimal("30"),
+    )  # fmt: skip
+    band = WeightBand.objects.create(rule=rule, from_kg=0, to_kg=None, per_kg=Decimal("1.2"))
+    divisor = DimDivisor.objects.create(card=card, product="ground", divisor=6000)
+    peak = PeakSurcharge.objects.create(
+        card=card, name=f"{t.plan}旺季", start=today, end=today + datetime.timedelta(days=10),
+        percent=Decimal("5"),
+    )  # fmt: skip
+    services.set_discounts(card, [rating.Discount(Decimal("3"))])
+    quote = quotes.quote_create(
+        by=owner, account=side.account, strategy="cost_plus",
+        discounts=[rating.Discount(Decimal("20"))], valid_until=today + datetime.timedelta(days=30),
+        terms=f"{t.plan}报价条款",
+    )  # fmt: skip
+    quote = quotes.quote_submit(by=owner, quote=quote)
+    side.add(card, rule, band, divisor, peak, *card.discounts.all(), quote, quote.card,
+             *quote.card.discounts.all(), *quote.steps.all())  # fmt: skip
+    side.account_texts |= {card.name, f"{t.plan}价格备注", f"{t.plan}旺季", f"{t.plan}报价条款",
+                           quote.number}  # fmt: skip
 
 
 def _plan_side(side: Side, t: Texts, *, owner: User, department: User, report: Model,

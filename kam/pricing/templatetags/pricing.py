@@ -17,3 +17,18 @@ def region(code: str) -> str:
     from kam.core import regions
 
     return regions.label(code)
+
+
+@register.filter
+def pct(value: object) -> str:
+    """A percentage as entered: 22.5, 40, -5 (no trailing zeros, never 4E+1)."""
+    from decimal import Decimal, InvalidOperation
+
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
