@@ -11,6 +11,31 @@ from kam.core.forms import DateInput, Styled
 from .models import Product, QuoteStatus, Strategy, Zone
 
 
+class ProposeForm(Styled):
+    """The strategy that proposes the discounts, and its parameters."""
+
+    strategy = forms.ChoiceField(label=_("Strategy"), choices=[])
+    markup = forms.DecimalField(
+        label=_("Markup on cost (%)"), required=False, max_digits=6, decimal_places=2,
+        min_value=Decimal("0"), max_value=Decimal("500"),
+    )  # fmt: skip
+    target_margin = forms.DecimalField(
+        label=_("Target margin (%)"), required=False, max_digits=5, decimal_places=2,
+        min_value=Decimal("-50"), max_value=Decimal("95"),
+    )  # fmt: skip
+    offset = forms.DecimalField(
+        label=_("Below the going rate (points)"), required=False, max_digits=5,
+        decimal_places=2, min_value=Decimal("-50"), max_value=Decimal("50"),
+    )  # fmt: skip
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        from .proposals import FORM_STRATEGIES
+
+        labels = dict(Strategy.choices)
+        self.fields["strategy"].choices = [(s, labels[s]) for s in FORM_STRATEGIES]  # type: ignore[attr-defined]
+
+
 class QuoteForm(Styled):
     strategy = forms.ChoiceField(label=_("Strategy"), choices=Strategy.choices)
     valid_until = forms.DateField(label=_("Valid until"), widget=DateInput())
@@ -18,6 +43,17 @@ class QuoteForm(Styled):
         label=_("Terms"), required=False, max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )  # fmt: skip
+    workings = forms.JSONField(required=False, widget=forms.HiddenInput)
+
+    def clean_workings(self) -> list[dict[str, str]]:
+        value = self.cleaned_data.get("workings") or []
+        if not isinstance(value, list) or not all(
+            isinstance(w, dict) and all(isinstance(v, str) for v in w.values()) for w in value
+        ):
+            raise forms.ValidationError(_("The workings could not be read; propose again."))
+        return [
+            {"lane": w.get("lane", "")[:200], "text": w.get("text", "")[:1000]} for w in value[:500]
+        ]
 
 
 class DiscountForm(Styled):

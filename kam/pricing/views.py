@@ -5,7 +5,7 @@ Every page starts from ``selectors.card_list_for`` / ``quote_list_for`` (foreign
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -25,12 +25,13 @@ from kam.core import access, panels
 from kam.core.errors import ApplicationError
 from kam.core.views import forbidden, refusal_messages
 
-from . import quotes, rating, reprice, selectors, services, whatif
+from . import proposals, quotes, rating, reprice, selectors, services, whatif
 from .forms import (
     ContractForm,
     DecisionForm,
     DiscountFormSet,
     GuidanceForm,
+    ProposeForm,
     QuoteForm,
     QuoteListForm,
 )
@@ -138,6 +139,57 @@ def quote_list(request: HttpRequest) -> HttpResponse:
     })  # fmt: skip
 
 
+def _proposal_rows(discounts: list[rating.Discount]) -> list[dict[str, Any]]:
+    # The proposal's discounts carry as many decimals as charge its target to the fen; a
+    # card keeps four (0.0001 % of a ten-million-yuan account is ten yuan), rounded down:
+    # less discount, never less revenue.
+    return [
+        {"percent": d.percent.quantize(Decimal("0.0001"), rounding=ROUND_FLOOR),
+         "product": d.product or "", "zone": d.zone,
+         "from_kg": d.from_kg or None, "to_kg": d.to_kg}
+        for d in discounts
+    ]  # fmt: skip
+
+
+def _quote_page(
+    request: HttpRequest, account: Account | None, quote: Quote | None, save: Any
+) -> HttpResponse:
+    """The quote form (new or change): "propose" runs a strategy on the account's own
+    shipments and fills the discount rows and workings; "save" stores the quote."""
+    today = timezone.localdate()
+    proposing = request.method == "POST" and "propose" in request.POST
+    posted = request.POST if request.method == "POST" and not proposing else None
+    if quote is not None:
+        initial = {"strategy": quote.strategy, "valid_until": quote.valid_until,
+                   "terms": quote.terms, "workings": quote.workings}  # fmt: skip
+        rows = _discount_initial(quote.card)
+    else:
+        initial = {"strategy": "cost_plus", "valid_until": today + timezone.timedelta(days=30)}
+        rows = []
+    propose_form = ProposeForm(request.POST if proposing else None, prefix="p")
+    outcome = None
+    if proposing and propose_form.is_valid() and account is not None:
+        p = propose_form.cleaned_data
+        outcome = proposals.propose(p["strategy"], account, quotes.list_card(today), p, today=today)
+        initial = {"strategy": p["strategy"], "valid_until": request.POST.get("valid_until") or initial["valid_until"],
+                   "terms": request.POST.get("terms", ""), "workings": outcome.workings}  # fmt: skip
+        if not outcome.error:
+            rows = _proposal_rows(outcome.discounts)
+    form = QuoteForm(posted, initial=initial)
+    formset = DiscountFormSet(posted, prefix="d", initial=rows)
+    if posted is not None and form.is_valid() and formset.is_valid():
+        try:
+            saved = save(form.cleaned_data, _discounts(formset))
+        except (ValidationError, ApplicationError) as exc:
+            _refuse_into(form, exc)
+        else:
+            return redirect("pricing:quote", saved.pk)
+    return render(request, "pricing/quote_form.html", {
+        "form": form, "formset": formset, "account": account, "quote": quote,
+        "propose_form": propose_form, "outcome": outcome, "nav": "pricing",
+    })  # fmt: skip
+
+
 @login_required
 def quote_new(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -150,29 +202,18 @@ def quote_new(request: HttpRequest) -> HttpResponse:
         raise Http404 from None
     if not selectors.may_quote(user, account):
         return forbidden(request, _("You may not quote prices for this account."))
-    today = timezone.localdate()
-    form = QuoteForm(
-        request.POST or None,
-        initial={"strategy": "cost_plus", "valid_until": today + timezone.timedelta(days=30)},
-    )
-    formset = DiscountFormSet(request.POST or None, prefix="d", initial=[{"percent": None}])
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        try:
-            quote = quotes.quote_create(
-                by=user, account=account, strategy=form.cleaned_data["strategy"],
-                discounts=_discounts(formset), valid_until=form.cleaned_data["valid_until"],
-                terms=form.cleaned_data["terms"],
-            )  # fmt: skip
-        except (ValidationError, ApplicationError) as exc:
-            _refuse_into(form, exc)
-        else:
-            messages.success(
-                request, _("Quote %(number)s saved as a draft.") % {"number": quote.number}
-            )
-            return redirect("pricing:quote", quote.pk)
-    return render(request, "pricing/quote_form.html", {
-        "form": form, "formset": formset, "account": account, "quote": None, "nav": "pricing",
-    })  # fmt: skip
+
+    def save(data: dict[str, Any], discounts: list[rating.Discount]) -> Quote:
+        quote = quotes.quote_create(
+            by=user, account=account, strategy=data["strategy"], discounts=discounts,
+            valid_until=data["valid_until"], terms=data["terms"], workings=data["workings"],
+        )  # fmt: skip
+        messages.success(
+            request, _("Quote %(number)s saved as a draft.") % {"number": quote.number}
+        )
+        return quote
+
+    return _quote_page(request, account, None, save)
 
 
 @login_required
@@ -180,28 +221,16 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
     quote = _quote(request, pk)
     if not selectors.may_edit_quote(request.user, quote):
         return forbidden(request, _("You may not change this quote."))
-    form = QuoteForm(request.POST or None, initial={
-        "strategy": quote.strategy, "valid_until": quote.valid_until, "terms": quote.terms,
-    })  # fmt: skip
-    formset = DiscountFormSet(
-        request.POST or None, prefix="d", initial=_discount_initial(quote.card)
-    )
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        try:
-            quotes.quote_update(
-                by=request.user, quote=quote, discounts=_discounts(formset),
-                valid_until=form.cleaned_data["valid_until"], terms=form.cleaned_data["terms"],
-                strategy=form.cleaned_data["strategy"],
-            )  # fmt: skip
-        except (ValidationError, ApplicationError) as exc:
-            _refuse_into(form, exc)
-        else:
-            messages.success(request, _("Quote saved."))
-            return redirect("pricing:quote", quote.pk)
-    return render(request, "pricing/quote_form.html", {
-        "form": form, "formset": formset, "account": quote.account, "quote": quote,
-        "nav": "pricing",
-    })  # fmt: skip
+
+    def save(data: dict[str, Any], discounts: list[rating.Discount]) -> Quote:
+        saved = quotes.quote_update(
+            by=request.user, quote=quote, discounts=discounts, valid_until=data["valid_until"],
+            terms=data["terms"], strategy=data["strategy"], workings=data["workings"],
+        )  # fmt: skip
+        messages.success(request, _("Quote saved."))
+        return saved
+
+    return _quote_page(request, quote.account, quote, save)
 
 
 @login_required

@@ -18,7 +18,7 @@ from kam.ledger import facts, lake
 from kam.ledger import selectors as ledger
 from kam.ledger.models import LakeFile
 
-from . import reprice, services
+from . import reprice, services, strategies
 from .models import RateCard
 
 
@@ -68,7 +68,7 @@ def card_what_if(
             "CREATE TEMP VIEW account_waybills AS SELECT * FROM waybills "
             "WHERE billing_code IN (SELECT code FROM _codes)"
         )
-        if con.execute("SELECT count(*) FROM account_waybills").fetchone()[0] == 0:  # type: ignore[index]
+        if con.execute("SELECT count(*) FROM account_waybills").fetchall()[0][0] == 0:
             return None
         result = reprice.what_if(
             con, services.card_spec(card), "account_waybills", services.cost_rates(),
@@ -83,3 +83,75 @@ def quote_accounts(account: Account | None, group_id: int | None) -> QuerySet[Ac
     if account is not None:
         return Account.objects.filter(pk=account.pk)
     return Account.objects.filter(group_id=group_id)
+
+
+#: The weight bands of a volume profile (kg): parcels, cartons, heavy parcels, freight.
+PROFILE_BANDS: tuple[Decimal, ...] = (
+    Decimal("0"),
+    Decimal("1"),
+    Decimal("3"),
+    Decimal("10"),
+    Decimal("30"),
+)
+
+
+def volume_profile(
+    accounts: QuerySet[Account], list_card: RateCard, *, period: Period | None = None
+) -> tuple[strategies.VolumeProfile, Period] | None:
+    """The accounts' waybills of ``period`` per product, zone and weight band, with what
+    the list card charges for them (the strategies' input). Waybills the list card cannot
+    price are left out. None when there is nothing in the ledger."""
+    period = period or last_twelve_months()
+    codes = ledger.codes_of_accounts(accounts)
+    if period is None or not codes:
+        return None
+    files = _files(period)
+    if not files:
+        return None
+    spec = services.card_spec(list_card)
+    edges = [int(b * 1000) for b in PROFILE_BANDS[1:]]
+    band = (
+        "CASE "
+        + " ".join(f"WHEN weight_kg * 1000 < {g} THEN {i}" for i, g in enumerate(edges))
+        + f" ELSE {len(edges)} END"
+    )
+    con = lake.connect()
+    try:
+        facts.define_waybills_view(con, files)
+        con.execute("CREATE TEMP TABLE _codes (code VARCHAR)")
+        con.executemany("INSERT INTO _codes VALUES (?)", [(c,) for c in codes])
+        source = "SELECT * FROM waybills WHERE billing_code IN (SELECT code FROM _codes)"
+        first, last = con.execute(
+            f"SELECT min(ship_date), max(ship_date) FROM ({source})"  # noqa: S608 - our SQL
+        ).fetchall()[0]
+        if first is None:
+            return None
+        reprice.load_card(con, spec, None, first, last)
+        rows = con.execute(
+            f"""SELECT product, zone, {band} AS band, count(*), sum(weight_kg),
+                       sum(list_freight), sum(freight),
+                       CASE WHEN count(cost) = count(*) THEN sum(cost) END
+                FROM ({reprice.priced_sql(spec, source)}) WHERE priced
+                GROUP BY ALL ORDER BY product, zone, band"""  # noqa: S608 - SQL of this module
+        ).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        return None
+    bounds = [*PROFILE_BANDS, None]
+    cells = tuple(
+        strategies.VolumeCell(
+            product=product,
+            zone=zone,
+            from_kg=bounds[b],
+            to_kg=bounds[b + 1],
+            waybills=int(n),
+            weight_kg=Decimal(weight),
+            list_freight=reprice.money(Decimal(listed)),
+            revenue=Decimal(charged),
+            cost=Decimal(cost) if cost is not None else None,
+        )  # fmt: skip
+        for product, zone, b, n, weight, listed, charged, cost in rows
+    )
+    months = len(ledger.month_list(period.start, period.end))
+    return strategies.VolumeProfile(cells, months), period
