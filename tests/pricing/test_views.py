@@ -213,3 +213,47 @@ def test_cards_guidance_and_the_account_panel(
     good = {**bad, "t2-target_discount": "10"}
     assert client.post("/pricing/guidance/", good).status_code == 302
     assert PriceGuidance.objects.get(tier=2).normal_discount == D("20")
+
+
+def test_a_strategy_proposes_the_discounts_from_the_accounts_own_waybills(
+    client, standard, owner, account_a, waybills
+):
+    """Target profit at 20 % on 12 waybills costing 8.00 (ledger) listed at 25.00: revenue
+    96.00 / 0.8 = 120.00 against list 300.00, so 60 % off; the rows and the workings are
+    filled in, and saved with the quote."""
+    login(client, owner)
+    url = f"/pricing/quotes/new/?account={account_a.pk}"
+    empty = {"d-TOTAL_FORMS": "3", "d-INITIAL_FORMS": "0", "d-MIN_NUM_FORMS": "0",
+             "d-MAX_NUM_FORMS": "60", "valid_until": "", "terms": "月结"}  # fmt: skip
+    page = client.post(url, {**empty, "propose": "1", "p-strategy": "target_profit",
+                             "p-target_margin": "20"}).content.decode()  # fmt: skip
+    assert 'id="quote-proposal"' in page
+    assert 'name="d-0-percent" value="60.0000"' in page
+    assert "Revenue for a 20 % margin on cost 96.00" in page
+    refused = client.post(url, {**empty, "propose": "1", "p-strategy": "sealed_bid"})
+    assert "Select a valid choice" in refused.content.decode()
+    lost = client.post(url, {**empty, "propose": "1", "p-strategy": "cost_plus",
+                             "p-markup": "-5"}).content.decode()  # fmt: skip
+    assert "Ensure this value is greater than or equal to 0." in lost
+    import re
+
+    workings = re.search(r'name="workings" value="([^"]*)"', page).group(1)
+    import html
+
+    saved = client.post(url, {
+        **empty, "strategy": "target_profit", "workings": html.unescape(workings),
+        "valid_until": (timezone.localdate() + dt.timedelta(days=9)).isoformat(),
+        "d-0-percent": "60",
+    })  # fmt: skip
+    assert saved.status_code == 302
+    quote = Quote.objects.get()
+    assert any("20 % margin" in w["text"] for w in quote.workings)
+    assert "Revenue for a 20 % margin" in client.get(saved["Location"]).content.decode()
+
+
+def test_no_shipments_no_proposal(client, standard, owner, account_a):
+    login(client, owner)
+    page = client.post(f"/pricing/quotes/new/?account={account_a.pk}", {
+        "propose": "1", "p-strategy": "cost_plus", "d-TOTAL_FORMS": "0", "d-INITIAL_FORMS": "0",
+    }).content.decode()  # fmt: skip
+    assert "The account has no shipments in the ledger" in page
