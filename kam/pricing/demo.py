@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import transaction
 
-from kam.accounts.models import Account
+from kam.accounts.models import Account, BillingCode
 from kam.core.models import User
 
 from . import services
@@ -29,6 +29,7 @@ from .models import (
     FuelIndex,
     PeakSurcharge,
     PriceGuidance,
+    QuoteStatus,
     RateCard,
     RateRule,
     RuleShape,
@@ -112,6 +113,51 @@ def _list_card(start: datetime.date, zones: dict[str, Zone]) -> RateCard:
     return card
 
 
+def _price_levels(list_card: RateCard, accounts: list[Account]) -> dict[int, Decimal]:
+    """Each account's discount off the list in the ledger's last twelve months: 1 − freight
+    charged / the list card's freight for the same waybills (one pass over the lake)."""
+    from kam.ledger import facts, lake
+
+    from . import reprice, whatif
+
+    period = whatif.last_twelve_months()
+    codes = dict(BillingCode.objects.filter(account__in=accounts).values_list("code", "account_id"))
+    if period is None or not codes:
+        return {}
+    files = whatif._files(period)
+    if not files:
+        return {}
+    spec = services.card_spec(list_card)
+    con = lake.connect()
+    try:
+        facts.define_waybills_view(con, files)
+        con.execute("CREATE TEMP TABLE _codes (code VARCHAR)")
+        con.executemany("INSERT INTO _codes VALUES (?)", [(c,) for c in codes])
+        source = "SELECT * FROM waybills WHERE billing_code IN (SELECT code FROM _codes)"
+        first, last = con.execute(
+            f"SELECT min(ship_date), max(ship_date) FROM ({source})"  # noqa: S608 - our SQL
+        ).fetchall()[0]
+        if first is None:
+            return {}
+        reprice.load_card(con, spec, None, first, last)
+        rows = con.execute(
+            f"SELECT billing_code, sum(freight), sum(list_freight) FROM ({reprice.priced_sql(spec, source)}) "  # noqa: S608
+            "WHERE priced GROUP BY billing_code"
+        ).fetchall()
+    finally:
+        con.close()
+    charged: dict[int, list[Decimal]] = {}
+    for code, freight, listed in rows:
+        pair = charged.setdefault(codes[code], [D(0), D(0)])
+        pair[0] += D(freight)
+        pair[1] += D(listed)
+    return {
+        pk: ((1 - f / listed) * 100).quantize(D("0.1"))
+        for pk, (f, listed) in charged.items()
+        if listed > 0
+    }
+
+
 def _fuel_index(rng: random.Random, months: list[datetime.date]) -> None:
     level = 7000.0
     rows = []
@@ -164,10 +210,17 @@ def demo_load(*, seed: int, as_of: datetime.date, progress: Any) -> str:
             for code in ("same_province", "zone1", "zone2", "zone3")
         )  # fmt: skip
         progress("pricing", 2, 3)
-        # Tier-1 accounts priced at their contract level: a discount card each.
+        # Tier-1 accounts priced at their contract level: a discount card each, at the
+        # discount their waybills show (a few points off for some: leakage to find).
         cards = 0
-        for account in Account.objects.filter(tier=1).order_by("id"):
-            percent = D(rng.choice(("25", "30", "32", "35", "38", "40")))
+        tier1 = list(Account.objects.filter(tier=1).order_by("id"))
+        levels = _price_levels(list_card, tier1)
+        for account in tier1:
+            level = levels.get(account.pk)
+            if level is None:
+                continue
+            drift = D(rng.choice(("0", "0", "0", "0.5", "-0.5", "3", "-2")))
+            percent = min(max(level + drift, D("0")), D("90"))
             card = RateCard.objects.create(
                 name=f"{account.name} 协议价", kind=CardKind.DISCOUNT, account=account,
                 base=list_card, effective_from=months[3], status=CardStatus.DRAFT,
@@ -175,11 +228,68 @@ def demo_load(*, seed: int, as_of: datetime.date, progress: Any) -> str:
             services.set_discounts(card, [services.rating.Discount(percent)])
             services.activate_card(card)
             cards += 1
-    progress("pricing", 3, 3)
+        progress("pricing", 3, 4)
+        made = _quotes(as_of)
+    progress("pricing", 4, 4)
     return (
         f"pricing: a standard card, {cards} account cards, "
-        f"{ZonePair.objects.count()} zone pairs, {FuelIndex.objects.count()} months of fuel index"
+        f"{ZonePair.objects.count()} zone pairs, {FuelIndex.objects.count()} months of fuel index, "
+        f"{made} quotes"
     )
+
+
+def _quotes(as_of: datetime.date) -> int:
+    """A manager's quotes in every state worth seeing: one awaiting the department (below
+    the normal discount), one approved and sent, one contracted (the account's active card
+    since the month began), and a draft; each proposed by a strategy on the account's own
+    waybills, the margin from the what-if."""
+    from kam.accounts.selectors import account_list_for
+
+    from . import proposals, quotes, whatif
+
+    manager = User.objects.filter(username="manager1").first()
+    dept = User.objects.filter(username="dept1").first()
+    director = User.objects.filter(username="director").first()
+    if manager is None or dept is None:
+        return 0
+    accounts = list(account_list_for(manager).filter(tier__in=[1, 2]).order_by("tier", "id")[:4])
+    list_card = quotes.list_card(as_of)
+    plans = [("target_profit", {"target_margin": D("12")}), ("cost_plus", {"markup": D("25")}),
+             ("going_rate", {"offset": D("1")}), ("perceived_value", {})]  # fmt: skip
+    made = 0
+    for step, (account, (strategy, params)) in enumerate(zip(accounts, plans, strict=False)):
+        outcome = proposals.propose(strategy, account, list_card, params, today=as_of)
+        if outcome.error or not outcome.discounts:
+            continue
+        discounts = [
+            services.rating.Discount(d.percent.quantize(D("0.0001"), rounding="ROUND_FLOOR"),
+                                     d.product, d.zone, d.from_kg, d.to_kg)
+            for d in outcome.discounts
+            if -100 <= d.percent <= 100  # a lane priced below its cost on the list: left out
+        ]  # fmt: skip
+        quote = quotes.quote_create(
+            by=manager, account=account, strategy=strategy, discounts=discounts,
+            valid_until=as_of + datetime.timedelta(days=30), workings=outcome.workings,
+            terms="月结30天；价格含税；燃油附加费按月调整。", today=as_of,
+        )  # fmt: skip
+        made += 1
+        if step == 3:
+            continue  # a draft
+        found = whatif.card_what_if(quote.card, whatif.quote_accounts(account, None))
+        margin = found[0].totals["proposed_margin_pct"] if found else None
+        quote = quotes.quote_submit(by=manager, quote=quote, margin=margin)
+        if step == 0:
+            continue  # awaiting the department (or whoever the guidance named)
+        for approver in (dept, director):
+            if quote.status == QuoteStatus.SUBMITTED and approver is not None:
+                quote = quotes.quote_decide(by=approver, quote=quote, decision="approved",
+                                            comment="同意，按季度复核实际毛利。")  # fmt: skip
+        quote = quotes.quote_send(by=manager, quote=quote)
+        if step == 2:
+            quote = quotes.quote_answer(by=manager, quote=quote, accepted=True, today=as_of)
+            quotes.quote_contract(by=manager, quote=quote, contract_from=as_of.replace(day=1),
+                                  contract_to=None)  # fmt: skip
+    return made
 
 
 def demo_wipe(progress: Any) -> None:

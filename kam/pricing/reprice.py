@@ -368,6 +368,7 @@ _SUMS = """
     count(*) FILTER (WHERE priced) AS waybills,
     sum(weight_kg) FILTER (WHERE priced) AS weight_kg,
     sum(current_revenue) FILTER (WHERE priced) AS current_revenue,
+    sum(freight) FILTER (WHERE priced) AS current_freight,
     sum(new_freight) FILTER (WHERE priced) AS freight,
     sum(new_fuel) FILTER (WHERE priced) AS fuel,
     sum(new_peak) FILTER (WHERE priced) AS peak,
@@ -392,7 +393,8 @@ class WhatIf:
     """The what-if's figures. Each row (``totals`` and the rows of each breakdown) holds:
 
     - over the waybills the card prices: ``waybills``, ``weight_kg``, ``current_revenue``
-      (the lake's freight + surcharges), ``proposed_revenue`` and its parts ``freight``,
+      (the lake's freight + surcharges) and ``current_freight`` (the lake's freight alone),
+      ``proposed_revenue`` and its parts ``freight``,
       ``fuel``, ``peak``, ``remote``, ``cod``, ``insurance``;
     - ``cost`` and the margins over the priced waybills with a known cost
       (``costed_waybills``; the rest are ``cost_unknown_waybills``):

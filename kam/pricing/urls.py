@@ -16,4 +16,5 @@ urlpatterns = [
     path("cards/", views.card_list, name="cards"),
     path("cards/<int:pk>/", views.card_detail, name="card"),
     path("guidance/", views.guidance, name="guidance"),
+    path("accounts/<int:pk>/realisation/", views.account_realisation, name="realisation"),
 ]

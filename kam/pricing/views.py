@@ -468,6 +468,55 @@ def guidance(request: HttpRequest) -> HttpResponse:
     })  # fmt: skip
 
 
+@login_required
+@require_GET
+def account_realisation(request: HttpRequest, pk: int) -> HttpResponse:
+    """The account page's price realisation (an HTMX fragment): the freight the account's
+    active card would have charged its waybills, month by month since the card took effect
+    (within the ledger's last twelve months), against the freight the ledger shows."""
+    user = request.user
+    if not selectors.sees_pricing(user):
+        raise Http404
+    try:
+        account = account_get_for(user, pk)
+    except Account.DoesNotExist:
+        raise Http404 from None
+    card = services.active_card(account, timezone.localdate())
+    if card is not None and not selectors.card_list_for(user).filter(pk=card.pk).exists():
+        card = None
+    rows, totals, leak = [], None, False
+    period = whatif.last_twelve_months()
+    if card is not None and period is not None:
+        start = max(period.start, card.effective_from.replace(day=1))
+        if start <= period.end:
+            found = whatif.card_what_if(
+                card, Account.objects.filter(pk=account.pk),
+                period=whatif.Period(start, period.end),
+            )  # fmt: skip
+            if found is not None:
+                result, period = found
+                rows = [_realised(r) for r in result.by_month]
+                totals = _realised(result.totals)
+                leak = totals["leakage"] > 0 and totals["percent"] < REALISATION_FLOOR
+    return render(request, "pricing/_realisation.html", {
+        "card": card, "rows": rows, "totals": totals, "leak": leak, "period": period,
+        "floor": REALISATION_FLOOR,
+    })  # fmt: skip
+
+
+#: Below this share of what the card charges, the account page flags leakage.
+REALISATION_FLOOR = Decimal("98")
+
+
+def _realised(row: dict[str, Any]) -> dict[str, Any]:
+    """Freight against freight: the ledger's surcharges (what the carrier's billing
+    added) are not the card's fuel and peak surcharges, so they are left out on both sides."""
+    charged, card = row["current_freight"], row["freight"]
+    percent = (charged * 100 / card).quantize(Decimal("0.1")) if card else None
+    return {**row, "charged": charged, "card": card, "leakage": card - charged,
+            "percent": percent if percent is not None else Decimal("100")}  # fmt: skip
+
+
 # --- the account page ----------------------------------------------------------------------
 
 

@@ -257,3 +257,29 @@ def test_no_shipments_no_proposal(client, standard, owner, account_a):
         "propose": "1", "p-strategy": "cost_plus", "d-TOTAL_FORMS": "0", "d-INITIAL_FORMS": "0",
     }).content.decode()  # fmt: skip
     assert "The account has no shipments in the ledger" in page
+
+
+def test_the_account_page_shows_freight_realisation_and_flags_leakage(
+    client, standard, owner, colleague, account_a, waybills
+):
+    """Card: 40 % off the list's 25.00 = 15.00 a waybill; the ledger shows 12.50 charged:
+    83.3 % realised, 30.00 of leakage over the twelve waybills."""
+    card = RateCard.objects.create(
+        name="明达协议价", kind=CardKind.DISCOUNT, account=account_a, base=standard,
+        effective_from=dt.date(2025, 1, 1),
+    )  # fmt: skip
+    services.set_discounts(card, [rating.Discount(D("40"))])
+    services.activate_card(card)
+    login(client, owner)
+    panel = client.get(f"/accounts/{account_a.pk}/").content.decode()
+    assert f"/pricing/accounts/{account_a.pk}/realisation/" in panel
+    part = client.get(f"/pricing/accounts/{account_a.pk}/realisation/").content.decode()
+    assert "83.3 %" in part and "¥150.00" in part and "¥180.00" in part
+    assert 'id="realisation-leak"' in part and "¥30.00" in part
+    # A card that starts after the ledger's last month has nothing to realise yet.
+    RateCard.objects.filter(pk=card.pk).update(effective_from=timezone.localdate())
+    assert timezone.localdate() > dt.date(2026, 1, 31)
+    part = client.get(f"/pricing/accounts/{account_a.pk}/realisation/").content.decode()
+    assert "no realisation yet" in part
+    login(client, colleague)
+    assert client.get(f"/pricing/accounts/{account_a.pk}/realisation/").status_code == 404
