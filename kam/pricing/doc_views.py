@@ -24,7 +24,7 @@ from kam.core.views import forbidden
 
 from . import documents, selectors, sheets, strategies
 from . import messages as texts
-from .models import Product, Quote, RateCard
+from .models import Product, Quote, RateCard, Zone
 
 MAX_UPLOAD = 5 * 1024 * 1024
 _BID_SESSION = "pricing_bid"
@@ -221,7 +221,7 @@ def tender(request: HttpRequest) -> HttpResponse:
 
 def _result(proposal: strategies.Proposal, lanes: list[strategies.TenderLane]) -> dict[str, Any]:
     products = dict(Product.choices)
-    zone_names = {z.code: str(z) for z in documents.Zone.objects.all()}
+    zone_names = {z.code: str(z) for z in Zone.objects.all()}
     rows = [
         {
             "ref": b.lane.ref, "origin": regions.label(b.lane.origin),

@@ -402,15 +402,20 @@ def card_xlsx(card: RateCard) -> tuple[bytes, str]:
 
 def read_card_for_import(data: bytes) -> sheets.CardTables:
     """The workbook's tables; :class:`sheets.SheetError` with every problem, including a
-    zone that is not one of the system's zones (named by its cell)."""
-    codes = zone_codes()
-    tables = sheets.read_card(data)
+    zone that is not one of the system's zones (named by its cell). A product sheet need
+    not have every zone: a card may leave a zone out."""
+    problems: list[sheets.Problem] = []
+    tables = None
     try:
-        sheets.read_card(data, zones=codes)
+        tables = sheets.read_card(data)
     except sheets.SheetError as exc:
-        unknown = [p for p in exc.problems if p.code == "unknown_zone"]
-        if unknown:
-            raise sheets.SheetError(unknown) from None
+        problems.extend(exc.problems)
+    try:
+        sheets.read_card(data, zones=zone_codes())
+    except sheets.SheetError as exc:
+        problems.extend(p for p in exc.problems if p.code == "unknown_zone" and p not in problems)
+    if problems or tables is None:
+        raise sheets.SheetError(problems)
     return tables
 
 

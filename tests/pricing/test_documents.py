@@ -1,12 +1,15 @@
 """The quote's documents (PDF, XLSX), the card workbook's export and import, and the tender
 page with its bid sheet."""
 
+import base64
 import datetime as dt
 import io
+import re
 import zlib
 from decimal import Decimal as D
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -62,19 +65,26 @@ def quote(list_card, account_a, owner):
     )  # fmt: skip
 
 
-def _pdf_text_streams(data: bytes) -> bytes:
-    """The PDF's content streams, inflated (ReportLab compresses them with Flate)."""
-    out = []
-    start = 0
-    while (i := data.find(b"stream", start)) != -1:
-        begin = data.find(b"\n", i) + 1
-        end = data.find(b"endstream", begin)
-        try:
-            out.append(zlib.decompress(data[begin:end].rstrip(b"\r\n")))
-        except zlib.error:
-            out.append(data[begin:end])
-        start = end + 9
-    return b"\n".join(out)
+def _pdf_strings(data: bytes) -> str:
+    """The text shown by the PDF's content streams: each stream un-ASCII85-ed and inflated
+    (ReportLab's default filters), each literal string unescaped and read as the CID
+    font's UCS-2 (UniGB-UCS2-H, big endian)."""
+    shown = []
+    for head, body in re.findall(rb"<<(.*?)>>\s*stream\r?\n(.*?)endstream", data, re.S):
+        if b"ASCII85Decode" in head:
+            body = base64.a85decode(body.strip().removesuffix(b"~>"))
+        if b"FlateDecode" in head:
+            body = zlib.decompress(body)
+        for literal in re.findall(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", body, re.S):
+            raw = re.sub(
+                rb"\\([0-7]{1,3}|.)",
+                lambda m: bytes([int(m.group(1), 8)]) if m.group(1)[:1].isdigit()
+                else {b"n": b"\n", b"r": b"\r", b"t": b"\t"}.get(m.group(1), m.group(1)),
+                literal,
+                flags=re.S,
+            )  # fmt: skip
+            shown.append(raw.decode("utf-16-be", errors="replace"))
+    return "".join(shown)
 
 
 # --- the quote -------------------------------------------------------------------------
@@ -89,10 +99,9 @@ def test_the_quote_pdf_is_set_in_the_cid_font_and_holds_the_account_name(quote, 
     assert data.startswith(b"%PDF")
     assert b"STSong-Light" in data  # the CID font, not embedded: no font file shipped
     assert b"/FontFile" not in data
-    streams = _pdf_text_streams(data)
-    # The CID font writes Chinese as two-byte GB codes in UniGB-UCS2-H (UCS-2, big endian).
-    name = quote.account.name.encode("utf-16-be")
-    assert name in streams or name.hex().encode() in streams.lower()
+    text = _pdf_strings(data)
+    assert quote.account.name in text  # 测试客户…有限公司, in the CID font's glyphs
+    assert quote.number in text and "30" in text
 
 
 def test_the_quote_xlsx_holds_the_discounts_and_the_rates_after_them(quote, owner):
@@ -117,12 +126,16 @@ def test_the_quote_xlsx_holds_the_discounts_and_the_rates_after_them(quote, owne
     assert (zone3[3], zone3[5]) == (10, 2)  # the zone's own 50 % wins
 
 
-def test_the_quote_documents_are_in_chinese_by_default(quote, owner):
-    response = login(owner).get(reverse("pricing:quote_xlsx", args=[quote.pk]))
-    book = load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames[0] != "Quote"
-    first = book.worksheets[0]
-    assert quote.number in first["A1"].value
+def test_the_quote_documents_follow_the_users_language(quote, owner):
+    client = login(owner)
+    url = reverse("pricing:quote_xlsx", args=[quote.pk])
+    chinese = load_workbook(io.BytesIO(client.get(url).content))  # zh-hans by default
+    english = load_workbook(io.BytesIO(client.get(url, HTTP_ACCEPT_LANGUAGE="en").content))
+    zones_zh = {r[1] for r in list(chinese.worksheets[2].iter_rows(values_only=True))[1:]}
+    zones_en = {r[1] for r in list(english.worksheets[2].iter_rows(values_only=True))[1:]}
+    assert "一区（同大区）" in zones_zh and "Zone 1 (same region)" not in zones_zh
+    assert "Zone 1 (same region)" in zones_en
+    assert quote.number in chinese.worksheets[0]["A1"].value
 
 
 def test_a_foreign_quote_gives_404(quote, colleague, outsider):
@@ -133,8 +146,8 @@ def test_a_foreign_quote_gives_404(quote, colleague, outsider):
     assert login(colleague).get(reverse("pricing:quote_pdf", args=[999999])).status_code == 404
 
 
-def test_the_quote_page_links_its_documents(quote, owner):
-    page = login(owner).get(reverse("pricing:quote", args=[quote.pk])).content.decode()
+def test_the_quote_page_hook_links_its_documents(quote):
+    page = render_to_string("pricing/_quote_documents.html", {"quote": quote})
     assert reverse("pricing:quote_pdf", args=[quote.pk]) in page
     assert reverse("pricing:quote_xlsx", args=[quote.pk]) in page
 
@@ -165,7 +178,9 @@ def test_a_card_exports_as_the_workbook_sheets_reads_back(list_card, department)
 
 def test_a_workbook_replaces_a_draft_cards_rates(zones, list_card, department):
     card = _draft(zones)
-    rules = {("express", z): rating.FirstAdditional(D("1"), D("12"), D("0.5"), D("3")) for z in zones}
+    rules = {
+        ("express", z): rating.FirstAdditional(D("1"), D("12"), D("0.5"), D("3")) for z in zones
+    }
     rules[("ground", "zone1")] = rating.WeightBreaks(
         (rating.Band(D("0"), D("30"), D("2")), rating.Band(D("30"), None, D("1.5"))), D("25")
     )
@@ -185,9 +200,7 @@ def test_a_workbook_replaces_a_draft_cards_rates(zones, list_card, department):
     assert RateRule.objects.filter(card=card, shape=RuleShape.WEIGHT_BREAKS).count() == 1
 
 
-def test_a_bad_workbook_lists_every_problem_by_sheet_and_cell_and_stores_nothing(
-    zones, department
-):
+def test_a_bad_workbook_lists_every_problem_by_sheet_and_cell_and_stores_nothing(zones, department):
     card = _draft(zones)
     before = services.card_spec(card).rules
     book = Workbook()
@@ -225,13 +238,16 @@ def test_an_unknown_zone_in_an_otherwise_good_workbook_is_named_by_its_cell(zone
     assert "mars" in response.context["problems"][0]["text"]
 
 
-def test_problems_are_in_the_users_language(zones, department):
+def test_a_file_that_is_no_workbook_is_one_problem(zones, department):
     card = _draft(zones)
     response = login(department).post(
-        reverse("pricing:card_import", args=[card.pk]), {"file": io.BytesIO(b"not a workbook")}
+        reverse("pricing:card_import", args=[card.pk]),
+        {"file": io.BytesIO(b"not a workbook")},
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     texts = [p["text"] for p in response.context["problems"]]
-    assert len(texts) == 1 and "could not be read" not in texts[0]  # zh-hans, not English
+    assert len(texts) == 1 and texts[0].startswith("The workbook could not be read")
+    assert services.card_spec(card).rules[("express", "zone1")].first_price == D("9")
 
 
 def test_active_and_discount_cards_are_not_changed_by_import(zones, list_card, department):
@@ -240,7 +256,9 @@ def test_active_and_discount_cards_are_not_changed_by_import(zones, list_card, d
         effective_from=START,
     )  # fmt: skip
     data = sheets.write_card(
-        sheets.CardTables({("express", "zone1"): rating.FirstAdditional(D("1"), D("1"), D("1"), D("1"))})
+        sheets.CardTables(
+            {("express", "zone1"): rating.FirstAdditional(D("1"), D("1"), D("1"), D("1"))}
+        )
     )
     client = login(department)
     for card in (list_card, discount):
@@ -285,7 +303,7 @@ def _tender(rows) -> bytes:
 
 @pytest.fixture
 def costs(zones):
-    for code, zone in zones.items():
+    for zone in zones.values():
         CostRate.objects.create(product="express", zone=zone, per_waybill=D("5"), per_kg=D("1"))
 
 
@@ -346,7 +364,8 @@ def test_a_lane_without_a_cost_rate_is_flagged_not_priced(list_card, zones, acco
     CostRate.objects.create(product="express", zone=zones["same_province"], per_waybill=D("5"),
                             per_kg=D("1"))  # fmt: skip
     data = _tender([["L1", "深圳", "广州", "特快", 100, 1], ["L2", "深圳", "上海", "特快", 1, 1]])
-    response = login(owner).post(
+    client = login(owner)
+    response = client.post(
         reverse("pricing:tender"),
         {"account": account_a.pk, "target": "20", "floor": "5", "file": io.BytesIO(data)},
         HTTP_ACCEPT_LANGUAGE="en",
@@ -354,14 +373,15 @@ def test_a_lane_without_a_cost_rate_is_flagged_not_priced(list_card, zones, acco
     result = response.context["result"]
     assert [r["ref"] for r in result["rows"]] == ["L1"] and result["unpriced"] == 1
     assert result["warnings"] == [("L2", "No cost rate in zone zone2: not priced.")]
-    lines = list(load_workbook(io.BytesIO(
-        login(owner).get(reverse("pricing:tender_bid")).content
-    )).active.iter_rows(values_only=True))  # fmt: skip
-    assert lines[-1][0] == "合计"
+    bid = client.get(reverse("pricing:tender_bid")).content
+    lines = list(load_workbook(io.BytesIO(bid)).active.iter_rows(values_only=True))
+    assert [r[0] for r in lines] == ["序号", "L1", "L2", "合计"]
+    assert lines[2][9] == "未报价"
 
 
-def test_a_manager_prices_tenders_only_for_their_accounts(list_card, costs, account_b, owner,
-                                                          analyst):  # fmt: skip
+def test_a_manager_prices_tenders_only_for_their_accounts(
+    list_card, costs, account_a, account_b, owner, analyst
+):
     data = _tender([["L1", "深圳", "广州", "特快", 100, 1]])
     response = login(owner).post(
         reverse("pricing:tender"),
