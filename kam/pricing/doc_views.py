@@ -173,7 +173,12 @@ def tender(request: HttpRequest) -> HttpResponse:
         raise Http404
     if not (accounts := _quotable(request)):
         return forbidden(request, _("You may not price tenders."))
-    values: dict[str, Any] = {"target": "15", "floor": "5", "account": None}
+    chosen = request.GET.get("account", "")
+    values: dict[str, Any] = {
+        "target": "15",
+        "floor": "5",
+        "account": next((a for a in accounts if str(a.pk) == chosen), None),
+    }
     errors: list[str] = []
     problems: list[dict[str, str]] = []
     result: dict[str, Any] | None = None

@@ -23,6 +23,7 @@ from kam.pricing.models import (
     RateCard,
     RateRule,
     RuleShape,
+    WeightBand,
 )
 from tests.factories import AccountFactory
 
@@ -398,3 +399,47 @@ def test_sealed_bid_is_fed_the_list_cards_rules(list_card, costs):
         lanes, list_card, target_margin_percent=D("20"), floor_percent=D("5")
     )
     assert proposal.lanes[0].list_price == D("20")
+
+
+def test_the_tender_page_offers_the_users_accounts(account_a, account_b, owner, list_card):
+    response = login(owner).get(reverse("pricing:tender"), {"account": account_a.pk})
+    assert response.status_code == 200
+    assert [a.pk for a in response.context["accounts"]] == [account_a.pk]
+    assert response.context["values"]["account"] == account_a
+    assert f'value="{account_b.pk}"' not in response.content.decode()
+
+
+def test_the_card_page_offers_export_and_import_by_role(zones, department, owner, account_a):
+    card = _draft(zones, account=account_a)
+    page = login(department).get(reverse("pricing:card", args=[card.pk])).content.decode()
+    assert reverse("pricing:card_xlsx", args=[card.pk]) in page
+    assert reverse("pricing:card_import", args=[card.pk]) in page
+    page = login(owner).get(reverse("pricing:card", args=[card.pk])).content.decode()
+    assert reverse("pricing:card_xlsx", args=[card.pk]) in page
+    assert reverse("pricing:card_import", args=[card.pk]) not in page
+    card.status = CardStatus.ACTIVE
+    card.save()
+    page = login(department).get(reverse("pricing:card", args=[card.pk])).content.decode()
+    assert reverse("pricing:card_import", args=[card.pk]) not in page
+
+
+def test_weight_breaks_are_discounted_band_by_band_in_the_quote_xlsx(quote, owner, zones):
+    rule = RateRule.objects.create(
+        card=quote.card.base, product="ground", zone=zones["zone1"],
+        shape=RuleShape.WEIGHT_BREAKS, min_charge=D("30"),
+    )  # fmt: skip
+    WeightBand.objects.create(rule=rule, from_kg=D(0), to_kg=D(30), per_kg=D("2"))
+    WeightBand.objects.create(rule=rule, from_kg=D(30), to_kg=None, per_kg=D("1.5"))
+    services.set_discounts(
+        quote.card, [rating.Discount(D("30")), rating.Discount(D("40"), "ground", None, D("30"))]
+    )
+    response = login(owner).get(
+        reverse("pricing:quote_xlsx", args=[quote.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    rows = list(load_workbook(io.BytesIO(response.content))["Weight breaks"].iter_rows(
+        values_only=True
+    ))  # fmt: skip
+    assert rows[1:] == [
+        ("Ground (陆运)", "Zone 1 (same region)", 0, 30, 1.4, 21),  # 30 % off
+        ("Ground (陆运)", "Zone 1 (same region)", 30, None, 0.9, 21),  # 40 % from 30 kg
+    ]
