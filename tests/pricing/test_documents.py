@@ -102,7 +102,11 @@ def test_the_quote_pdf_is_set_in_the_cid_font_and_holds_the_account_name(quote, 
     assert b"/FontFile" not in data
     text = _pdf_strings(data)
     assert quote.account.name in text  # 测试客户…有限公司, in the CID font's glyphs
-    assert quote.number in text and "30" in text
+    assert quote.number in text
+    # The rate table after the discounts: zone 1 is 30 % off 20 + 4; zone 3 50 % off.
+    assert "￥14.00 / 1 kg" in text and "+￥2.80 / 0.5 kg" in text
+    assert "￥10.00 / 1 kg" in text
+    assert "月结，30天付款" in text
 
 
 def test_the_quote_xlsx_holds_the_discounts_and_the_rates_after_them(quote, owner):
@@ -443,3 +447,14 @@ def test_weight_breaks_are_discounted_band_by_band_in_the_quote_xlsx(quote, owne
         ("Ground (陆运)", "Zone 1 (same region)", 0, 30, 1.4, 21),  # 30 % off
         ("Ground (陆运)", "Zone 1 (same region)", 30, None, 0.9, 21),  # 40 % from 30 kg
     ]
+
+
+def test_a_card_without_rates_is_not_exported_and_says_why(zones, department):
+    card = RateCard.objects.create(
+        name="空", kind=CardKind.CUSTOM, account=AccountFactory(), effective_from=START
+    )
+    response = login(department).get(
+        reverse("pricing:card_xlsx", args=[card.pk]), follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.redirect_chain[-1][0] == reverse("pricing:card", args=[card.pk])
+    assert "no rates" in " ".join(str(m) for m in response.context["messages"])
