@@ -186,7 +186,7 @@ def tender(request: HttpRequest) -> HttpResponse:
         raw_account = request.POST.get("account", "")
         account = next((a for a in accounts if str(a.pk) == raw_account), None)
         if account is None:
-            if raw_account.isdigit() and Account.objects.filter(pk=int(raw_account)).exists():
+            if raw_account:  # a foreign or missing account: not one of the user's
                 raise Http404
             errors.append(_("Choose the account the tender is from."))
         values.update(

@@ -393,6 +393,12 @@ def test_a_manager_prices_tenders_only_for_their_accounts(
         {"account": account_b.pk, "target": "20", "floor": "5", "file": io.BytesIO(data)},
     )
     assert response.status_code == 404
+    response = login(owner).post(
+        reverse("pricing:tender"),
+        {"account": "", "target": "20", "floor": "5", "file": io.BytesIO(data)},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.context["errors"] == ["Choose the account the tender is from."]
     assert login(analyst).get(reverse("pricing:tender")).status_code == 403
     assert login(owner).get(reverse("pricing:tender_bid")).status_code == 302
 
