@@ -18,3 +18,14 @@ urlpatterns = [
     path("guidance/", views.guidance, name="guidance"),
     path("accounts/<int:pk>/realisation/", views.account_realisation, name="realisation"),
 ]
+
+from . import doc_views  # noqa: E402  # the documents' routes, appended
+
+urlpatterns += [
+    path("quotes/<int:pk>/quote.pdf", doc_views.quote_pdf, name="quote_pdf"),
+    path("quotes/<int:pk>/quote.xlsx", doc_views.quote_xlsx, name="quote_xlsx"),
+    path("cards/<int:pk>/card.xlsx", doc_views.card_xlsx, name="card_xlsx"),
+    path("cards/<int:pk>/import/", doc_views.card_import, name="card_import"),
+    path("tender/", doc_views.tender, name="tender"),
+    path("tender/bid.xlsx", doc_views.tender_bid, name="tender_bid"),
+]
