@@ -66,12 +66,18 @@ from kam.pricing.rating import (
 # Segment bounds: below any weight and above any weight (DECIMAL(12,3) kg < 10^12 g).
 _LOW = -(10**15)
 _HIGH = 10**15
-
-PRICE_TYPE = "DECIMAL(12,4)"
-FRACTION_TYPE = "DECIMAL(7,6)"  # (100 - discount %) / 100
-PERCENT_FRACTION_TYPE = "DECIMAL(12,6)"  # a percentage / 100 (peaks, COD, insurance)
-FUEL_FRACTION_TYPE = "DECIMAL(18,12)"
 OTHERS = "others"
+
+# The SQL computes in whole numbers of these units (BIGINT: exact, and several times faster
+# than DuckDB's wide DECIMALs, which are 128-bit once wider than 18 digits):
+#   weights in grams; card prices in 1e-4 CNY ("p4"); a list freight in 1e-7 CNY (grams ×
+#   CNY/kg at 1e-4); the share kept after a discount, (100 − %) / 100, in 1e-6; the fuel
+#   fraction in 1e-8; peak, COD and insurance fractions in 1e-6; every result in fen.
+# Rounding half up of a non-negative x to a unit d: (x + d / 2) // d. The card's values are
+# checked non-negative (and discounts at most 100 %), so every amount here is.
+_PRICE_PLACES = 4
+_PRICE_LIMIT = Decimal(10) ** 8  # CNY: a price, fee or per-kilogram rate
+_PERCENT_LIMIT = Decimal(10) ** 4
 
 
 class RepriceError(ValueError):
@@ -82,24 +88,20 @@ class RepriceError(ValueError):
 # The card as small tables
 
 
-def _exact(value: Decimal, places: int, what: str, limit: Decimal | None = None) -> str:
-    """``value`` as a SQL literal with ``places`` decimals, refused if that rounds it."""
-    quantum = Decimal(1).scaleb(-places)
-    fixed = value.quantize(quantum)
-    if fixed != value:
+def _units(value: Decimal, places: int, what: str, limit: Decimal) -> int:
+    """``value`` in units of 10^-``places``, refused unless whole, non-negative, below ``limit``."""
+    scaled = value.scaleb(places)
+    if scaled != scaled.to_integral_value():
         raise RepriceError(f"{what} ({value}) has more than {places} decimals")
-    if limit is not None and abs(fixed) >= limit:
+    if value < 0:
+        raise RepriceError(f"{what} ({value}) is negative")
+    if value >= limit:
         raise RepriceError(f"{what} ({value}) is too large")
-    return str(fixed)
+    return int(scaled)
 
 
-def _price(value: Decimal, what: str) -> str:
-    return _exact(value, 4, what, Decimal(10) ** 8)
-
-
-def _fraction(percent: Decimal, what: str, places: int = 4) -> Decimal:
-    _exact(percent, places, what, Decimal(10) ** 6)
-    return percent / HUNDRED
+def _p4(value: Decimal, what: str) -> int:
+    return _units(value, _PRICE_PLACES, what, _PRICE_LIMIT)
 
 
 def _grams_up(kg: Decimal) -> int:
@@ -110,33 +112,34 @@ def _grams_up(kg: Decimal) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class _Segment:
+class Segment:
+    """Weights ``[from_g, to_g)`` of one (product, zone), all in the units above."""
+
     product: str
     zone: str
     from_g: int
     to_g: int
-    fa: bool
+    fa: bool  # first / additional weight (else weight breaks)
     first_g: int
-    first_price: Decimal
+    first_p4: int
     step_g: int
-    step_price: Decimal
-    per_kg: Decimal
-    min_charge: Decimal
-    keep: Decimal  # (100 - discount) / 100
-    remote: Decimal
-    cost_per_waybill: Decimal | None
-    cost_per_kg: Decimal | None
+    step_p4: int
+    per_kg_p4: int
+    min_p4: int
+    keep6: int  # (100 - discount %) / 100 in 1e-6
+    remote_fen: int
+    cost_waybill_p4: int | None
+    cost_kg_p4: int | None
 
 
 def card_segments(
     card: Card, cost_rates: Mapping[tuple[str, str], CostRate] | None = None
-) -> list[_Segment]:
+) -> list[Segment]:
     """The card's rules, bands and discounts as weight segments per (product, zone)."""
     rates = cost_rates or {}
     s = card.surcharges
-    remote_fee = s.remote_fee
-    _exact(remote_fee, 2, "the remote-area fee", Decimal(10) ** 8)
-    out: list[_Segment] = []
+    remote_fen = _units(s.remote_fee, 2, "the remote-area fee", _PRICE_LIMIT)
+    out: list[Segment] = []
     for (product, zone), rule in card.rules.items():
         where = f"the rule for {product} in zone {zone}"
         edges = {_LOW, 0}
@@ -145,7 +148,6 @@ def card_segments(
                 edges.add(_grams_up(band.from_kg))
                 if band.to_kg is not None:
                     edges.add(_grams_up(band.to_kg))
-            _price(rule.min_charge, f"{where}: the minimum charge")
         for d in card.discounts:
             if (d.product is None or d.product == product) and (d.zone is None or d.zone == zone):
                 edges.add(_grams_up(d.from_kg))
@@ -153,92 +155,96 @@ def card_segments(
                     edges.add(_grams_up(d.to_kg))
         cuts = sorted(e for e in edges if _LOW <= e < _HIGH) + [_HIGH]
         rate = rates.get((product, zone))
-        if rate is not None:
-            _price(rate.per_waybill, f"the cost rate for {product} in zone {zone}")
-            _price(rate.per_kg, f"the cost rate for {product} in zone {zone}")
-        remote = remote_fee if zone in s.remote_zones else ZERO
+        rate_what = f"the cost rate for {product} in zone {zone}"
+        cost_waybill = _p4(rate.per_waybill, rate_what) if rate else None
+        cost_kg = _p4(rate.per_kg, rate_what) if rate else None
+        remote = remote_fen if zone in s.remote_zones else 0
         for lo, hi in zip(cuts, cuts[1:], strict=False):
             at = Decimal(lo) * GRAM
             off = card.discount(product, zone, at)
-            _fraction(off, f"the discount for {product} in zone {zone} at {at} kg")
-            keep = (HUNDRED - off) / HUNDRED
+            what = f"the discount for {product} in zone {zone} at {at} kg"
+            if off > HUNDRED:
+                raise RepriceError(f"{what} ({off}) is above 100 %")
+            keep6 = _units(HUNDRED - off, 4, what, HUNDRED + 1)
             if isinstance(rule, FirstAdditional):
-                first_g = _grams_up(rule.first_kg)
-                step_g = _grams_up(rule.step_kg)
+                first_g, step_g = _grams_up(rule.first_kg), _grams_up(rule.step_kg)
                 if step_g <= 0:
                     raise RepriceError(f"{where}: the additional weight step must be above 0")
-                _price(rule.first_price, f"{where}: the first-weight price")
-                _price(rule.step_price, f"{where}: the additional-weight price")
-                seg = _Segment(
-                    product, zone, lo, hi, True, first_g, rule.first_price, step_g,
-                    rule.step_price, ZERO, ZERO, keep, remote,
-                    rate.per_waybill if rate else None, rate.per_kg if rate else None,
+                prices = (
+                    _p4(rule.first_price, f"{where}: the first-weight price"),
+                    _p4(rule.step_price, f"{where}: the additional-weight price"), 0, 0,
                 )  # fmt: skip
             else:
                 held = next((b for b in rule.bands if b.holds(at)), None)
                 if held is None:
                     continue  # no band holds these weights: the reference refuses them too
-                _price(held.per_kg, f"{where}: the per-kg rate from {held.from_kg} kg")
-                seg = _Segment(
-                    product, zone, lo, hi, False, 0, ZERO, 1, ZERO, held.per_kg,
-                    rule.min_charge, keep, remote,
-                    rate.per_waybill if rate else None, rate.per_kg if rate else None,
+                first_g, step_g = 0, 1
+                prices = (
+                    0, 0, _p4(held.per_kg, f"{where}: the per-kg rate from {held.from_kg} kg"),
+                    _p4(rule.min_charge, f"{where}: the minimum charge"),
                 )  # fmt: skip
-            out.append(seg)
+            out.append(
+                Segment(
+                    product,
+                    zone,
+                    lo,
+                    hi,
+                    isinstance(rule, FirstAdditional),
+                    first_g,
+                    prices[0],
+                    step_g,
+                    prices[1],
+                    prices[2],
+                    prices[3],
+                    keep6,
+                    remote,
+                    cost_waybill,
+                    cost_kg,
+                )  # fmt: skip
+            )
     return out
 
 
-def _segments_table(segments: Sequence[_Segment]) -> pa.Table:
-    def dec(values: list[Decimal | None], precision: int, scale: int) -> pa.Array:
-        return pa.array(values, type=pa.decimal128(precision, scale))
-
-    return pa.table(
-        {
-            "product": pa.array([x.product for x in segments], pa.string()),
-            "zone": pa.array([x.zone for x in segments], pa.string()),
-            "from_g": pa.array([x.from_g for x in segments], pa.int64()),
-            "to_g": pa.array([x.to_g for x in segments], pa.int64()),
-            "fa": pa.array([x.fa for x in segments], pa.bool_()),
-            "first_g": pa.array([x.first_g for x in segments], pa.int64()),
-            "first_price": dec([x.first_price for x in segments], 12, 4),
-            "step_g": pa.array([x.step_g for x in segments], pa.int64()),
-            "step_price": dec([x.step_price for x in segments], 12, 4),
-            "per_kg": dec([x.per_kg for x in segments], 12, 4),
-            "min_charge": dec([x.min_charge for x in segments], 12, 4),
-            "keep": dec([x.keep for x in segments], 7, 6),
-            "remote": dec([x.remote for x in segments], 12, 2),
-            "cost_per_waybill": dec([x.cost_per_waybill for x in segments], 12, 4),
-            "cost_per_kg": dec([x.cost_per_kg for x in segments], 12, 4),
-        }
-    )
+def _segments_table(segments: Sequence[Segment]) -> pa.Table:
+    columns: dict[str, pa.Array] = {}
+    for name in Segment.__slots__:
+        values = [getattr(x, name) for x in segments]
+        kind = (
+            pa.string()
+            if name in ("product", "zone")
+            else pa.bool_()
+            if name == "fa"
+            else pa.int64()
+        )
+        columns[name] = pa.array(values, kind)
+    return pa.table(columns)
 
 
 def _days_table(card: Card, first: dt.date, last: dt.date) -> pa.Table:
-    """Fuel and peak fractions per day from ``first`` to ``last``."""
+    """Fuel (1e-8) and peak (1e-6) fractions per day from ``first`` to ``last``."""
     s = card.surcharges
     days: list[dt.date] = []
-    fuel: list[Decimal] = []
-    peak: list[Decimal] = []
-    by_month: dict[str, Decimal] = {}
+    fuel: list[int] = []
+    peak: list[int] = []
+    by_month: dict[str, int] = {}
     for p in s.peaks:
-        _fraction(p.percent, f"the peak surcharge {p.start} to {p.end}")
+        _units(p.percent, 4, f"the peak surcharge {p.start} to {p.end}", _PERCENT_LIMIT)
     day = first
     while day <= last:
         key = day.strftime("%Y-%m")
         if key not in by_month:
             pct = s.fuel.percent(s.fuel_index.get(key)) if s.fuel else ZERO
-            by_month[key] = _fraction(pct, f"the fuel surcharge of {key}", places=10)
+            by_month[key] = _units(pct, 6, f"the fuel surcharge of {key}", _PERCENT_LIMIT)
         days.append(day)
         fuel.append(by_month[key])
-        peak.append(sum((p.percent for p in s.peaks if p.start <= day <= p.end), ZERO) / HUNDRED)
+        peak.append(sum(_units(p.percent, 4, "", _PERCENT_LIMIT)
+                        for p in s.peaks if p.start <= day <= p.end))  # fmt: skip
         day += dt.timedelta(days=1)
-    for value in peak:
-        _exact(value, 6, "the peak surcharges of a day", Decimal(10) ** 6)
     return pa.table(
         {
             "day": pa.array(days, pa.date32()),
-            "fuel": pa.array(fuel, pa.decimal128(18, 12)),
-            "peak": pa.array(peak, pa.decimal128(12, 6)),
+            "fuel8": pa.array(fuel, pa.int64()),
+            "peak6": pa.array(peak, pa.int64()),
         }
     )
 
@@ -266,13 +272,13 @@ def load_card(
         con.unregister(f"_reprice_{name}_arrow")
 
 
-def _scalar_surcharges(card: Card) -> dict[str, str]:
+def _scalar_surcharges(card: Card) -> dict[str, int]:
     s = card.surcharges
     return {
-        "cod_frac": str(_fraction(s.cod_percent, "the COD percentage")),
-        "cod_min": _price(s.cod_min, "the COD minimum"),
-        "ins_frac": str(_fraction(s.insurance_percent, "the insurance percentage")),
-        "ins_min": _price(s.insurance_min, "the insurance minimum"),
+        "cod6": _units(s.cod_percent, 4, "the COD percentage", _PERCENT_LIMIT),
+        "cod_min8": 10**4 * _p4(s.cod_min, "the COD minimum"),
+        "ins6": _units(s.insurance_percent, 4, "the insurance percentage", _PERCENT_LIMIT),
+        "ins_min8": 10**4 * _p4(s.insurance_min, "the insurance minimum"),
     }
 
 
@@ -280,13 +286,13 @@ def _scalar_surcharges(card: Card) -> dict[str, str]:
 # The one pass
 
 
-def priced_sql(card: Card, source: str) -> str:
+def priced_fen_sql(card: Card, source: str) -> str:
     """The per-waybill SELECT (after :func:`load_card`): the source's columns plus ``zone``,
-    ``priced``, ``new_freight``, ``new_fuel``, ``new_peak``, ``new_remote``, ``new_cod``,
-    ``new_insurance``, ``new_revenue``, ``current_revenue``, ``cost_used`` (the lake's cost,
-    else the cost rate's estimate, else NULL)."""
+    ``priced`` and the new amounts as whole fen (BIGINT): ``freight_fen``, ``fuel_fen``,
+    ``peak_fen``, ``remote_fen``, ``cod_fen``, ``insurance_fen``, ``total_fen``, and
+    ``estimate_fen``, the cost rate's cost (NULL without a rate)."""
     k = _scalar_surcharges(card)
-    # The source is the caller's trusted text; the card's values are checked decimals.
+    # The source is the caller's trusted text; the card's values are checked whole numbers.
     return f"""
 WITH w AS (
     SELECT src.*,
@@ -298,45 +304,56 @@ WITH w AS (
     LEFT JOIN _reprice_pairs p
       ON p.o2 = left(src.origin, 2) AND p.d2 = left(src.destination, 2)
 ), r AS (
-    SELECT w.*, s.from_g IS NOT NULL AS priced, s.keep AS _keep, s.remote AS _remote,
-        dd.fuel AS _fuel, dd.peak AS _peak,
-        CAST(CASE WHEN s.fa THEN
-            CASE WHEN w._g <= s.first_g THEN s.first_price
-                 ELSE s.first_price
-                      + CAST((w._g - s.first_g + s.step_g - 1) // s.step_g AS DECIMAL(18,0))
-                        * s.step_price END
-            ELSE greatest(CAST(w.weight_kg AS DECIMAL(12,3)) * s.per_kg, s.min_charge)
-        END AS DECIMAL(24,7)) AS list_freight,
-        CASE WHEN s.cost_per_waybill IS NOT NULL THEN
-            round(s.cost_per_waybill + CAST(w.weight_kg AS DECIMAL(12,3)) * s.cost_per_kg, 2)
-        END AS _estimate
+    SELECT w.*, s.from_g IS NOT NULL AS priced, s.remote_fen, dd.fuel8, dd.peak6,
+        (CASE WHEN s.fa THEN 1000 * (s.first_p4 + CASE WHEN w._g <= s.first_g THEN 0
+                  ELSE (w._g - s.first_g + s.step_g - 1) // s.step_g * s.step_p4 END)
+              ELSE greatest(w._g * s.per_kg_p4, 1000 * s.min_p4) END
+         * s.keep6 + 50000000000) // 100000000000 AS freight_fen,
+        (1000 * s.cost_waybill_p4 + w._g * s.cost_kg_p4 + 50000) // 100000 AS estimate_fen
     FROM w
     LEFT JOIN _reprice_segments s
       ON s.product = w.product AND s.zone = w.zone AND w._g >= s.from_g AND w._g < s.to_g
     LEFT JOIN _reprice_days dd ON dd.day = w.ship_date
-), f AS (
-    SELECT r.*, CAST(round(r.list_freight * r._keep, 2) AS DECIMAL(18,2)) AS new_freight
-    FROM r
 ), m AS (
-    SELECT f.* EXCLUDE (_g, _keep, _remote, _fuel, _peak, _estimate),
-        CAST(round(f.new_freight * f._fuel, 2) AS DECIMAL(18,2)) AS new_fuel,
-        CAST(round(f.new_freight * f._peak, 2) AS DECIMAL(18,2)) AS new_peak,
-        CAST(f._remote AS DECIMAL(18,2)) AS new_remote,
-        CAST(CASE WHEN f.cod_amount > 0 THEN round(greatest(
-            f.cod_amount * CAST({k["cod_frac"]} AS {PERCENT_FRACTION_TYPE}),
-            CAST({k["cod_min"]} AS {PRICE_TYPE})), 2) ELSE 0 END AS DECIMAL(18,2)) AS new_cod,
-        CAST(CASE WHEN f.declared_value > 0 THEN round(greatest(
-            f.declared_value * CAST({k["ins_frac"]} AS {PERCENT_FRACTION_TYPE}),
-            CAST({k["ins_min"]} AS {PRICE_TYPE})), 2) ELSE 0 END AS DECIMAL(18,2))
-            AS new_insurance,
-        CAST(f.freight + f.surcharges AS DECIMAL(18,2)) AS current_revenue,
-        CAST(coalesce(f.cost, f._estimate) AS DECIMAL(18,2)) AS cost_used
-    FROM f
+    SELECT r.* EXCLUDE (_g, fuel8, peak6),
+        (r.freight_fen * r.fuel8 + 50000000) // 100000000 AS fuel_fen,
+        (r.freight_fen * r.peak6 + 500000) // 1000000 AS peak_fen,
+        CASE WHEN r.cod_amount > 0 THEN (greatest(
+            CAST(r.cod_amount * 100 AS BIGINT) * {k["cod6"]}, {k["cod_min8"]}) + 500000) // 1000000
+            ELSE 0 END AS cod_fen,
+        CASE WHEN r.declared_value > 0 THEN (greatest(
+            CAST(r.declared_value * 100 AS BIGINT) * {k["ins6"]}, {k["ins_min8"]}) + 500000)
+            // 1000000 ELSE 0 END AS insurance_fen
+    FROM r
 )
-SELECT m.*, CASE WHEN m.priced THEN
-    m.new_freight + m.new_fuel + m.new_peak + m.new_remote + m.new_cod + m.new_insurance
-    END AS new_revenue
+SELECT m.*,
+    m.freight_fen + m.fuel_fen + m.peak_fen + m.remote_fen + m.cod_fen + m.insurance_fen
+        AS total_fen
 FROM m
+"""  # noqa: S608
+
+
+_FEN_COLUMNS = ("freight", "fuel", "peak", "remote", "cod", "insurance", "total", "estimate")
+
+
+def priced_sql(card: Card, source: str) -> str:
+    """:func:`priced_fen_sql` with the new amounts as DECIMAL(18,2) yuan named ``new_freight``,
+    ``new_fuel``, ``new_peak``, ``new_remote``, ``new_cod``, ``new_insurance``,
+    ``new_revenue`` (NULL where not priced), plus ``current_revenue`` (the lake's freight +
+    surcharges) and ``cost_used`` (the lake's cost, else the cost rate's, else NULL)."""
+    names = {"total": "new_revenue", "estimate": "_estimate"}
+
+    def dec(name: str) -> str:
+        return f"CAST(CAST({name}_fen AS DECIMAL(18,0)) * 0.01 AS DECIMAL(18,2))"
+
+    news = ",\n    ".join(
+        f"CASE WHEN priced THEN {dec(n)} END AS {names.get(n, 'new_' + n)}" for n in _FEN_COLUMNS
+    )
+    return f"""
+SELECT * EXCLUDE (_estimate, {", ".join(n + "_fen" for n in _FEN_COLUMNS)}),
+    CAST(freight + surcharges AS DECIMAL(18,2)) AS current_revenue,
+    coalesce(cost, _estimate) AS cost_used
+FROM (SELECT *, {news} FROM ({priced_fen_sql(card, source)}))
 """  # noqa: S608
 
 
@@ -364,24 +381,39 @@ def reprice_waybills(
 # The what-if
 
 
-_SUMS = """
-    count(*) FILTER (WHERE priced) AS waybills,
-    sum(weight_kg) FILTER (WHERE priced) AS weight_kg,
-    sum(current_revenue) FILTER (WHERE priced) AS current_revenue,
-    sum(new_freight) FILTER (WHERE priced) AS freight,
-    sum(new_fuel) FILTER (WHERE priced) AS fuel,
-    sum(new_peak) FILTER (WHERE priced) AS peak,
-    sum(new_remote) FILTER (WHERE priced) AS remote,
-    sum(new_cod) FILTER (WHERE priced) AS cod,
-    sum(new_insurance) FILTER (WHERE priced) AS insurance,
-    sum(new_revenue) FILTER (WHERE priced) AS proposed_revenue,
-    count(*) FILTER (WHERE priced AND cost_used IS NOT NULL) AS costed_waybills,
-    sum(cost_used) FILTER (WHERE priced) AS cost,
-    sum(current_revenue) FILTER (WHERE priced AND cost_used IS NOT NULL) AS costed_current_revenue,
-    sum(new_revenue) FILTER (WHERE priced AND cost_used IS NOT NULL) AS costed_proposed_revenue,
-    count(*) FILTER (WHERE NOT priced) AS unpriced_waybills,
-    sum(weight_kg) FILTER (WHERE NOT priced) AS unpriced_weight_kg,
-    sum(current_revenue) FILTER (WHERE NOT priced) AS unpriced_revenue
+# The cells: one row per lane, month and product, and whether the card prices the waybills
+# and their cost is known (as keys, so the one pass over the waybills needs no FILTER).
+_CELL_SUMS = """
+    count(*) AS n,
+    sum(weight_kg) AS weight,
+    sum(freight + surcharges) AS revenue,
+    sum(freight_fen) AS freight_fen,
+    sum(fuel_fen) AS fuel_fen,
+    sum(peak_fen) AS peak_fen,
+    sum(remote_fen) AS remote_fen,
+    sum(cod_fen) AS cod_fen,
+    sum(insurance_fen) AS insurance_fen,
+    sum(coalesce(CAST(cost * 100 AS BIGINT), estimate_fen)) AS cost_fen
+"""
+_PROPOSED = "freight_fen + fuel_fen + peak_fen + remote_fen + cod_fen + insurance_fen"
+_SUMS = f"""
+    sum(n) FILTER (WHERE priced) AS waybills,
+    sum(weight) FILTER (WHERE priced) AS weight_kg,
+    sum(revenue) FILTER (WHERE priced) AS current_revenue,
+    sum(freight_fen) FILTER (WHERE priced) AS freight_fen,
+    sum(fuel_fen) FILTER (WHERE priced) AS fuel_fen,
+    sum(peak_fen) FILTER (WHERE priced) AS peak_fen,
+    sum(remote_fen) FILTER (WHERE priced) AS remote_fen,
+    sum(cod_fen) FILTER (WHERE priced) AS cod_fen,
+    sum(insurance_fen) FILTER (WHERE priced) AS insurance_fen,
+    sum({_PROPOSED}) FILTER (WHERE priced) AS proposed_revenue_fen,
+    sum(n) FILTER (WHERE priced AND costed) AS costed_waybills,
+    sum(cost_fen) FILTER (WHERE priced AND costed) AS cost_fen,
+    sum(revenue) FILTER (WHERE priced AND costed) AS costed_current_revenue,
+    sum({_PROPOSED}) FILTER (WHERE priced AND costed) AS costed_proposed_revenue_fen,
+    sum(n) FILTER (WHERE NOT priced) AS unpriced_waybills,
+    sum(weight) FILTER (WHERE NOT priced) AS unpriced_weight_kg,
+    sum(revenue) FILTER (WHERE NOT priced) AS unpriced_revenue
 """
 _SUM_NAMES = [line.rsplit(" AS ", 1)[1].strip(" ,") for line in _SUMS.strip().splitlines()]
 _ROLL = ",\n".join(f"sum({n}) AS {n}" for n in _SUM_NAMES)
@@ -425,10 +457,14 @@ def _percent(part: Decimal, whole: Decimal) -> Decimal | None:
 
 def _finish(row: dict[str, Any], scale: Decimal) -> dict[str, Any]:
     """Nulls to zero, the volume change, margins and differences of one aggregated row."""
-    out = dict(row)
-    for name in _SUM_NAMES:
-        value = out.get(name)
-        out[name] = Decimal(value) if value is not None else ZERO
+    out = {}
+    for name, value in row.items():
+        if name not in _SUM_NAMES:
+            out[name] = value
+        elif name.endswith("_fen"):
+            out[name[:-4]] = Decimal(value or 0).scaleb(-2)
+        else:
+            out[name] = Decimal(value) if value is not None else ZERO
     for name in ("waybills", "costed_waybills", "unpriced_waybills"):
         out[name] = int(out[name])
     out["cost_unknown_waybills"] = out["waybills"] - out["costed_waybills"]
@@ -466,11 +502,17 @@ def what_if(
     load_card(con, card, cost_rates, *_date_range(con, source))
     # One pass over the waybills into lane-month cells, then every breakdown from the cells.
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _reprice_cells AS
+        f"""CREATE OR REPLACE TEMP TABLE _reprice_raw AS
             SELECT date_trunc('month', ship_date) AS month, product, zone, origin, destination,
-                   {_SUMS}
-            FROM ({priced_sql(card, source)})
+                   priced, cost IS NOT NULL OR estimate_fen IS NOT NULL AS costed, {_CELL_SUMS}
+            FROM ({priced_fen_sql(card, source)})
             GROUP BY ALL"""  # noqa: S608 - SQL of this module
+    )
+
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _reprice_cells AS
+            SELECT month, product, zone, origin, destination, {_SUMS}
+            FROM _reprice_raw GROUP BY ALL"""  # noqa: S608 - SQL of this module
     )
 
     def rows(sql: str) -> list[dict[str, Any]]:
@@ -539,6 +581,7 @@ __all__ = [
     "WhatIf",
     "card_segments",
     "load_card",
+    "priced_fen_sql",
     "priced_sql",
     "reprice_waybills",
     "what_if",
