@@ -117,6 +117,7 @@ class Segment:
     rule_id: int  # the rule's position in ``card.rules``
     from_g: int
     to_g: int
+    priced: bool  # False: weights no band of the rule holds (the reference refuses them)
     fa: bool  # first / additional weight (else weight breaks)
     first_g: int
     first_p4: int
@@ -174,9 +175,12 @@ def card_segments(
                 )  # fmt: skip
             else:
                 held = next((b for b in rule.bands if b.holds(at)), None)
-                if held is None:
-                    continue  # no band holds these weights: the reference refuses them too
                 first_g, step_g = 0, 1
+                if held is None:
+                    out.append(
+                        Segment(rule_id, lo, hi, False, False, 0, 0, 1, 0, 0, 0, 0, 0, None, None)
+                    )
+                    continue
                 prices = (
                     0, 0, _p4(held.per_kg, f"{where}: the per-kg rate from {held.from_kg} kg"),
                     _p4(rule.min_charge, f"{where}: the minimum charge"),
@@ -186,6 +190,7 @@ def card_segments(
                     rule_id,
                     lo,
                     hi,
+                    True,
                     isinstance(rule, FirstAdditional),
                     first_g,
                     prices[0],
@@ -206,13 +211,7 @@ def _segments_table(segments: Sequence[Segment]) -> pa.Table:
     columns: dict[str, pa.Array] = {}
     for name in Segment.__slots__:
         values = [getattr(x, name) for x in segments]
-        kind = (
-            pa.string()
-            if name in ("product", "zone")
-            else pa.bool_()
-            if name == "fa"
-            else pa.int64()
-        )
+        kind = pa.bool_() if name in ("fa", "priced") else pa.int64()
         columns[name] = pa.array(values, kind)
     return pa.table(columns)
 
@@ -240,6 +239,7 @@ def _days_table(card: Card, first: dt.date, last: dt.date) -> pa.Table:
     return pa.table(
         {
             "day": pa.array(days, pa.date32()),
+            "month": pa.array([d.replace(day=1) for d in days], pa.date32()),
             "fuel8": pa.array(fuel, pa.int64()),
             "peak6": pa.array(peak, pa.int64()),
         }
@@ -283,6 +283,7 @@ def load_card(
             "product": pa.array(products, pa.string()),
             "zone": pa.array(zones, pa.string()),
             "rule_id": pa.array(ids, pa.int64()),
+            "lane_id": pa.array(range(len(keys)), pa.int64()),
         }
     )
     firsts = [k[3] for k in keys if k[3] is not None]
@@ -295,6 +296,15 @@ def load_card(
         con.register(f"_reprice_{name}_arrow", table)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _reprice_{name} AS FROM _reprice_{name}_arrow")
         con.unregister(f"_reprice_{name}_arrow")
+    # Each lane with its rule's segments (a lane without a rule: one unpriced segment over
+    # every weight), so that one join finds a waybill's zone, rule and segment.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _reprice_lane_segments AS
+            SELECT l.*, s.* EXCLUDE (rule_id, from_g, to_g, priced),
+                   coalesce(s.priced, false) AS priced,
+                   coalesce(s.from_g, {_LOW}) AS from_g, coalesce(s.to_g, {_HIGH}) AS to_g
+            FROM _reprice_lanes l LEFT JOIN _reprice_segments s USING (rule_id)"""  # noqa: S608
+    )
 
 
 def _scalar_surcharges(card: Card) -> dict[str, int]:
@@ -319,24 +329,24 @@ def priced_fen_sql(card: Card, source: str) -> str:
     k = _scalar_surcharges(card)
     # The source is the caller's trusted text; the card's values are checked whole numbers.
     return f"""
-WITH w AS (
-    SELECT src.*, CAST(src.weight_kg * 1000 AS BIGINT) AS _g, l.zone, l.rule_id
-    FROM ({source}) src
-    LEFT JOIN _reprice_lanes l
+WITH r AS (
+    SELECT src.*, l.zone, l.lane_id, coalesce(l.priced, false) AS priced,
+        CASE WHEN l.priced THEN l.remote_fen END AS remote_fen,
+        dd.fuel8, dd.peak6, dd.month AS _month,
+        CASE WHEN l.priced THEN (CASE WHEN l.fa THEN 1000 * (l.first_p4 + CASE WHEN src._g <= l.first_g THEN 0
+                  ELSE (src._g - l.first_g + l.step_g - 1) // l.step_g * l.step_p4 END)
+              ELSE greatest(src._g * l.per_kg_p4, 1000 * l.min_p4) END
+         * l.keep6 + 50000000000) // 100000000000 END AS freight_fen,
+        CASE WHEN l.priced THEN
+            (1000 * l.cost_waybill_p4 + src._g * l.cost_kg_p4 + 50000) // 100000
+        END AS estimate_fen
+    FROM (SELECT *, CAST(weight_kg * 1000 AS BIGINT) AS _g FROM ({source})) src
+    LEFT JOIN _reprice_lane_segments l
       ON l.origin = src.origin AND l.destination = src.destination AND l.product = src.product
-), r AS (
-    SELECT w.*, s.from_g IS NOT NULL AS priced, s.remote_fen, dd.fuel8, dd.peak6,
-        (CASE WHEN s.fa THEN 1000 * (s.first_p4 + CASE WHEN w._g <= s.first_g THEN 0
-                  ELSE (w._g - s.first_g + s.step_g - 1) // s.step_g * s.step_p4 END)
-              ELSE greatest(w._g * s.per_kg_p4, 1000 * s.min_p4) END
-         * s.keep6 + 50000000000) // 100000000000 AS freight_fen,
-        (1000 * s.cost_waybill_p4 + w._g * s.cost_kg_p4 + 50000) // 100000 AS estimate_fen
-    FROM w
-    LEFT JOIN _reprice_segments s
-      ON s.rule_id = w.rule_id AND w._g >= s.from_g AND w._g < s.to_g
-    LEFT JOIN _reprice_days dd ON dd.day = w.ship_date
+     AND src._g >= l.from_g AND src._g < l.to_g
+    LEFT JOIN _reprice_days dd ON dd.day = src.ship_date
 ), m AS (
-    SELECT r.* EXCLUDE (_g, rule_id, fuel8, peak6),
+    SELECT r.* EXCLUDE (_g, fuel8, peak6),
         (r.freight_fen * r.fuel8 + 50000000) // 100000000 AS fuel_fen,
         (r.freight_fen * r.peak6 + 500000) // 1000000 AS peak_fen,
         CASE WHEN r.cod_amount > 0 THEN (greatest(
@@ -371,7 +381,7 @@ def priced_sql(card: Card, source: str) -> str:
         f"CASE WHEN priced THEN {dec(n)} END AS {names.get(n, 'new_' + n)}" for n in _FEN_COLUMNS
     )
     return f"""
-SELECT * EXCLUDE (_estimate, {", ".join(n + "_fen" for n in _FEN_COLUMNS)}),
+SELECT * EXCLUDE (_estimate, lane_id, _month, {", ".join(n + "_fen" for n in _FEN_COLUMNS)}),
     CAST(freight + surcharges AS DECIMAL(18,2)) AS current_revenue,
     coalesce(cost, _estimate) AS cost_used
 FROM (SELECT *, {news} FROM ({priced_fen_sql(card, source)}))
@@ -399,14 +409,15 @@ def reprice_waybills(
 _CELL_SUMS = """
     count(*) AS n,
     sum(weight_kg) AS weight,
-    sum(freight + surcharges) AS revenue,
+    sum(freight) + sum(surcharges) AS revenue,
     sum(freight_fen) AS freight_fen,
     sum(fuel_fen) AS fuel_fen,
     sum(peak_fen) AS peak_fen,
     sum(remote_fen) AS remote_fen,
     sum(cod_fen) AS cod_fen,
     sum(insurance_fen) AS insurance_fen,
-    sum(coalesce(CAST(cost * 100 AS BIGINT), estimate_fen)) AS cost_fen
+    sum(cost) AS lake_cost,
+    sum(CASE WHEN cost IS NULL THEN estimate_fen END) AS estimate_fen
 """
 _PROPOSED = "freight_fen + fuel_fen + peak_fen + remote_fen + cod_fen + insurance_fen"
 _SUMS = f"""
@@ -421,7 +432,8 @@ _SUMS = f"""
     sum(insurance_fen) FILTER (WHERE priced) AS insurance_fen,
     sum({_PROPOSED}) FILTER (WHERE priced) AS proposed_revenue_fen,
     sum(n) FILTER (WHERE priced AND costed) AS costed_waybills,
-    sum(cost_fen) FILTER (WHERE priced AND costed) AS cost_fen,
+    sum(lake_cost) FILTER (WHERE priced AND costed) AS lake_cost,
+    sum(estimate_fen) FILTER (WHERE priced AND costed) AS estimated_cost_fen,
     sum(revenue) FILTER (WHERE priced AND costed) AS costed_current_revenue,
     sum({_PROPOSED}) FILTER (WHERE priced AND costed) AS costed_proposed_revenue_fen,
     sum(n) FILTER (WHERE NOT priced) AS unpriced_waybills,
@@ -478,6 +490,7 @@ def _finish(row: dict[str, Any], scale: Decimal) -> dict[str, Any]:
             out[name[:-4]] = Decimal(value or 0).scaleb(-2)
         else:
             out[name] = Decimal(value) if value is not None else ZERO
+    out["cost"] = out.pop("lake_cost") + out.pop("estimated_cost")
     for name in ("waybills", "costed_waybills", "unpriced_waybills"):
         out[name] = int(out[name])
     out["cost_unknown_waybills"] = out["waybills"] - out["costed_waybills"]
@@ -516,8 +529,8 @@ def what_if(
     # One pass over the waybills into lane-month cells, then every breakdown from the cells.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _reprice_raw AS
-            SELECT date_trunc('month', ship_date) AS month, product, zone, origin, destination,
-                   priced, cost IS NOT NULL OR estimate_fen IS NOT NULL AS costed, {_CELL_SUMS}
+            SELECT _month AS month, lane_id, priced,
+                   cost IS NOT NULL OR estimate_fen IS NOT NULL AS costed, {_CELL_SUMS}
             FROM ({priced_fen_sql(card, source)})
             GROUP BY ALL"""  # noqa: S608 - SQL of this module
     )
@@ -525,7 +538,7 @@ def what_if(
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _reprice_cells AS
             SELECT month, product, zone, origin, destination, {_SUMS}
-            FROM _reprice_raw GROUP BY ALL"""  # noqa: S608 - SQL of this module
+            FROM _reprice_raw JOIN _reprice_lanes USING (lane_id) GROUP BY ALL"""  # noqa: S608 - SQL of this module
     )
 
     def rows(sql: str) -> list[dict[str, Any]]:
