@@ -124,14 +124,22 @@ def waybill_sql(rows: int) -> str:
     """``rows`` waybills of one account over the year, in ship-date order."""
     cities = "[" + ", ".join(f"'{c}'" for c in CITIES) + "]"
     n = len(CITIES)
-    house = "CASE " + " ".join(
-        f"WHEN u_house < {sum(s for _, s in WAREHOUSES[: k + 1]):.2f} THEN '{c}'"
-        for k, (c, _) in enumerate(WAREHOUSES[:-1])
-    ) + f" ELSE '{WAREHOUSES[-1][0]}' END"
-    product = "CASE " + " ".join(
-        f"WHEN u_product < {sum(s for _, s in PRODUCT_MIX[: k + 1]):.2f} THEN '{p}'"
-        for k, (p, _) in enumerate(PRODUCT_MIX[:-1])
-    ) + f" ELSE '{PRODUCT_MIX[-1][0]}' END"
+    house = (
+        "CASE "
+        + " ".join(
+            f"WHEN u_house < {sum(s for _, s in WAREHOUSES[: k + 1]):.2f} THEN '{c}'"
+            for k, (c, _) in enumerate(WAREHOUSES[:-1])
+        )
+        + f" ELSE '{WAREHOUSES[-1][0]}' END"
+    )
+    product = (
+        "CASE "
+        + " ".join(
+            f"WHEN u_product < {sum(s for _, s in PRODUCT_MIX[: k + 1]):.2f} THEN '{p}'"
+            for k, (p, _) in enumerate(PRODUCT_MIX[:-1])
+        )
+        + f" ELSE '{PRODUCT_MIX[-1][0]}' END"
+    )
     days = 366 if YEAR % 4 == 0 else 365
     return f"""
     WITH b AS (
