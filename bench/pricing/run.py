@@ -60,8 +60,8 @@ def log(message: str) -> None:
 def check_sample(con: duckdb.DuckDBPyConnection, size: int) -> dict[str, int]:
     """The what-if's per-waybill amounts against price_waybill on a random sample."""
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE sample AS SELECT * FROM waybills "
-        f"USING SAMPLE reservoir({int(size)} ROWS) REPEATABLE (42)"  # noqa: S608 - a number
+        f"CREATE OR REPLACE TEMP TABLE sample AS SELECT * FROM waybills "  # noqa: S608 - a number
+        f"USING SAMPLE reservoir({int(size)} ROWS) REPEATABLE (42)"
     )
     card, rates = generate.card(), generate.cost_rates()
     rows = reprice_waybills(con, card, "sample", rates).to_pylist()
