@@ -5,38 +5,44 @@ Pure (no Django). The input is a DuckDB relation with the lake's columns (``ship
 ``freight``, ``surcharges``, ``cost`` (nullable), ``cod_amount``, ``declared_value``
 DECIMAL(18,2)); the card is a :class:`kam.pricing.rating.Card`.
 
-How the card becomes SQL (every amount stays DECIMAL; nothing goes through DOUBLE):
+How the card becomes SQL (money never goes through DOUBLE: the arithmetic is on whole
+numbers, BIGINT, in units the card's values are exact in; see the units below):
 
-- ``_reprice_pairs``: (origin province prefix, destination province prefix) -> zone, the
-  card's :class:`~kam.pricing.rating.ZoneMatrix`; same city and same province are a
-  ``CASE`` before it, as :meth:`ZoneMatrix.zone` decides.
-- ``_reprice_segments``: per (product, zone) with a rule, the weight axis (whole grams) cut
-  into segments ``[from_g, to_g)`` on which everything that depends on the weight is
-  constant: the rule's shape and prices, the weight-break band and the discount. The
-  segments are cut at every band edge and every discount edge (an edge in kilograms becomes
-  the first whole gram at or above it, which is exact because lake weights are whole
-  grams) and each segment's discount is :meth:`Card.discount` itself asked at the
-  segment's first gram, so the most-specific-wins order is the reference's by
-  construction. The cost rate of the (product, zone) and its remote fee ride along.
+- ``_reprice_lanes``: every (origin, destination, product) of the waybills, from a first
+  cheap GROUP BY pass, with its zone as :meth:`ZoneMatrix.zone` itself decides it (same
+  city, same province, else the province-pair matrix; no zone for an unknown pair) and the
+  position of its rule in ``card.rules`` (none for a product or zone without one).
+- ``_reprice_segments``: per rule, the weight axis (whole grams) cut into segments
+  ``[from_g, to_g)`` on which everything that depends on the weight is constant: the
+  rule's shape and prices, the weight-break band and the discount. The segments are cut at
+  every band edge and every discount edge (an edge in kilograms becomes the first whole
+  gram at or above it, which is exact because lake weights are whole grams) and each
+  segment's discount is :meth:`Card.discount` itself asked at the segment's first gram, so
+  the most-specific-wins order is the reference's by construction. Weights no band holds
+  are a segment marked unpriced. The cost rate of the (product, zone) and its remote fee
+  ride along. ``_reprice_lane_segments`` joins the two, so that one join finds a
+  waybill's zone, rule and segment.
 - ``_reprice_days``: per day of the waybills' date range, the fuel fraction (the month's
   index through :meth:`FuelRule.percent`, computed in Python with ``Decimal``; a month
   without an index gets the base percentage, as the reference does) and the peak fraction
   (the sum of the peaks covering the day).
 
-One SQL pass then joins each waybill to its zone, segment and day and computes, as
-:func:`kam.pricing.rating.price_waybill` does: grams counted up (weights are whole grams
-already), additional steps counted up (integer arithmetic), freight rounded once after the
-discount (``ROUND`` on a DECIMAL, half away from zero, which is ``ROUND_HALF_UP`` for these
-non-negative amounts), each surcharge rounded on its own.
+One SQL pass then joins each waybill to its lane segment and day and computes, as
+:func:`kam.pricing.rating.price_waybill` does: additional steps counted up (integer
+division rounded up), freight rounded once after the discount, each surcharge rounded on
+its own, all half up (the amounts are non-negative: the card's values are checked so).
 
 A waybill the card cannot price (no zone for its province pair, no rule for its product
 and zone, no weight band for its weight) is left out of the comparison and reported apart,
 per (product, zone) or per province pair, with its current revenue.
 
-Limits the card must respect (checked, :class:`RepriceError` names the value): prices,
-fees and per-kilogram rates with at most four decimals and below 10^8; percentages with at
-most four decimals; fuel percentages (after the index formula) with at most ten decimals;
-remote-area fee in whole fen (the reference adds it unrounded).
+Limits the card must respect (checked; :class:`RepriceError` names the value): no negative
+values, discounts at most 100 %; prices, fees and per-kilogram rates with at most four
+decimals and below 10^8 CNY; percentages with at most four decimals; fuel percentages
+(after the index formula) with at most six; the remote-area fee in whole fen (the
+reference adds it unrounded). A waybill's list freight must stay below about 900,000 CNY
+(BIGINT in 1e-7 CNY times the share kept in 1e-6); beyond it DuckDB stops with an
+overflow error, never a wrong amount.
 """
 
 from __future__ import annotations
