@@ -310,6 +310,8 @@ def load_card(
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _reprice_lane_segments AS
             SELECT l.*, s.* EXCLUDE (rule_id, from_g, to_g, priced),
+                   1000 * s.first_p4 AS first7, 1000 * s.step_p4 AS step7,
+                   1000 * s.min_p4 AS min7, 1000 * s.cost_waybill_p4 AS cost7,
                    coalesce(s.priced, false) AS priced,
                    coalesce(s.from_g, {_LOW}) AS from_g, coalesce(s.to_g, {_HIGH}) AS to_g
             FROM _reprice_lanes l LEFT JOIN _reprice_segments s USING (rule_id)"""  # noqa: S608
@@ -334,23 +336,22 @@ def priced_fen_sql(card: Card, source: str) -> str:
     """The per-waybill SELECT (after :func:`load_card`): the source's columns plus ``zone``,
     ``priced`` and the new amounts as whole fen (BIGINT): ``freight_fen``, ``fuel_fen``,
     ``peak_fen``, ``remote_fen``, ``cod_fen``, ``insurance_fen``, ``total_fen``, and
-    ``estimate_fen``, the cost rate's cost (NULL without a rate)."""
+    ``estimate_fen``, the cost rate's cost (NULL without a rate). The amounts mean
+    something only where ``priced`` (elsewhere they are 0 or NULL)."""
     k = _scalar_surcharges(card)
     # Decimals to whole grams and fen: narrow types times a narrow constant keep the product
     # within 18 digits, i.e. 64-bit (a plain ``* 100`` widens to 128-bit arithmetic).
     # The source is the caller's trusted text; the card's values are checked whole numbers.
     return f"""
 WITH r AS (
-    SELECT src.*, l.zone, l.lane_id, coalesce(l.priced, false) AS priced,
-        CASE WHEN l.priced THEN l.remote_fen END AS remote_fen,
+    SELECT src.*, l.zone, l.lane_id, coalesce(l.priced, false) AS priced, l.remote_fen,
         dd.fuel8, dd.peak6, dd.month_no AS _month_no,
-        CASE WHEN l.priced THEN (CASE WHEN l.fa THEN 1000 * (l.first_p4 + CASE WHEN src._g <= l.first_g THEN 0
-                  ELSE (src._g - l.first_g + l.step_g - 1) // l.step_g * l.step_p4 END)
-              ELSE greatest(src._g * l.per_kg_p4, 1000 * l.min_p4) END
-         * l.keep6 + 50000000000) // 100000000000 END AS freight_fen,
-        CASE WHEN l.priced THEN
-            (1000 * l.cost_waybill_p4 + src._g * l.cost_kg_p4 + 50000) // 100000
-        END AS estimate_fen
+        -- No CASE (several times slower here): a segment of one shape has the other
+        -- shape's prices at 0, and a first / additional segment's steps are never below 0.
+        ((l.first7 + greatest((src._g - l.first_g + l.step_g - 1) // l.step_g, 0) * l.step7
+         + greatest(src._g * l.per_kg_p4, l.min7)) * l.keep6 + 50000000000)
+        // 100000000000 AS freight_fen,
+        (l.cost7 + src._g * l.cost_kg_p4 + 50000) // 100000 AS estimate_fen
     FROM (SELECT *, CAST(CAST(weight_kg AS DECIMAL(12,3)) * CAST(1000 AS DECIMAL(4,0)) AS BIGINT) AS _g FROM ({source})) src
     LEFT JOIN _reprice_lane_segments l
       ON l.origin = src.origin AND l.destination = src.destination AND l.product = src.product
