@@ -530,3 +530,11 @@ def test_random_cards_and_waybills_price_exactly_as_the_reference(card, rows):
     assert result.totals["proposed_revenue"] == want["proposed"]
     assert result.totals["waybills"] == want["waybills"]
     assert result.totals["unpriced_waybills"] == want["unpriced"]
+
+
+def test_a_freight_beyond_the_integer_range_stops_with_an_error_not_a_wrong_amount(tmp_path):
+    huge = WeightBreaks((Band(D(0), None, D("99999999")),), D(0))
+    card = Card(ZONES, {("ground", "z2"): huge})
+    con = lake(tmp_path, [row("999999", product="ground")])
+    with pytest.raises(duckdb.OutOfRangeException, match="Overflow"):
+        what_if(con, card)
