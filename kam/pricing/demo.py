@@ -139,9 +139,9 @@ def _price_levels(list_card: RateCard, accounts: list[Account]) -> dict[int, Dec
         ).fetchall()[0]
         if first is None:
             return {}
-        reprice.load_card(con, spec, None, first, last)
+        reprice.load_card(con, spec, source)
         rows = con.execute(
-            f"SELECT billing_code, sum(freight), sum(list_freight) FROM ({reprice.priced_sql(spec, source)}) "  # noqa: S608
+            f"SELECT billing_code, sum(freight), sum(new_freight) FROM ({reprice.priced_sql(spec, source)}) "  # noqa: S608
             "WHERE priced GROUP BY billing_code"
         ).fetchall()
     finally:

@@ -126,10 +126,10 @@ def volume_profile(
         ).fetchall()[0]
         if first is None:
             return None
-        reprice.load_card(con, spec, None, first, last)
+        reprice.load_card(con, spec, source)
         rows = con.execute(
             f"""SELECT product, zone, {band} AS band, count(*), sum(weight_kg),
-                       sum(list_freight), sum(freight),
+                       sum(new_freight), sum(freight),
                        CASE WHEN count(cost) = count(*) THEN sum(cost) END
                 FROM ({reprice.priced_sql(spec, source)}) WHERE priced
                 GROUP BY ALL ORDER BY product, zone, band"""  # noqa: S608 - SQL of this module
