@@ -37,12 +37,12 @@ and zone, no weight band for its weight) is left out of the comparison and repor
 per (product, zone) or per province pair, with its current revenue.
 
 Limits the card must respect (checked; :class:`RepriceError` names the value): no negative
-values, discounts at most 100 %; prices, fees and per-kilogram rates with at most four
+values, discounts between -100 % (a premium: at most double the list) and 100 %; prices, fees and per-kilogram rates with at most four
 decimals and below 10^8 CNY; percentages with at most four decimals; fuel percentages
 (after the index formula) with at most six; the remote-area fee in whole fen (the
-reference adds it unrounded). A waybill's list freight must stay below about 900,000 CNY
-(BIGINT in 1e-7 CNY times the share kept in 1e-6); beyond it DuckDB stops with an
-overflow error, never a wrong amount.
+reference adds it unrounded). A waybill's list freight must stay below about 450,000 CNY
+(BIGINT in 1e-7 CNY times the share kept in 1e-6, at most 2 with a premium); beyond it
+DuckDB stops with an overflow error, never a wrong amount.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ OTHERS = "others"
 #   CNY/kg at 1e-4); the share kept after a discount, (100 − %) / 100, in 1e-6; the fuel
 #   fraction in 1e-8; peak, COD and insurance fractions in 1e-6; every result in fen.
 # Rounding half up of a non-negative x to a unit d: (x + d / 2) // d. The card's values are
-# checked non-negative (and discounts at most 100 %), so every amount here is.
+# checked non-negative (and discounts within ±100 %), so every amount here is.
 _PRICE_PLACES = 4
 _PRICE_LIMIT = Decimal(10) ** 8  # CNY: a price, fee or per-kilogram rate
 _PERCENT_LIMIT = Decimal(10) ** 4
@@ -168,9 +168,10 @@ def card_segments(
             at = Decimal(lo) * GRAM
             off = card.discount(product, zone, at)
             what = f"the discount for {product} in zone {zone} at {at} kg"
-            if off > HUNDRED:
-                raise RepriceError(f"{what} ({off}) is above 100 %")
-            keep6 = _units(HUNDRED - off, 4, what, HUNDRED + 1)
+            if not -HUNDRED <= off <= HUNDRED:
+                raise RepriceError(f"{what} ({off}) is beyond ±100 %")
+            # A negative discount is a premium (at most double the list).
+            keep6 = _units(HUNDRED - off, 4, what, 2 * HUNDRED + 1)
             if isinstance(rule, FirstAdditional):
                 first_g, step_g = _grams_up(rule.first_kg), _grams_up(rule.step_kg)
                 if step_g <= 0:

@@ -402,6 +402,17 @@ def test_the_volume_change_scales_the_proposed_side_only(tmp_path, change):
         assert changed.totals["margin_difference"] == -base.totals["current_margin"]
 
 
+def test_a_premium_prices_above_the_list_as_the_reference_does(tmp_path):
+    premium = Card(ZONES, {("express", "z2"): PARCEL}, discounts=(Discount(D("-12.5")),))
+    rows = numbered([row("1.2"), row("7")])
+    priced = reprice_waybills(lake(tmp_path, rows), premium)
+    assert assert_exact(premium, rows, priced) == 2
+    beyond = Card(ZONES, {("express", "z2"): PARCEL}, discounts=(Discount(D("-100.5")),))
+    with pytest.raises(RepriceError, match=r"\(-100.5\) is beyond ±100 %"):
+        (tmp_path / "b").mkdir()
+        reprice_waybills(lake(tmp_path / "b", rows), beyond)
+
+
 def test_bad_inputs_are_refused_by_name(tmp_path):
     con = lake(tmp_path, EDGE_ROWS[:2])
     with pytest.raises(RepriceError, match="volume change of -101"):
@@ -463,7 +474,7 @@ def discounts(draw: st.DrawFn) -> Discount:
     lo = draw(st.decimals(D(0), D("40"), places=3))
     hi = draw(st.none() | st.decimals(D("0.001"), D("60"), places=3))
     return Discount(
-        draw(st.decimals(D(0), D(100), places=4)),
+        draw(st.decimals(D(-100), D(100), places=4)),  # negative: a premium
         draw(st.none() | st.sampled_from(PRODUCTS[:3])),
         draw(st.none() | st.sampled_from(["same_city", "same_province", *ZONE_NAMES])),
         lo,
