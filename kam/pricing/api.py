@@ -21,7 +21,7 @@ from ninja import Field, Query, Router, Schema
 from kam.accounts.models import Account, CorporateGroup
 from kam.accounts.selectors import account_get_for, group_list_for
 from kam.core.api import ErrorOut, Id, InSchema
-from kam.core.errors import PermissionDeniedError
+from kam.core.errors import ApplicationError, PermissionDeniedError
 
 from . import quotes, rating, reprice, selectors, services, whatif
 from .models import Approval, Quote, RateCard, Zone
@@ -384,6 +384,11 @@ class PricingQuotePatch(InSchema):
               summary="Change a quote (after submission: a new revision, in draft)")  # fmt: skip
 def quote_update(request: HttpRequest, quote_id: Id, payload: PricingQuotePatch) -> dict[str, Any]:
     quote = selectors.quote_get_for(request.user, quote_id)
+    # An empty change would still make a submitted quote a new revision: refuse it.
+    if all(getattr(payload, n) is None for n in ("strategy", "discounts", "valid_until", "terms")):
+        raise ValidationError(
+            {"body": _("Say what to change: strategy, discounts, valid_until or terms.")}
+        )
     discounts = _discounts_in(payload.discounts) if payload.discounts is not None else None
     quotes.quote_update(
         by=request.user, quote=quote, discounts=discounts, valid_until=payload.valid_until,  # type: ignore[arg-type]
@@ -392,9 +397,24 @@ def quote_update(request: HttpRequest, quote_id: Id, payload: PricingQuotePatch)
     return _quote_detail(request, quote.pk)
 
 
+def _what_if(quote: Quote, volume_change: Decimal = Decimal("0")) -> Any:
+    """The proposal on the subject's last twelve months (None without data); a card the
+    what-if cannot reprice is refused in words, not a server error."""
+    try:
+        return whatif.card_what_if(
+            quote.card, whatif.quote_accounts(quote.account, quote.group_id),
+            volume_change=volume_change,
+        )  # fmt: skip
+    except reprice.RepriceError as exc:
+        raise ApplicationError(
+            _("The proposal cannot be repriced on the last twelve months: %(reason)s")
+            % {"reason": exc}
+        ) from exc
+
+
 def _margin(quote: Quote) -> Decimal | None:
     """The proposal's margin % on the subject's last twelve months (None without data)."""
-    found = whatif.card_what_if(quote.card, whatif.quote_accounts(quote.account, quote.group_id))
+    found = _what_if(quote)
     return found[0].totals["proposed_margin_pct"] if found else None
 
 
@@ -498,13 +518,7 @@ def quote_what_if(
 ) -> dict[str, Any]:
     volume_change = filters.volume_change
     quote = selectors.quote_get_for(request.user, quote_id)
-    try:
-        found = whatif.card_what_if(
-            quote.card, whatif.quote_accounts(quote.account, quote.group_id),
-            volume_change=volume_change,
-        )  # fmt: skip
-    except reprice.RepriceError as exc:
-        raise ValidationError({"volume_change": str(exc)}) from exc
+    found = _what_if(quote, volume_change)
     empty: dict[str, Any] = {"quote": quote.pk, "volume_change": str(volume_change),
                              "available": False, "period_start": None, "period_end": None,
                              "totals": None, "by_month": [], "by_product": [], "by_zone": [],

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal as D
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from django.utils import timezone
@@ -16,15 +16,17 @@ from kam.accounts.models import Account
 from kam.core.models import User
 from kam.ledger import services as ledger_services
 from kam.ledger.models import ImportBatch
-from kam.pricing import quotes, rating, services
+from kam.pricing import api, quotes, rating, services
 from kam.pricing.models import (
     CardKind,
     CardStatus,
     PriceGuidance,
+    Product,
     Quote,
     QuoteStatus,
     QuoteStep,
     RateCard,
+    Strategy,
 )
 from tests.conftest import assert_error
 
@@ -355,6 +357,7 @@ def test_bad_workflow_input_is_refused_and_nothing_changes(
     assert_error(mine.patch(url, {"discounts": [{"percent": "5", "zone": "mars"}]}), 422,
                  "discounts.0.zone")  # fmt: skip
     assert_error(mine.patch(url, {"valid_until": "2001-01-01"}), 422, "valid_until")
+    assert_error(mine.patch(url, {}), 422, "body")
     stored = Quote.objects.get()
     assert stored.status == QuoteStatus.DRAFT and stored.valid_until.isoformat() == _valid_until()
     assert list(stored.card.discounts.values_list("percent", flat=True)) == [D("15")]
@@ -362,6 +365,25 @@ def test_bad_workflow_input_is_refused_and_nothing_changes(
     assert_error(mine.get(f"{url}/what-if", {"volume_change": "abc"}), 422, "volume_change")
     assert_error(mine.get("/pricing/quotes", {"status": "lost"}), 422, "status")
     assert_error(mine.get("/pricing/cards", {"kind": "secret"}), 422, "kind")
+
+
+def test_an_empty_change_does_not_reopen_a_submitted_quote(
+    session_client: Api, owner: User, account_a: Account, list_card: RateCard
+) -> None:
+    mine = session_client(owner)
+    quote = mine.post("/pricing/quotes", _quote_body(account_a)).json()
+    url = f"/pricing/quotes/{quote['id']}"
+    assert mine.post(f"{url}/submit").json()["status"] == "submitted"  # no guidance: department
+    assert_error(mine.patch(url, {"terms": None}), 422, "body")
+    stored = Quote.objects.get()
+    assert stored.status == QuoteStatus.SUBMITTED and stored.revision == 1
+
+
+def test_the_apis_choices_are_the_models() -> None:
+    assert set(get_args(api.StrategyName)) == set(Strategy.values)
+    assert set(get_args(api.ProductName)) == set(Product.values)
+    status = api.PricingQuoteQuery.model_fields["status"].annotation
+    assert set(get_args(get_args(status)[0])) == set(QuoteStatus.values)
 
 
 def test_contract_dates_are_checked_by_field(
