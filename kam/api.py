@@ -13,13 +13,14 @@ from kam.core.api import router as core_router
 from kam.coverage.api import router as coverage_router
 from kam.ledger.api import router as ledger_router
 from kam.planning.api import router as planning_router
+from kam.pricing.api import router as pricing_router
 from kam.segmentation.api import router as segmentation_router
 from kam.service.api import router as service_router
 
 api = NinjaAPI(
     title="KAM API",
     version="1",
-    description="Key-account management: the archive of accounts, groups, contacts, ties and teams; the shipment ledger (waybill imports, monthly facts); segmentation and account value; coverage and visits; service cases and surveys; account plans.",
+    description="Key-account management: the archive of accounts, groups, contacts, ties and teams; the shipment ledger (waybill imports, monthly facts); segmentation and account value; coverage and visits; service cases and surveys; account plans; rate cards and quotes.",
     auth=[BearerTokenAuth(), SessionCsrfAuth()],
     urls_namespace="api",
     openapi_url="/openapi.json",
@@ -34,3 +35,4 @@ api.add_router("/v1/", segmentation_router)
 api.add_router("/v1/", coverage_router)
 api.add_router("/v1/", service_router)
 api.add_router("/v1/", planning_router)
+api.add_router("/v1/", pricing_router)

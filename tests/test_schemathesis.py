@@ -125,6 +125,23 @@ def archive(
         owner=owner, annual_revenue=Decimal(50000), probability=40,
         expected_close=today + datetime.timedelta(days=90), influences=[(boss, "economic_buyer")],
     )  # fmt: skip
+    from kam.pricing import quotes as pricing_quotes
+    from kam.pricing import rating
+    from kam.pricing import services as pricing
+    from kam.pricing.models import CardKind, RateCard
+
+    pricing.fill_default_matrix()
+    list_card = RateCard.objects.create(name="schemathesis list", kind=CardKind.LIST,
+                                        effective_from=today - datetime.timedelta(days=30))  # fmt: skip
+    pricing.set_first_additional_rules(list_card, [
+        pricing.RuleRow("express", code, Decimal(1), Decimal(20), Decimal("0.5"), Decimal(4))
+        for code in pricing.ensure_zones()
+    ])  # fmt: skip
+    pricing.activate_card(list_card)
+    quote = pricing_quotes.quote_create(
+        by=owner, account=account_a, strategy="cost_plus", discounts=[rating.Discount(Decimal(5))],
+        valid_until=today + datetime.timedelta(days=30),
+    )  # fmt: skip
     return {
         "account_id": [account_a.pk, account_b.pk, extra.pk],
         "contact_id": [boss.pk, deputy.pk, other.pk, erased.pk],
@@ -143,6 +160,8 @@ def archive(
         "objective_id": [objective.pk],
         "action_id": [action.pk],
         "opportunity_id": [opportunity.pk],
+        "quote_id": [quote.pk],
+        "card_id": [list_card.pk, quote.card_id],
     }
 
 
@@ -169,7 +188,7 @@ ID_FIELDS = {
     "version": "version", "import_id": "import_id", "case_id": "case_id",
     "run_id": "run_id", "other_id": "run_id", "consent_id": "consent_id",
     "plan_id": "plan_id", "objective_id": "objective_id", "action_id": "action_id",
-    "opportunity_id": "opportunity_id",
+    "opportunity_id": "opportunity_id", "quote_id": "quote_id", "card_id": "card_id",
 }  # fmt: skip
 #: Reads a persona can never make succeed: import history, segmentation runs and their
 #: rules, and the coverage measures are for the department's roles.

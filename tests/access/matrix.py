@@ -109,6 +109,10 @@ NOUNS: dict[str, Noun | None] = {
     "actions": Noun("planning.Action"),
     "opportunities": Noun("planning.Opportunity"),
     "stage-proposals": Noun("planning.StageProposal"),
+    "quotes": Noun("pricing.Quote"),
+    "quote": Noun("pricing.Quote"),
+    "cards": Noun("pricing.RateCard"),
+    "card": Noun("pricing.RateCard"),
     # Competitors, and the industries (the wallet benchmarks, the whitespace grid's filter):
     # company-wide lists, no foreign side.
     "competitor": None, "competitors": None, "industry": None,
