@@ -15,7 +15,9 @@ import random
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 
 from kam.accounts.models import Account, BillingCode
 from kam.core.models import User
@@ -229,7 +231,9 @@ def demo_load(*, seed: int, as_of: datetime.date, progress: Any) -> str:
             services.activate_card(card)
             cards += 1
         progress("pricing", 3, 4)
-        made = _quotes(as_of)
+        # Workings and approval comments are stored as written: in the product's language.
+        with translation.override(settings.LANGUAGE_CODE):
+            made = _quotes(as_of)
     progress("pricing", 4, 4)
     return (
         f"pricing: a standard card, {cards} account cards, "
