@@ -105,7 +105,7 @@ class RateCard(models.Model):
     """
 
     name = models.CharField(_("name"), max_length=120)
-    kind = models.CharField(_("kind"), max_length=10, choices=CardKind.choices)
+    kind = models.CharField(_("card kind"), max_length=10, choices=CardKind.choices)
     status = models.CharField(
         _("status"), max_length=10, choices=CardStatus.choices, default=CardStatus.DRAFT,
         db_index=True,
@@ -352,8 +352,8 @@ class PeakSurcharge(models.Model):
 
     card = models.ForeignKey(RateCard, on_delete=models.CASCADE, related_name="peaks")
     name = models.CharField(_("name"), max_length=60)
-    start = models.DateField(_("from"))
-    end = models.DateField(_("to"))
+    start = models.DateField(_("first day"))
+    end = models.DateField(_("last day"))
     percent = models.DecimalField(
         _("surcharge (%)"), max_digits=6, decimal_places=3, validators=_PERCENT
     )
@@ -619,7 +619,7 @@ class QuoteStep(models.Model):
 
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="steps")
     revision = models.PositiveSmallIntegerField(_("revision"))
-    level = models.CharField(_("level"), max_length=12, choices=Approval.choices)
+    level = models.CharField(_("approval level"), max_length=12, choices=Approval.choices)
     decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices)
     comment = models.TextField(_("comment"), max_length=2000, blank=True)
     by = models.ForeignKey(
