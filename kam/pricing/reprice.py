@@ -625,6 +625,7 @@ def what_if(
 __all__ = [
     "OTHERS",
     "RepriceError",
+    "Segment",
     "WhatIf",
     "card_segments",
     "load_card",

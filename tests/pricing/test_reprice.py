@@ -421,6 +421,17 @@ def test_bad_inputs_are_refused_by_name(tmp_path):
     odd_rate = {("express", "z2"): CostRate(D("1"), D("0.123456"))}
     with pytest.raises(RepriceError, match="cost rate for express in zone z2"):
         what_if(con, CARD, cost_rates=odd_rate)
+    too_much = Card(ZONES, {("express", "z2"): PARCEL}, discounts=(Discount(D("100.5")),))
+    with pytest.raises(RepriceError, match=r"discount for express in zone z2 at .* above 100 %"):
+        what_if(con, too_much)
+    negative = WeightBreaks((Band(D(0), None, D("-1")),), D(0))
+    with pytest.raises(
+        RepriceError, match=r"ground in zone z2: the per-kg rate from 0 kg \(-1\) is negative"
+    ):
+        what_if(con, Card(ZONES, {("ground", "z2"): negative}))
+    odd_fuel = Surcharges(fuel=FuelRule(D("5.0000001"), D(0), D(0), D(0), D(10)))
+    with pytest.raises(RepriceError, match="the fuel surcharge of 2026-06"):
+        what_if(con, Card(ZONES, {("express", "z2"): PARCEL}, surcharges=odd_fuel))
 
 
 def test_an_empty_lake_gives_zero_totals(tmp_path):
