@@ -34,7 +34,9 @@ its own, all half up (the amounts are non-negative: the card's values are checke
 
 A waybill the card cannot price (no zone for its province pair, no rule for its product
 and zone, no weight band for its weight) is left out of the comparison and reported apart,
-per (product, zone) or per province pair, with its current revenue.
+per (product, zone) or per province pair, with its current revenue. The lake holds no
+waybill without a ship date, origin, destination or product (the import refuses them); a
+relation that does would see those rows in no figure.
 
 Limits the card must respect (checked; :class:`RepriceError` names the value): no negative
 values, discounts at most 100 %; prices, fees and per-kilogram rates with at most four
