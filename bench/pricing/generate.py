@@ -172,9 +172,9 @@ def waybill_sql(rows: int) -> str:
         CAST(round(freight * (0.04 + 0.06 * u_money), 2) AS DECIMAL(18,2)) AS surcharges,
         CAST(CASE WHEN h3 % 10 = 0 THEN NULL
                   ELSE round(freight * (0.55 + 0.3 * u_money), 2) END AS DECIMAL(18,2)) AS cost,
-        CAST(CASE WHEN (h >> 12) % 100 < 15 THEN round(20 + u_weight * 800, 2) ELSE 0 END
-             AS DECIMAL(18,2)) AS cod_amount,
-        CAST(CASE WHEN (h >> 16) % 10 = 0 THEN round(100 + u_dest * 3000, 2) ELSE 0 END
+        CAST(CASE WHEN (h >> 12) % 100 < 15 THEN round(20 + u_weight * 800, 2) END
+             AS DECIMAL(18,2)) AS cod_amount,  -- optional in the lake: NULL without COD
+        CAST(CASE WHEN (h >> 16) % 10 = 0 THEN round(100 + u_dest * 3000, 2) END
              AS DECIMAL(18,2)) AS declared_value
     FROM e
     """  # noqa: S608 - generated numbers and fixed names, no user input

@@ -125,10 +125,10 @@ def pandas_what_if(
         freight * dates.map(pd.Series(peak6, index=days)).to_numpy(dtype=np.int64) + 500_000
     ) // 1_000_000
     remote = np.where(df["zone"].isin(list(s.remote_zones)), _units(s.remote_fee, 2), 0)
-    cod_amount = df["cod"].to_numpy(dtype=np.int64)
+    cod_amount = df["cod"].fillna(0).to_numpy(dtype=np.int64)
     cod = np.where(cod_amount > 0, (np.maximum(cod_amount * _units(s.cod_percent, 4),
                                                10_000 * _units(s.cod_min, 4)) + 500_000) // 1_000_000, 0)  # fmt: skip
-    declared = df["declared"].to_numpy(dtype=np.int64)
+    declared = df["declared"].fillna(0).to_numpy(dtype=np.int64)
     insurance = np.where(declared > 0, (np.maximum(declared * _units(s.insurance_percent, 4),
                                                    10_000 * _units(s.insurance_min, 4)) + 500_000) // 1_000_000, 0)  # fmt: skip
     estimate = (1000 * df["cost_waybill_p4"] + df["g"] * df["cost_kg_p4"] + 50_000) // 100_000

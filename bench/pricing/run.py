@@ -68,7 +68,8 @@ def check_sample(con: duckdb.DuckDBPyConnection, size: int) -> dict[str, int]:
     counts = {"waybills": len(rows), "priced": 0, "unpriced": 0, "differ": 0, "cost_checked": 0}
     for r in rows:
         waybill = Waybill(r["ship_date"], r["origin"], r["destination"], r["product"],
-                          r["weight_kg"], r["cod_amount"], r["declared_value"])  # fmt: skip
+                          r["weight_kg"], r["cod_amount"] or Decimal(0),
+                          r["declared_value"] or Decimal(0))  # fmt: skip
         try:
             want = price_waybill(card, waybill)
         except RatingError:

@@ -140,7 +140,7 @@ def lake(tmp_path: Path, rows: list[dict[str, Any]]) -> duckdb.DuckDBPyConnectio
 def reference(card: Card, r: dict[str, Any]) -> Any:
     waybill = Waybill(
         r["ship_date"], r["origin"], r["destination"], r["product"], r["weight_kg"],
-        r["cod_amount"], r["declared_value"],
+        r["cod_amount"] or D(0), r["declared_value"] or D(0),  # optional in the lake
     )  # fmt: skip
     try:
         return price_waybill(card, waybill)
@@ -220,6 +220,7 @@ EDGE_ROWS = numbered(
         row("1.2", cod_amount=D("1000"), ship_date=dt.date(2026, 6, 3)),
         row("1.2", declared_value=D("100"), ship_date=dt.date(2026, 6, 4)),
         row("1.2", declared_value=D("3333.33"), ship_date=dt.date(2026, 6, 5)),
+        row("1.2", cod_amount=None, declared_value=None, ship_date=dt.date(2026, 6, 6)),  # none
         # the card cannot price these: no rule, unknown product, no zone for the pair
         row("1", URUMQI, product="ground"),
         row("1", product="drone"),
@@ -432,6 +433,17 @@ def test_bad_inputs_are_refused_by_name(tmp_path):
     odd_rate = {("express", "z2"): CostRate(D("1"), D("0.123456"))}
     with pytest.raises(RepriceError, match="cost rate for express in zone z2"):
         what_if(con, CARD, cost_rates=odd_rate)
+    too_much = Card(ZONES, {("express", "z2"): PARCEL}, discounts=(Discount(D("100.5")),))
+    with pytest.raises(RepriceError, match=r"discount for express in zone z2 at .* above 100 %"):
+        what_if(con, too_much)
+    negative = WeightBreaks((Band(D(0), None, D("-1")),), D(0))
+    with pytest.raises(
+        RepriceError, match=r"ground in zone z2: the per-kg rate from 0 kg \(-1\) is negative"
+    ):
+        what_if(con, Card(ZONES, {("ground", "z2"): negative}))
+    odd_fuel = Surcharges(fuel=FuelRule(D("5.0000001"), D(0), D(0), D(0), D(10)))
+    with pytest.raises(RepriceError, match="the fuel surcharge of 2026-06"):
+        what_if(con, Card(ZONES, {("express", "z2"): PARCEL}, surcharges=odd_fuel))
 
 
 def test_an_empty_lake_gives_zero_totals(tmp_path):
@@ -524,8 +536,8 @@ def waybill_rows(draw: st.DrawFn) -> dict[str, Any]:
         origin=draw(st.sampled_from(CITIES)),
         product=draw(st.sampled_from(PRODUCTS[:3])),
         ship_date=dt.date(2026, 1, 1) + dt.timedelta(days=draw(st.integers(0, 364))),
-        cod_amount=draw(st.just(D(0)) | money_st),
-        declared_value=draw(st.just(D(0)) | money_st),
+        cod_amount=draw(st.none() | st.just(D(0)) | money_st),
+        declared_value=draw(st.none() | st.just(D(0)) | money_st),
     )
 
 
