@@ -434,7 +434,9 @@ def test_bad_inputs_are_refused_by_name(tmp_path):
     with pytest.raises(RepriceError, match="cost rate for express in zone z2"):
         what_if(con, CARD, cost_rates=odd_rate)
     too_much = Card(ZONES, {("express", "z2"): PARCEL}, discounts=(Discount(D("100.5")),))
-    with pytest.raises(RepriceError, match=r"discount for express in zone z2 at .* above 100 %"):
+    with pytest.raises(
+        RepriceError, match=r"discount for express in zone z2 at .* \(100.5\) is beyond ±100 %"
+    ):
         what_if(con, too_much)
     negative = WeightBreaks((Band(D(0), None, D("-1")),), D(0))
     with pytest.raises(
