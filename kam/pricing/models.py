@@ -607,6 +607,18 @@ class Quote(models.Model):
         return self.account if self.account_id else self.group
 
 
+class QuoteNumber(models.Model):
+    """The last quote number given in a year: quotes are numbered Q<year>-<n> from this
+    locked row (not from the quotes a user happens to see, which row-level security
+    narrows to their own accounts)."""
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
 class Decision(models.TextChoices):
     SUBMITTED = "submitted", pgettext_lazy("quote step", "Submitted")
     APPROVED = "approved", pgettext_lazy("quote step", "Approved")

@@ -20,7 +20,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,6 +37,7 @@ from .models import (
     Decision,
     PriceGuidance,
     Quote,
+    QuoteNumber,
     QuoteStatus,
     QuoteStep,
     RateCard,
@@ -59,18 +59,23 @@ def _by(obj: Any, by: User | None) -> None:
 
 
 def _locked(quote: Quote) -> Quote:
+    # Only the quote's row is locked: PostgreSQL cannot lock the nullable side of the
+    # outer joins to its account or group.
     return (
-        Quote.objects.select_for_update()
+        Quote.objects.select_for_update(of=("self",))
         .select_related("account", "group", "card")
         .get(pk=quote.pk)
     )
 
 
 def _number(today: dt.date) -> str:
-    prefix = f"Q{today:%Y}-"
-    last = Quote.objects.filter(number__startswith=prefix).aggregate(n=Max("number"))["n"]
-    following = int(last.removeprefix(prefix)) + 1 if last else 1
-    return f"{prefix}{following:05d}"
+    """The next number of the year, from its locked counter (held to the transaction's end,
+    so two quotes made at once get two numbers)."""
+    QuoteNumber.objects.get_or_create(year=today.year)
+    counter = QuoteNumber.objects.select_for_update().get(year=today.year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"Q{today:%Y}-{counter.last:05d}"
 
 
 def list_card(day: dt.date) -> RateCard:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("quotes/<int:pk>/", views.quote_detail, name="quote"),
     path("quotes/<int:pk>/edit/", views.quote_edit, name="quote_edit"),
     path("quotes/<int:pk>/what-if/", views.quote_whatif, name="quote_whatif"),
+    path("quotes/<int:pk>/what-if.xlsx", views.quote_whatif_xlsx, name="quote_whatif_xlsx"),
     path("quotes/<int:pk>/action/", views.quote_action, name="quote_action"),
     path("quotes/<int:pk>/decide/", views.quote_decide, name="quote_decide"),
     path("quotes/<int:pk>/contract/", views.quote_contract, name="quote_contract"),

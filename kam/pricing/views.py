@@ -370,6 +370,65 @@ def quote_whatif(request: HttpRequest, pk: int) -> HttpResponse:
     })  # fmt: skip
 
 
+@login_required
+@require_GET
+def quote_whatif_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    """The what-if as a workbook: every breakdown (month, product, zone, lane) as rows of
+    one sheet, with the volume change asked for."""
+    from kam.core import regions
+    from kam.core.exports import xlsx_response
+
+    quote = _quote(request, pk)
+    volume, problem = _volume(request)
+    if problem:
+        messages.error(request, problem)
+        return redirect("pricing:quote", quote.pk)
+    try:
+        found = whatif.card_what_if(
+            quote.card, whatif.quote_accounts(quote.account, quote.group_id), volume_change=volume
+        )
+    except reprice.RepriceError as exc:
+        messages.error(request, str(exc))
+        return redirect("pricing:quote", quote.pk)
+    if found is None:
+        messages.error(
+            request,
+            _(
+                "No waybills of this account in the ledger's last twelve months: nothing to reprice."
+            ),
+        )
+        return redirect("pricing:quote", quote.pk)
+    result, period = found
+    zones = {z.code: str(z) for z in Zone.objects.all()}
+    products = dict(Product.choices)
+    figures = ("waybills", "weight_kg", "current_revenue", "proposed_revenue",
+               "revenue_difference", "cost", "current_margin", "proposed_margin",
+               "current_margin_pct", "proposed_margin_pct")  # fmt: skip
+    header = [_("Breakdown"), _("Key"), _("Waybills"), _("Weight (kg)"), _("Revenue today"),
+              _("Proposed"), _("Difference"), _("Cost"), _("Margin today"),
+              _("Proposed margin"), _("Margin today (%)"), _("Proposed margin (%)")]  # fmt: skip
+
+    def lane(r: dict[str, Any]) -> str:
+        if r["origin"] == reprice.OTHERS:
+            return _("Other lanes")
+        return f"{regions.label(r['origin'])} → {regions.label(r['destination'])}"
+
+    parts = [
+        (_("Total"), [(period.label, result.totals)]),
+        (_("By month"), [(r["month"], r) for r in result.by_month]),
+        (
+            _("By product"),
+            [(products.get(r["product"], r["product"]), r) for r in result.by_product],
+        ),
+        (_("By zone"), [(zones.get(r["zone"], r["zone"]), r) for r in result.by_zone]),
+        (_("Top lanes"), [(lane(r), r) for r in result.by_lane]),
+    ]
+    rows = [
+        [str(name), str(key), *(r[f] for f in figures)] for name, keyed in parts for key, r in keyed
+    ]
+    return xlsx_response(f"what-if-{quote.number}.xlsx", _("What-if"), header, rows)
+
+
 # --- cards ---------------------------------------------------------------------------------
 
 

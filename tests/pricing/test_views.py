@@ -167,6 +167,27 @@ def test_the_what_if_reprices_the_accounts_own_waybills(
     assert "¥270.00" in scaled
     bad = client.get(f"/pricing/quotes/{quote.pk}/what-if/?volume=lots").content.decode()
     assert "The volume change must be a number" in bad
+    # The same figures as a workbook: every breakdown a row of one sheet.
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    book = client.get(f"/pricing/quotes/{quote.pk}/what-if.xlsx?volume=50")
+    assert book["Content-Disposition"].endswith(f'what-if-{quote.number}.xlsx"')
+    rows = list(load_workbook(BytesIO(book.content)).active.iter_rows(values_only=True))
+    assert rows[0][:6] == (
+        "Breakdown",
+        "Key",
+        "Waybills",
+        "Weight (kg)",
+        "Revenue today",
+        "Proposed",
+    )
+    total = rows[1]
+    assert (total[0], total[2], total[4], total[5]) == ("Total", 12, 162, 270)
+    assert {r[0] for r in rows[1:]} == {"Total", "By month", "By product", "By zone", "Top lanes"}
+    assert any(r[1] == "Fuzhou → Shanghai" for r in rows)
+    assert client.get(f"/pricing/quotes/{quote.pk}/what-if.xlsx?volume=-500").status_code == 302
     # Submitted: the margin the guidance checks is the what-if's (cost 8.00 from the ledger).
     client.post(f"/pricing/quotes/{quote.pk}/action/", {"action": "submit"})
     quote.refresh_from_db()
