@@ -206,3 +206,31 @@ def test_cost_rates_and_the_fuel_index_come_back_as_the_contract_reads_them(zone
     FuelIndex.objects.create(month=dt.date(2026, 2, 1), index=D("7100.50"))
     assert services.cost_rates() == {("express", "zone1"): rating.CostRate(D("3.00"), D("1.5000"))}
     assert services.fuel_index() == {"2026-02": D("7100.50")}
+
+
+def test_the_wall_shows_the_standard_card_to_all_and_an_accounts_card_to_its_team(
+    zones, owner, account_a, account_b
+):
+    """PostgreSQL's row-level security: a card without an account (the standard card)
+    is everyone's, its rates too; an account's card stays behind its team's wall."""
+    from django.db import connection
+
+    from kam.core import rls
+    from kam.pricing.models import CardDiscount
+
+    standard = list_card(zones)
+    for account, name in ((account_a, "A's"), (account_b, "B's")):
+        card = RateCard.objects.create(
+            name=name, kind=CardKind.DISCOUNT, account=account, base=standard,
+            effective_from=START,
+        )  # fmt: skip
+        services.set_discounts(card, [rating.Discount(D("5"))])
+    with rls.scoped(owner):
+        names = set(RateCard.objects.values_list("name", flat=True))
+        rates = RateRule.objects.filter(card=standard).count()
+        discounts = set(CardDiscount.objects.values_list("card__name", flat=True))
+    if connection.vendor == "postgresql":
+        assert (names, discounts) == ({"list", "A's"}, {"A's"})
+    else:  # SQLite has no wall: the selectors alone keep B's card out
+        assert (names, discounts) == ({"list", "A's", "B's"}, {"A's", "B's"})
+    assert rates == len(zones)
