@@ -24,6 +24,28 @@ def forbidden(request: HttpRequest, message: Any) -> HttpResponse:
     return render(request, "core/forbidden.html", {"message": message}, status=403)
 
 
+def form_errors(form: Any, exc: Exception) -> None:
+    """A service's refusal next to the form's fields: each field's ValidationError message
+    by its field (else at the top); an ApplicationError's sentence at the top."""
+    if isinstance(exc, ApplicationError):
+        form.add_error(None, str(exc.message))
+    elif isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    elif isinstance(exc, ValidationError):
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+def form_messages(request: HttpRequest, form: Any) -> None:
+    """An invalid form's errors as page messages, each after its field's label."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+
+
 def refusal_messages(request: HttpRequest, exc: Exception) -> None:
     """A service's refusal as page messages: each ValidationError message, or the
     ApplicationError's sentence."""

@@ -26,7 +26,7 @@ from kam.core.calendar import unconfirmed_years, unconfirmed_years_message, work
 from kam.core.errors import ApplicationError
 from kam.core.exports import csv_response
 from kam.core.models import User
-from kam.core.views import forbidden, refusal_messages
+from kam.core.views import forbidden, form_errors, refusal_messages
 
 from . import ical, selectors, services
 from .forms import (
@@ -73,17 +73,6 @@ def _reasons() -> dict[str, str]:
     }
 
 
-def _form_errors(form: Any, exc: ValidationError) -> None:
-    """Put a service's field errors next to the form's fields (else at the top)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
-
-
 # --- plan -----------------------------------------------------------------------------------
 
 
@@ -105,7 +94,7 @@ def plan(request: HttpRequest) -> HttpResponse:
                 result = services.plan_generate(by=request.user, **form.cleaned_data)
             except (ValidationError, ApplicationError) as exc:
                 if isinstance(exc, ValidationError):
-                    _form_errors(form, exc)
+                    form_errors(form, exc)
                 else:
                     refusal_messages(request, exc)
             else:
@@ -341,7 +330,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
                 findings=finding_rows, follow_ups=follow_rows,
             )  # fmt: skip
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         except ApplicationError as exc:
             form.add_error(None, str(exc.message))
         else:
@@ -455,7 +444,7 @@ def follow_up_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 owner=form.cleaned_data.get("owner"), due_date=form.cleaned_data.get("due_date"),
             )  # fmt: skip
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         except ApplicationError as exc:
             form.add_error(None, str(exc.message))
         else:
@@ -506,7 +495,7 @@ def team(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Assignment removed."))
                 return redirect("coverage:team")
         except ValidationError as exc:
-            _form_errors(capacity_form if action == "capacity" else assignment_form, exc)
+            form_errors(capacity_form if action == "capacity" else assignment_form, exc)
         except ApplicationError as exc:
             refusal_messages(request, exc)
     try:

@@ -12,18 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from kam.core.errors import ApplicationError
-from kam.core.views import refusal_messages
-
-
-def form_errors(form: Any, exc: ValidationError) -> None:
-    """Put a service's field errors next to the form's fields (else at the top)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
+from kam.core.views import form_errors, refusal_messages
 
 
 @dataclass

@@ -17,7 +17,7 @@ from kam.accounts.selectors import account_get_for, group_list_for
 from kam.core import access, panels
 from kam.core.errors import ApplicationError
 from kam.core.models import Role, User
-from kam.core.views import forbidden, refusal_messages
+from kam.core.views import forbidden, form_messages, refusal_messages
 
 from . import exports, selectors, services
 from .forms import ActionForm, ItemForm, ListForm, ObjectiveForm, PlanForm, PolicyForm, ReviewForm
@@ -235,10 +235,7 @@ def _add(request: HttpRequest, plan: AccountPlan, form: Any, call: Any, ok: str)
     if not selectors.may_edit(request.user, plan):
         return forbidden(request, _("You may not do this."))
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            for error in errors:
-                messages.error(request, f"{label}: {error}" if label else error)
+        form_messages(request, form)
         return redirect("planning:detail", plan.pk)
     try:
         call(form.cleaned_data)

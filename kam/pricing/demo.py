@@ -118,36 +118,17 @@ def _list_card(start: datetime.date, zones: dict[str, Zone]) -> RateCard:
 def _price_levels(list_card: RateCard, accounts: list[Account]) -> dict[int, Decimal]:
     """Each account's discount off the list in the ledger's last twelve months: 1 − freight
     charged / the list card's freight for the same waybills (one pass over the lake)."""
-    from kam.ledger import facts, lake
-
     from . import reprice, whatif
 
-    period = whatif.last_twelve_months()
     codes = dict(BillingCode.objects.filter(account__in=accounts).values_list("code", "account_id"))
-    if period is None or not codes:
-        return {}
-    files = whatif._files(period)
-    if not files:
-        return {}
     spec = services.card_spec(list_card)
-    con = lake.connect()
-    try:
-        facts.define_waybills_view(con, files)
-        con.execute("CREATE TEMP TABLE _codes (code VARCHAR)")
-        con.executemany("INSERT INTO _codes VALUES (?)", [(c,) for c in codes])
-        source = "SELECT * FROM waybills WHERE billing_code IN (SELECT code FROM _codes)"
-        first, last = con.execute(
-            f"SELECT min(ship_date), max(ship_date) FROM ({source})"  # noqa: S608 - our SQL
-        ).fetchall()[0]
-        if first is None:
+    with whatif.codes_waybills(codes, whatif.last_twelve_months()) as con:
+        if con is None:
             return {}
-        reprice.load_card(con, spec, source)
-        rows = con.execute(
-            f"SELECT billing_code, sum(freight), sum(new_freight) FROM ({reprice.priced_sql(spec, source)}) "  # noqa: S608
-            "WHERE priced GROUP BY billing_code"
-        ).fetchall()
-    finally:
-        con.close()
+        reprice.load_card(con, spec, whatif.SOURCE)
+        priced = reprice.priced_sql(spec, whatif.SOURCE)
+        sql = f"SELECT billing_code, sum(freight), sum(new_freight) FROM ({priced}) WHERE priced GROUP BY billing_code"  # noqa: S608 - our SQL
+        rows = con.execute(sql).fetchall()
     charged: dict[int, list[Decimal]] = {}
     for code, freight, listed in rows:
         pair = charged.setdefault(codes[code], [D(0), D(0)])

@@ -24,24 +24,11 @@ from kam.core.views import forbidden
 
 from . import documents, selectors, sheets, strategies
 from . import messages as texts
-from .models import Product, Quote, RateCard, Zone
+from .models import Product, Zone
+from .views import card_or_404, quote_or_404
 
 MAX_UPLOAD = 5 * 1024 * 1024
 _BID_SESSION = "pricing_bid"
-
-
-def _quote(request: HttpRequest, pk: int) -> Quote:
-    try:
-        return selectors.quote_get_for(request.user, pk)
-    except Quote.DoesNotExist:
-        raise Http404 from None
-
-
-def _card(request: HttpRequest, pk: int) -> RateCard:
-    try:
-        return selectors.card_get_for(request.user, pk)
-    except RateCard.DoesNotExist:
-        raise Http404 from None
 
 
 def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -71,14 +58,14 @@ def _problem_rows(error: sheets.SheetError) -> list[dict[str, str]]:
 @login_required
 @require_GET
 def quote_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    data, filename = documents.quote_pdf(_quote(request, pk))
+    data, filename = documents.quote_pdf(quote_or_404(request, pk))
     return _download(data, "application/pdf", filename)
 
 
 @login_required
 @require_GET
 def quote_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
-    data, filename = documents.quote_xlsx(_quote(request, pk))
+    data, filename = documents.quote_xlsx(quote_or_404(request, pk))
     return _download(data, documents.XLSX, filename)
 
 
@@ -88,7 +75,7 @@ def quote_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def card_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
-    card = _card(request, pk)
+    card = card_or_404(request, pk)
     try:
         data, filename = documents.card_xlsx(card)
     except sheets.CardLayoutError:
@@ -109,7 +96,7 @@ def card_import(request: HttpRequest, pk: int) -> HttpResponse:
     """Upload a workbook into a draft list or custom card: every problem is listed by
     sheet and cell and nothing is stored; without problems the card's rates, divisors and
     discounts are replaced in one transaction."""
-    card = _card(request, pk)
+    card = card_or_404(request, pk)
     if not selectors.may_edit_cards(request.user):
         return forbidden(request, _("Only the key-account department and directors edit cards."))
     if (reason := documents.may_import(card)) is not None:

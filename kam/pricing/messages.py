@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from django.utils.translation import gettext as _
 
 from .sheets import Problem
-from .strategies import Flag, StrategyError
+from .strategies import ERROR_TEXTS, FLAG_TEXTS, STEP_TEXTS, Flag, Step, StrategyError
 
 _PRODUCTS = "特快, 标快, 陆运, 冷运, 国际"
 
@@ -98,36 +98,23 @@ def _fill(template: str, params: Mapping[str, object]) -> str:
     return template % _Params({k: str(v) for k, v in params.items()})
 
 
-def flag_text(flag: Flag) -> str:
-    """A sealed bid's warning as a sentence."""
-    texts = {
-        "target_below_floor": _(
-            "The target margin %(target_margin_percent)s %% is below the floor "
-            "%(floor_percent)s %%."
-        ),
-        "no_volume": _("No shipments in this lane: not priced."),
-        "no_zone": _("No zone for %(origin)s to %(destination)s: not priced."),
-        "no_list_rule": _("No list rate in zone %(zone)s: not priced."),
-        "no_cost_rate": _("No cost rate in zone %(zone)s: not priced."),
-        "held_at_floor": _(
-            "The strategy's price %(target)s is below the floor; priced at the floor, "
-            "%(floor_revenue)s."
-        ),
-        "below_floor": _("Margin %(margin_percent)s %% is below the %(floor_percent)s %% floor."),
-        "above_list": _("Priced above the list (a premium)."),
-    }
-    from .strategies import flag_text as english
+def strategy_text(template: str, params: Mapping[str, object]) -> str:
+    """One of ``strategies``' English templates (marked for the catalogue there) in the
+    user's language, its figures filled in."""
+    return _fill(_(template), params)
 
-    template = texts.get(flag.code)
-    return _fill(template, flag.params) if template else english(flag)
+
+def step_text(step: Step) -> str:
+    """A working step of a strategy as a sentence."""
+    return strategy_text(STEP_TEXTS.get(step.label, step.label),
+                         {**step.figures, "result": step.result})  # fmt: skip
+
+
+def flag_text(flag: Flag) -> str:
+    """A strategy's warning as a sentence."""
+    return strategy_text(FLAG_TEXTS.get(flag.code, flag.code), flag.params)
 
 
 def error_text(error: StrategyError) -> str:
-    """A sealed bid's refusal as a sentence."""
-    texts = {
-        "margin_not_below_100": _("A margin must be below 100 %% (%(margin)s %%)."),
-    }
-    from .strategies import error_text as english
-
-    template = texts.get(error.code)
-    return _fill(template, error.params) if template else english(error)
+    """A strategy's refusal as a sentence."""
+    return strategy_text(ERROR_TEXTS.get(error.code, error.code), error.params)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from kam.accounts.models import Account
 from kam.ledger.models import AccountMonth
 
+from . import messages as texts
 from . import services, strategies, whatif
 from .models import CompetitorRate, PriceGuidance, Product, RateCard, Zone
 from .rating import FirstAdditional
@@ -59,11 +60,6 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     error: str = ""
     period: str = ""
-
-
-def _translated(template: str, figures: dict[str, Any]) -> str:
-    """A strategy's English text through the catalogue, its figures filled in."""
-    return _(template) % strategies._Figures({k: str(v) for k, v in figures.items()})
 
 
 def _lane(where: Any, zones: dict[str, str]) -> str:
@@ -166,19 +162,13 @@ def propose(
                 offset_percent=params.get("offset") or Decimal("0"), floor_percent=floor,
             )  # fmt: skip
     except strategies.StrategyError as exc:
-        return Outcome(
-            error=_translated(strategies.ERROR_TEXTS.get(exc.code, exc.code), exc.params)
-        )
+        return Outcome(error=texts.error_text(exc))
     zones = {z.code: str(z) for z in Zone.objects.all()}
     workings = [
-        {"lane": _lane(s.lane, zones),
-         "text": _translated(strategies.STEP_TEXTS.get(s.label, s.label),
-                             {**s.figures, "result": s.result})}
-        for s in proposal.workings
-    ]  # fmt: skip
+        {"lane": _lane(s.lane, zones), "text": texts.step_text(s)} for s in proposal.workings
+    ]
     warnings = [
-        (f"{_lane(f.lane, zones)}: " if f.lane else "")
-        + _translated(strategies.FLAG_TEXTS.get(f.code, f.code), dict(f.params))
+        (f"{_lane(f.lane, zones)}: " if f.lane else "") + texts.flag_text(f)
         for f in proposal.warnings
     ]
     return Outcome(list(proposal.discounts), workings, warnings, period=period.label)

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from kam.accounts.models import Account, CorporateGroup
 from kam.core import regions
+from kam.core.errors import PermissionDeniedError
 
 from . import rating
 from .models import (
@@ -27,12 +29,14 @@ from .models import (
     CardStatus,
     CostRate,
     FuelIndex,
+    PriceGuidance,
     RateCard,
     RateRule,
     RuleShape,
     Zone,
     ZonePair,
 )
+from .selectors import may_edit_guidance
 
 # The zones every matrix has (rating's codes) and the default scheme's others.
 STANDARD_ZONES: tuple[tuple[str, str, str, bool], ...] = (
@@ -364,3 +368,25 @@ def set_discounts(card: RateCard, rows: Iterable[rating.Discount]) -> int:
     card.discounts.all().delete()
     CardDiscount.objects.bulk_create(built)
     return len(built)
+
+
+@transaction.atomic
+def guidance_set(
+    *, by: Any, tier: int, target_discount: Decimal, normal_discount: Decimal,
+    floor_discount: Decimal, margin_floor: Decimal,
+) -> PriceGuidance:  # fmt: skip
+    """A director sets a tier's price guidance (history records who changed what)."""
+    if not may_edit_guidance(by):
+        raise PermissionDeniedError(_("Only directors set price guidance."))
+    if not target_discount <= normal_discount <= floor_discount:
+        raise ValidationError(_("The discounts must rise from target to normal to floor."))
+    values = {"target_discount": target_discount, "normal_discount": normal_discount,
+              "floor_discount": floor_discount, "margin_floor": margin_floor}  # fmt: skip
+    row = PriceGuidance.objects.select_for_update().filter(tier=tier).first()
+    row = row or PriceGuidance(tier=tier)
+    for name, value in values.items():
+        setattr(row, name, value)
+    row._history_user = by  # type: ignore[attr-defined]
+    row.full_clean()
+    row.save()
+    return row

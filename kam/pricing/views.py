@@ -23,7 +23,7 @@ from kam.accounts.models import TIER_CHOICES, Account
 from kam.accounts.selectors import account_get_for
 from kam.core import access, panels
 from kam.core.errors import ApplicationError
-from kam.core.views import forbidden, refusal_messages
+from kam.core.views import forbidden, form_errors, form_messages, refusal_messages
 
 from . import proposals, quotes, rating, reprice, selectors, services, whatif
 from .forms import (
@@ -49,14 +49,14 @@ from .models import (
 PAGE_SIZE = 25
 
 
-def _quote(request: HttpRequest, pk: int) -> Quote:
+def quote_or_404(request: HttpRequest, pk: int) -> Quote:
     try:
         return selectors.quote_get_for(request.user, pk)
     except Quote.DoesNotExist:
         raise Http404 from None
 
 
-def _card(request: HttpRequest, pk: int) -> RateCard:
+def card_or_404(request: HttpRequest, pk: int) -> RateCard:
     try:
         return selectors.card_get_for(request.user, pk)
     except RateCard.DoesNotExist:
@@ -89,19 +89,6 @@ def _discount_initial(card: RateCard | None) -> list[dict[str, Any]]:
          "from_kg": d.from_kg or None, "to_kg": d.to_kg}
         for d in card.discounts.select_related("zone")
     ] or [{"percent": None}]  # fmt: skip
-
-
-def _refuse_into(form: Any, exc: Exception) -> None:
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
-        else:
-            for error in exc.messages:
-                form.add_error(None, error)
-    elif isinstance(exc, ApplicationError):
-        form.add_error(None, str(exc.message))
 
 
 # --- quotes --------------------------------------------------------------------------------
@@ -181,7 +168,7 @@ def _quote_page(
         try:
             saved = save(form.cleaned_data, _discounts(formset))
         except (ValidationError, ApplicationError) as exc:
-            _refuse_into(form, exc)
+            form_errors(form, exc)
         else:
             return redirect("pricing:quote", saved.pk)
     return render(request, "pricing/quote_form.html", {
@@ -218,7 +205,7 @@ def quote_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    quote = _quote(request, pk)
+    quote = quote_or_404(request, pk)
     if not selectors.may_edit_quote(request.user, quote):
         return forbidden(request, _("You may not change this quote."))
 
@@ -237,7 +224,7 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    quote = _quote(request, pk)
+    quote = quote_or_404(request, pk)
     can_edit = selectors.may_edit_quote(user, quote)
     return render(request, "pricing/quote_detail.html", {
         "quote": quote, "discounts": quote.card.discounts.select_related("zone"),
@@ -254,7 +241,7 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def quote_action(request: HttpRequest, pk: int) -> HttpResponse:
-    quote = _quote(request, pk)
+    quote = quote_or_404(request, pk)
     action = request.POST.get("action", "")
     try:
         if action == "submit":
@@ -278,12 +265,10 @@ def quote_action(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def quote_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    quote = _quote(request, pk)
+    quote = quote_or_404(request, pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        form_messages(request, form)
         return redirect("pricing:quote", quote.pk)
     try:
         quote = quotes.quote_decide(by=request.user, quote=quote, **form.cleaned_data)
@@ -297,12 +282,10 @@ def quote_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def quote_contract(request: HttpRequest, pk: int) -> HttpResponse:
-    quote = _quote(request, pk)
+    quote = quote_or_404(request, pk)
     form = ContractForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        form_messages(request, form)
         return redirect("pricing:quote", quote.pk)
     try:
         quotes.quote_contract(by=request.user, quote=quote, **form.cleaned_data)
@@ -342,7 +325,7 @@ def _volume(request: HttpRequest) -> tuple[Decimal, str]:
 def quote_whatif(request: HttpRequest, pk: int) -> HttpResponse:
     """The what-if fragment of the quote page: the proposal on the subject's real last
     twelve months (an optional volume change), as figures, a chart and tables."""
-    quote = _quote(request, pk)
+    quote = quote_or_404(request, pk)
     volume, problem = _volume(request)
     try:
         found = whatif.card_what_if(
@@ -378,7 +361,7 @@ def quote_whatif_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     from kam.core import regions
     from kam.core.exports import xlsx_response
 
-    quote = _quote(request, pk)
+    quote = quote_or_404(request, pk)
     volume, problem = _volume(request)
     if problem:
         messages.error(request, problem)
@@ -475,7 +458,7 @@ def rate_table(card: RateCard) -> dict[str, Any]:
 @login_required
 @require_GET
 def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    card = _card(request, pk)
+    card = card_or_404(request, pk)
     return render(request, "pricing/card_detail.html", {
         "card": card, "table": rate_table(card), "discounts": card.discounts.select_related("zone"),
         "peaks": (card.base or card).peaks.all() if card.kind == CardKind.DISCOUNT else card.peaks.all(),
@@ -512,15 +495,13 @@ def guidance(request: HttpRequest) -> HttpResponse:
             raise Http404
         form = entry[1]
         if form.is_valid():
-            row, _created = PriceGuidance.objects.get_or_create(
-                tier=int(tier_raw), defaults=form.cleaned_data
-            )
-            for k, v in form.cleaned_data.items():
-                setattr(row, k, v)
-            row._history_user = user  # type: ignore[attr-defined]
-            row.save()
-            messages.success(request, _("Price guidance saved."))
-            return redirect("pricing:guidance")
+            try:
+                services.guidance_set(by=user, tier=int(tier_raw), **form.cleaned_data)
+            except (ValidationError, ApplicationError) as exc:
+                form_errors(form, exc)
+            else:
+                messages.success(request, _("Price guidance saved."))
+                return redirect("pricing:guidance")
     return render(request, "pricing/guidance.html", {
         "tiers": [(t, *forms_by_tier[t]) for t, _label in TIER_CHOICES], "editable": editable,
         "nav": "pricing",

@@ -8,9 +8,12 @@ Callers start from the access selectors: this module takes accounts the user may
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
+import duckdb
 from django.db.models import QuerySet
 
 from kam.accounts.models import Account
@@ -42,6 +45,32 @@ def _files(period: Period) -> list[str]:
     return list(LakeFile.objects.filter(month__in=months).values_list("path", flat=True))
 
 
+#: The waybills of the chosen billing codes, on a connection from :func:`codes_waybills`.
+SOURCE = "SELECT * FROM waybills WHERE billing_code IN (SELECT code FROM _codes)"
+
+
+@contextmanager
+def codes_waybills(
+    codes: Iterable[str], period: Period | None
+) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """A DuckDB connection on which :data:`SOURCE` reads the lake's waybills of ``codes``
+    in ``period``; None when there are no codes, no period or nothing in the lake."""
+    codes = list(codes)
+    files = _files(period) if period is not None and codes else []
+    if not files:
+        yield None
+        return
+    con = lake.connect()
+    try:
+        facts.define_waybills_view(con, files)
+        con.execute("CREATE TEMP TABLE _codes (code VARCHAR)")
+        con.executemany("INSERT INTO _codes VALUES (?)", [(c,) for c in codes])
+        empty = con.execute(f"SELECT count(*) = 0 FROM ({SOURCE})").fetchall()[0][0]  # noqa: S608 - our SQL
+        yield None if empty else con
+    finally:
+        con.close()
+
+
 def card_what_if(
     card: RateCard,
     accounts: QuerySet[Account],
@@ -53,29 +82,13 @@ def card_what_if(
     """``card`` applied to the waybills of ``accounts``' billing codes in ``period``
     (default: the ledger's last twelve months). None when there is nothing to reprice."""
     period = period or last_twelve_months()
-    codes = ledger.codes_of_accounts(accounts)
-    if period is None or not codes:
-        return None
-    files = _files(period)
-    if not files:
-        return None
-    con = lake.connect()
-    try:
-        facts.define_waybills_view(con, files)
-        con.execute("CREATE TEMP TABLE _codes (code VARCHAR)")
-        con.executemany("INSERT INTO _codes VALUES (?)", [(c,) for c in codes])
-        con.execute(
-            "CREATE TEMP VIEW account_waybills AS SELECT * FROM waybills "
-            "WHERE billing_code IN (SELECT code FROM _codes)"
-        )
-        if con.execute("SELECT count(*) FROM account_waybills").fetchall()[0][0] == 0:
+    with codes_waybills(ledger.codes_of_accounts(accounts), period) as con:
+        if con is None or period is None:
             return None
         result = reprice.what_if(
-            con, services.card_spec(card), "account_waybills", services.cost_rates(),
+            con, services.card_spec(card), SOURCE, services.cost_rates(),
             volume_change=volume_change, top_lanes=top_lanes,
         )  # fmt: skip
-    finally:
-        con.close()
     return result, period
 
 
@@ -102,12 +115,6 @@ def volume_profile(
     the list card charges for them (the strategies' input). Waybills the list card cannot
     price are left out. None when there is nothing in the ledger."""
     period = period or last_twelve_months()
-    codes = ledger.codes_of_accounts(accounts)
-    if period is None or not codes:
-        return None
-    files = _files(period)
-    if not files:
-        return None
     spec = services.card_spec(list_card)
     edges = [int(b * 1000) for b in PROFILE_BANDS[1:]]
     band = (
@@ -115,27 +122,17 @@ def volume_profile(
         + " ".join(f"WHEN weight_kg * 1000 < {g} THEN {i}" for i, g in enumerate(edges))
         + f" ELSE {len(edges)} END"
     )
-    con = lake.connect()
-    try:
-        facts.define_waybills_view(con, files)
-        con.execute("CREATE TEMP TABLE _codes (code VARCHAR)")
-        con.executemany("INSERT INTO _codes VALUES (?)", [(c,) for c in codes])
-        source = "SELECT * FROM waybills WHERE billing_code IN (SELECT code FROM _codes)"
-        first, last = con.execute(
-            f"SELECT min(ship_date), max(ship_date) FROM ({source})"  # noqa: S608 - our SQL
-        ).fetchall()[0]
-        if first is None:
+    with codes_waybills(ledger.codes_of_accounts(accounts), period) as con:
+        if con is None or period is None:
             return None
-        reprice.load_card(con, spec, source)
+        reprice.load_card(con, spec, SOURCE)
         rows = con.execute(
             f"""SELECT product, zone, {band} AS band, count(*), sum(weight_kg),
                        sum(new_freight), sum(freight),
                        CASE WHEN count(cost) = count(*) THEN sum(cost) END
-                FROM ({reprice.priced_sql(spec, source)}) WHERE priced
+                FROM ({reprice.priced_sql(spec, SOURCE)}) WHERE priced
                 GROUP BY ALL ORDER BY product, zone, band"""  # noqa: S608 - SQL of this module
         ).fetchall()
-    finally:
-        con.close()
     if not rows:
         return None
     bounds = [*PROFILE_BANDS, None]

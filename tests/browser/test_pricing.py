@@ -8,7 +8,6 @@ page. One test, one build of the data; then the quote page on a phone in English
 
 import datetime
 from collections.abc import Callable
-from decimal import Decimal as D
 from pathlib import Path
 
 from django.utils import timezone
@@ -18,8 +17,9 @@ from kam.accounts.models import Account
 from kam.core.models import Role, User
 from kam.core.services import user_create
 from kam.pricing import services
-from kam.pricing.models import CardKind, PriceGuidance, Quote, QuoteStatus, RateCard
+from kam.pricing.models import Quote, QuoteStatus, RateCard
 from tests.ledger.conftest import good_row, import_file, write_waybills
+from tests.pricing.support import standard_card, tier_one_guidance
 
 from .support import BROWSER, PASSWORD, PHONE, log_in
 
@@ -27,20 +27,9 @@ pytestmark = BROWSER
 
 
 def _standard_card() -> RateCard:
-    zones = services.ensure_zones()
-    services.fill_default_matrix()
-    card = RateCard.objects.create(
-        name="标准价目表 2026", kind=CardKind.LIST, effective_from=datetime.date(2024, 1, 1)
-    )
-    services.set_first_additional_rules(
-        card, [services.RuleRow(p, z, D(1), D(20), D(1), D(5)) for z in zones
-               for p in ("express", "standard")],
-    )  # fmt: skip
-    services.activate_card(card)
-    PriceGuidance.objects.create(
-        tier=1, target_discount=D(20), normal_discount=D(30), floor_discount=D(40),
-        margin_floor=D(10),
-    )  # fmt: skip
+    card = standard_card(name="标准价目表 2026", start=datetime.date(2024, 1, 1),
+                         products=("express", "standard"))  # fmt: skip
+    tier_one_guidance()
     return card
 
 

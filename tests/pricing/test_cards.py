@@ -23,6 +23,8 @@ from kam.pricing.models import (
 )
 from tests.factories import AccountFactory, GroupFactory
 
+from . import support
+
 pytestmark = pytest.mark.django_db
 
 START = dt.date(2026, 1, 1)
@@ -30,19 +32,12 @@ START = dt.date(2026, 1, 1)
 
 @pytest.fixture
 def zones():
-    services.fill_default_matrix()
-    return {z.code: z for z in services.ensure_zones().values()}
+    return support.zones()
 
 
 def list_card(zones, **kw) -> RateCard:
-    card = RateCard.objects.create(
-        name="list", kind=CardKind.LIST, effective_from=kw.pop("start", START), **kw
-    )
-    services.set_first_additional_rules(
-        card,
-        [services.RuleRow("express", code, D("1"), D("20"), D("0.5"), D("4")) for code in zones],
-    )
-    return card
+    return support.standard_card(start=kw.pop("start", START), step_kg="0.5", step="4",
+                                 activate=False, **kw)  # fmt: skip
 
 
 def test_the_default_matrix_covers_every_province_pair_by_region(zones):

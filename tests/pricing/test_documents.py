@@ -27,6 +27,8 @@ from kam.pricing.models import (
 )
 from tests.factories import AccountFactory
 
+from . import support
+
 pytestmark = pytest.mark.django_db
 
 START = dt.date(2026, 1, 1)
@@ -34,8 +36,7 @@ START = dt.date(2026, 1, 1)
 
 @pytest.fixture
 def zones():
-    services.fill_default_matrix()
-    return {z.code: z for z in services.ensure_zones().values()}
+    return support.zones()
 
 
 @pytest.fixture

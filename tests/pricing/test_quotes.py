@@ -14,10 +14,11 @@ from kam.pricing.models import (
     Approval,
     CardKind,
     CardStatus,
-    PriceGuidance,
     QuoteStatus,
     RateCard,
 )
+
+from .support import standard_card, tier_one_guidance
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,19 +28,8 @@ LATER = TODAY + dt.timedelta(days=30)
 
 @pytest.fixture
 def standard(db):
-    zones = services.ensure_zones()
-    services.fill_default_matrix()
-    card = RateCard.objects.create(
-        name="list", kind=CardKind.LIST, effective_from=dt.date(2025, 1, 1)
-    )
-    services.set_first_additional_rules(
-        card, [services.RuleRow("express", z, D(1), D(20), D(1), D(5)) for z in zones]
-    )
-    services.activate_card(card)
-    PriceGuidance.objects.create(
-        tier=1, target_discount=D(20), normal_discount=D(30), floor_discount=D(40),
-        margin_floor=D(10),
-    )  # fmt: skip
+    card = standard_card()
+    tier_one_guidance()
     return card
 
 

@@ -12,27 +12,18 @@ from kam.pricing import quotes, rating, services
 from kam.pricing.models import CardKind, CostRate, PriceGuidance, Quote, QuoteStatus, RateCard
 from tests.ledger.conftest import good_row, import_file, write_waybills
 
+from .support import standard_card, tier_one_guidance
+
 pytestmark = pytest.mark.django_db
 
 # The same list as the demo: first 1 kg, then each kg.
-FIRST, STEP = D("20"), D("5")
+FIRST, STEP = "20", "5"
 
 
 @pytest.fixture
 def standard(db):
-    zones = services.ensure_zones()
-    services.fill_default_matrix()
-    card = RateCard.objects.create(
-        name="标准价 2026", kind=CardKind.LIST, effective_from=dt.date(2024, 1, 1)
-    )
-    services.set_first_additional_rules(
-        card, [services.RuleRow("express", z, D(1), FIRST, D(1), STEP) for z in zones]
-    )
-    services.activate_card(card)
-    PriceGuidance.objects.create(
-        tier=1, target_discount=D(20), normal_discount=D(30), floor_discount=D(40),
-        margin_floor=D(10),
-    )  # fmt: skip
+    card = standard_card(name="标准价 2026", start=dt.date(2024, 1, 1), first=FIRST, step=STEP)
+    tier_one_guidance()
     return card
 
 
