@@ -336,17 +336,36 @@ def load_card(
         con.register(f"_reprice_{name}_arrow", table)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _reprice_{name} AS FROM _reprice_{name}_arrow")
         con.unregister(f"_reprice_{name}_arrow")
-    # Each lane with its rule's segments (a lane without a rule: unpriced segments), so that
-    # one equality join finds a waybill's zone, rule and segment.
+    # Each lane with its rule's segments (a lane without a rule: unpriced segments), keyed
+    # by one whole number, lane_id * bands + band_no: a waybill finds its lane by the hash
+    # of its three codes (one 64-bit key instead of three strings; exact, because no two
+    # lanes of the source share a hash: checked, else the strings are joined), then its
+    # zone, rule and segment by that number.
     bands = len(weight_cuts(card)) + 1
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _reprice_lane_segments AS
-            SELECT l.*, b.band_no, s.* EXCLUDE (rule_id, band_no, priced),
+            SELECT l.*, b.band_no, l.lane_id * {bands} + b.band_no AS segment_key,
+                   s.* EXCLUDE (rule_id, band_no, priced),
                    coalesce(s.priced, false) AS priced,
                    1000 * s.first_p4 AS first7, 1000 * s.step_p4 AS step7,
                    1000 * s.min_p4 AS min7, 1000 * s.cost_waybill_p4 AS cost7
             FROM _reprice_lanes l CROSS JOIN range({bands}) b(band_no)
             LEFT JOIN _reprice_segments s ON s.rule_id = l.rule_id AND s.band_no = b.band_no"""  # noqa: S608
+    )
+    for salt in range(100):
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _reprice_lane_keys AS
+                SELECT hash(origin, destination, product, {salt}) AS lane_hash, lane_id,
+                       {salt} AS salt
+                FROM _reprice_lanes"""  # noqa: S608 - a number
+        )
+        found = con.execute("SELECT count(DISTINCT lane_hash) FROM _reprice_lane_keys")
+        if int(found.fetchall()[0][0]) == len(keys):
+            break
+    else:  # pragma: no cover - a hundred 64-bit hashes colliding among a few thousand lanes
+        raise RepriceError("the lanes' hashes collide")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _reprice_salt AS SELECT max(salt) AS salt FROM _reprice_lane_keys"
     )
 
 
@@ -377,6 +396,7 @@ def priced_fen_sql(card: Card, source: str) -> str:
     ``estimate_fen``, the cost rate's cost (NULL without a rate). The amounts mean
     something only where ``priced`` (elsewhere they are 0 or NULL)."""
     k = _scalar_surcharges(card)
+    bands = len(weight_cuts(card)) + 1
     # Decimals to whole grams and fen: narrow types times a narrow constant keep the product
     # within 18 digits, i.e. 64-bit (a plain ``* 100`` widens to 128-bit arithmetic).
     # The source is the caller's trusted text; the card's values are checked whole numbers.
@@ -390,15 +410,16 @@ WITH r AS (
          + greatest(src._g * l.per_kg_p4, l.min7)) * l.keep6 + 50000000000)
         // 100000000000 AS freight_fen,
         (l.cost7 + src._g * l.cost_kg_p4 + 50000) // 100000 AS estimate_fen
-    FROM (SELECT *, {band_sql(card, "_g")} AS _band FROM (
-            SELECT *, CAST(CAST(weight_kg AS DECIMAL(12,3)) * CAST(1000 AS DECIMAL(4,0)) AS BIGINT)
-                AS _g FROM ({source}))) src
-    LEFT JOIN _reprice_lane_segments l
-      ON l.origin = src.origin AND l.destination = src.destination AND l.product = src.product
-     AND l.band_no = src._band
+    FROM (SELECT w.*, {band_sql(card, "_g")} AS _band, k.lane_id AS _lane
+          FROM (SELECT *, CAST(CAST(weight_kg AS DECIMAL(12,3)) * CAST(1000 AS DECIMAL(4,0))
+                AS BIGINT) AS _g FROM ({source})) w
+          CROSS JOIN _reprice_salt salt
+          LEFT JOIN _reprice_lane_keys k
+            ON k.lane_hash = hash(w.origin, w.destination, w.product, salt.salt)) src
+    LEFT JOIN _reprice_lane_segments l ON l.segment_key = src._lane * {bands} + src._band
     LEFT JOIN _reprice_days dd ON dd.day = src.ship_date
 ), m AS (
-    SELECT r.* EXCLUDE (_g, _band, fuel8, peak6),
+    SELECT r.* EXCLUDE (_g, _band, _lane, fuel8, peak6),
         (r.freight_fen * r.fuel8 + 50000000) // 100000000 AS fuel_fen,
         (r.freight_fen * r.peak6 + 500000) // 1000000 AS peak_fen,
         CASE WHEN r.cod_amount > 0 THEN (greatest(
