@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from kam.accounts.models import Account
 from kam.ledger import facts, lake
 from kam.ledger import selectors as ledger
-from kam.ledger.models import LakeFile
+from kam.ledger.models import AccountMonth, LakeFile
 
 from . import reprice, services, strategies
 from .models import RateCard
@@ -40,9 +40,18 @@ def last_twelve_months() -> Period | None:
     return Period(*period) if period else None
 
 
-def _files(period: Period) -> list[str]:
-    months = [f"{m:%Y-%m}" for m in ledger.month_list(period.start, period.end)]
-    return list(LakeFile.objects.filter(month__in=months).values_list("path", flat=True))
+def _files(period: Period, codes: list[str]) -> list[str]:
+    """The lake files of the months of ``period`` in which ``codes`` shipped. The monthly
+    facts (``AccountMonth``, rebuilt in the transaction that names a month's files) say
+    which months those are, so a month without the codes' waybills is not opened."""
+    months = ledger.month_list(period.start, period.end)
+    shipped = (
+        AccountMonth.objects.filter(billing_code__in=codes, month__in=months)
+        .values_list("month", flat=True)
+        .distinct()
+    )
+    names = sorted({f"{m:%Y-%m}" for m in shipped})
+    return list(LakeFile.objects.filter(month__in=names).values_list("path", flat=True))
 
 
 #: The waybills of the chosen billing codes, on a connection from :func:`codes_waybills`.
@@ -54,9 +63,10 @@ def codes_waybills(
     codes: Iterable[str], period: Period | None
 ) -> Iterator[duckdb.DuckDBPyConnection | None]:
     """A DuckDB connection on which :data:`SOURCE` reads the lake's waybills of ``codes``
-    in ``period``; None when there are no codes, no period or nothing in the lake."""
-    codes = list(codes)
-    files = _files(period) if period is not None and codes else []
+    in ``period``; None when there are no codes, no period or nothing in the lake. Only
+    the files of the months the codes shipped in are opened (:func:`_files`)."""
+    codes = sorted(set(codes))
+    files = _files(period, codes) if period is not None and codes else []
     if not files:
         yield None
         return
