@@ -275,19 +275,29 @@ def _group_chain(group: CorporateGroup | None) -> list[int]:
 
 def active_card(account: Account, day: dt.date) -> RateCard | None:
     """The card that prices ``account``'s shipments on ``day``: its own, else its
-    group's (nearest group first), else the standard list card."""
+    group's (nearest group first), else the standard list card; the latest in effect of
+    each. One query: the candidates are few (the account's, its groups' and the list's
+    cards in effect on the day)."""
+    chain = _group_chain(getattr(account, "group", None))
     live = RateCard.objects.filter(status=CardStatus.ACTIVE, effective_from__lte=day).filter(
         Q(effective_to__isnull=True) | Q(effective_to__gte=day)
     )
-    own = live.filter(account=account).order_by("-effective_from").first()
-    if own is not None:
-        return own
-    group = getattr(account, "group", None)
-    for group_id in _group_chain(group):
-        found = live.filter(group_id=group_id).order_by("-effective_from").first()
-        if found is not None:
-            return found
-    return live.filter(kind=CardKind.LIST).order_by("-effective_from").first()
+    candidates = live.filter(
+        Q(account=account) | Q(group_id__in=chain) | Q(kind=CardKind.LIST)
+    ).order_by("-effective_from", "-pk")
+
+    def rank(card: RateCard) -> int:
+        if card.account_id == account.pk:
+            return 0
+        if card.group_id in chain:
+            return 1 + chain.index(card.group_id)
+        return 1 + len(chain)  # the list card
+
+    best: RateCard | None = None
+    for card in candidates:  # newest first: the first of each rank wins
+        if best is None or rank(card) < rank(best):
+            best = card
+    return best
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from kam.pricing import rating, services
 from kam.pricing.models import (
@@ -229,3 +230,27 @@ def test_the_wall_shows_the_standard_card_to_all_and_an_accounts_card_to_its_tea
     else:  # SQLite has no wall: the selectors alone keep B's card out
         assert (names, discounts) == ({"list", "A's", "B's"}, {"A's", "B's"})
     assert rates == len(zones)
+
+
+def test_the_nearest_card_wins_in_one_query_of_the_cards(zones):
+    base = list_card(zones)
+    services.activate_card(base)
+    parent = GroupFactory()
+    child = GroupFactory(parent=parent)
+    account = AccountFactory(group=child)
+
+    def card(name, **whose):
+        return services.activate_card(RateCard.objects.create(
+            name=name, kind=CardKind.DISCOUNT, base=base, effective_from=START, **whose
+        ))  # fmt: skip
+
+    day = dt.date(2026, 3, 1)
+    card("parent's", group=parent)
+    nearer = card("child's", group=child)
+    with CaptureQueriesContext(connection) as ctx:
+        assert services.active_card(account, day) == nearer
+    assert sum('"pricing_ratecard"' in q["sql"] for q in ctx.captured_queries) == 1
+    own = card("own", account=account)
+    assert services.active_card(account, day) == own
+    # Another account of the same group: its group's card, not the first account's own.
+    assert services.active_card(AccountFactory(group=child), day) == nearer
