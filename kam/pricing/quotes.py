@@ -312,9 +312,17 @@ def quote_answer(*, by: User, quote: Quote, accepted: bool, today: dt.date | Non
 def expire_quotes(today: dt.date | None = None) -> int:
     """Sent quotes past their validity expire (the daily job; pages call it too)."""
     today = today or timezone.localdate()
-    return Quote.objects.filter(status=QuoteStatus.SENT, valid_until__lt=today).update(
-        status=QuoteStatus.EXPIRED, updated_at=timezone.now()
-    )
+    expired = 0
+    with transaction.atomic():
+        # One by one (a handful a day), so that each expiry is in the quote's history.
+        due = Quote.objects.filter(status=QuoteStatus.SENT, valid_until__lt=today)
+        for quote in due.select_for_update(of=("self",)).order_by("pk"):
+            quote.status = QuoteStatus.EXPIRED
+            _by(quote, None)
+            quote._change_reason = "expired"  # type: ignore[attr-defined]
+            quote.save(update_fields=["status", "updated_at"])
+            expired += 1
+    return expired
 
 
 @transaction.atomic

@@ -54,6 +54,11 @@ def test_expire_expires_a_sent_quote_past_its_validity_and_keeps_a_valid_one(
     past.refresh_from_db()
     valid.refresh_from_db()
     assert (past.status, valid.status) == (QuoteStatus.EXPIRED, QuoteStatus.SENT)
+    # The expiry is in the quote's history, by no one, with its reason.
+    latest = past.history.order_by("-history_date", "-history_id").first()
+    assert (latest.status, latest.history_user, latest.history_change_reason) == (
+        QuoteStatus.EXPIRED, None, "expired",
+    )  # fmt: skip
     # The job may run again (a retry, two schedulers): nothing more to do.
     assert json.loads(run("--date", day.isoformat(), "--json"))["expired"] == 0
     past.refresh_from_db()
