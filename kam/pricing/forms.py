@@ -105,6 +105,8 @@ class TargetForm(Styled):
     price = forms.DecimalField(
         label=_("Target price per waybill (¥)"), required=False, max_digits=12,
         decimal_places=4, min_value=Decimal("0"),
+        # Text, not a number box: arrow keys move between rows instead of nudging the value.
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         error_messages={
             "invalid": _("Type the target price as a number of yuan, e.g. 12.50."),
             "min_value": _("A target price cannot be negative."),
@@ -113,10 +115,6 @@ class TargetForm(Styled):
             "max_decimal_places": _("Give the target price to at most four decimals."),
         },
     )  # fmt: skip
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["price"].widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
 
 
 class BaseTargetFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
@@ -145,8 +143,9 @@ class SeasonForm(Styled):
         min_value=Decimal("-100"), max_value=Decimal("100"),
         error_messages={
             "invalid": _("Type the percentage as a number, e.g. 5 or -10."),
-            "min_value": _("A reduction cannot take off more than the freight (-100 %)."),
-            "max_value": _("A season's surcharge is at most 100 %."),
+            # Django fills these with the limit (%-formatting): a literal % is doubled.
+            "min_value": _("A reduction cannot take off more than the freight (-100 %%)."),
+            "max_value": _("A season's surcharge is at most 100 %%."),
             "max_decimal_places": _("Give the percentage to at most three decimals."),
         },
     )  # fmt: skip

@@ -184,6 +184,10 @@ def margin_floor(tier: int | None) -> Decimal | None:
     return guidance.margin_floor if guidance else None
 
 
+def no_shipments_text() -> str:
+    return _("The account has no shipments in the ledger's last twelve months to price from.")
+
+
 def no_floor_text(tier: int | None) -> str:
     if tier is None:
         return _(
@@ -218,11 +222,7 @@ def propose(
     accounts = Account.objects.filter(pk=account.pk)
     found = found or whatif.volume_profile(accounts, list_card)
     if found is None:
-        return Outcome(
-            error=_(
-                "The account has no shipments in the ledger's last twelve months to price from."
-            )
-        )
+        return Outcome(error=no_shipments_text())
     profile, period = found
     rates = services.cost_rates()
     try:

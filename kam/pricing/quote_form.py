@@ -149,7 +149,7 @@ def _propose(
     list_card = quotes.list_card(today)
     found = whatif.volume_profile(Account.objects.filter(pk=account.pk), list_card)
     if found is None:
-        done.outcome = proposals.propose(strategy, account, list_card, params, today=today)
+        done.outcome = proposals.Outcome(error=proposals.no_shipments_text())
         return done
     lanes = proposals.lanes_of(found[0])
     if "t-TOTAL_FORMS" not in request.POST:

@@ -7,28 +7,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('pricing', '0001_initial'),
+        ("pricing", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='peaksurcharge',
-            name='pricing_peak_values',
+            model_name="peaksurcharge",
+            name="pricing_peak_values",
         ),
         migrations.AlterField(
-            model_name='historicalpeaksurcharge',
-            name='percent',
-            field=models.DecimalField(decimal_places=3, max_digits=6, validators=[django.core.validators.MinValueValidator(Decimal('-100')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='surcharge (%)'),
+            model_name="historicalpeaksurcharge",
+            name="percent",
+            field=models.DecimalField(
+                decimal_places=3,
+                max_digits=6,
+                validators=[
+                    django.core.validators.MinValueValidator(Decimal("-100")),
+                    django.core.validators.MaxValueValidator(Decimal("100")),
+                ],
+                verbose_name="surcharge (%)",
+            ),
         ),
         migrations.AlterField(
-            model_name='peaksurcharge',
-            name='percent',
-            field=models.DecimalField(decimal_places=3, max_digits=6, validators=[django.core.validators.MinValueValidator(Decimal('-100')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='surcharge (%)'),
+            model_name="peaksurcharge",
+            name="percent",
+            field=models.DecimalField(
+                decimal_places=3,
+                max_digits=6,
+                validators=[
+                    django.core.validators.MinValueValidator(Decimal("-100")),
+                    django.core.validators.MaxValueValidator(Decimal("100")),
+                ],
+                verbose_name="surcharge (%)",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='peaksurcharge',
-            constraint=models.CheckConstraint(condition=models.Q(('end__gte', models.F('start')), ('percent__gte', -100), ('percent__lte', 100)), name='pricing_peak_values'),
+            model_name="peaksurcharge",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end__gte", models.F("start")), ("percent__gte", -100), ("percent__lte", 100)
+                ),
+                name="pricing_peak_values",
+            ),
         ),
     ]
