@@ -123,7 +123,7 @@ class BaseTargetFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
             return
         if not any(f.cleaned_data.get("price") is not None for f in self.forms):
             raise forms.ValidationError(
-                _("Type the customer's target price for at least one lane."), code="no_target"
+                _("Give the customer's target price for at least one lane."), code="no_target"
             )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any, cast
 
 from django.db.models import QuerySet, Sum
@@ -28,7 +28,7 @@ from kam.ledger.models import AccountMonth
 from . import messages as texts
 from . import services, strategies, whatif
 from .models import CompetitorRate, PriceGuidance, Product, RateCard, Zone
-from .rating import FirstAdditional
+from .rating import Discount, FirstAdditional
 
 #: The strategies the quote form (and the API's proposals) run on the account's volume.
 FORM_STRATEGIES = (
@@ -177,6 +177,17 @@ def _competitors() -> list[strategies.CompetitorRate]:
         )  # fmt: skip
         for r in CompetitorRate.objects.select_related("zone")
     ]
+
+
+def card_discounts(discounts: Sequence[Discount]) -> list[Discount]:
+    """A proposal's discounts as a card keeps them. The strategies give as many decimals as
+    charge their target to the fen; a card keeps four (0.0001 % of a ten-million-yuan
+    account is ten yuan), rounded down: less discount, never less revenue."""
+    return [
+        Discount(d.percent.quantize(Decimal("0.0001"), rounding=ROUND_FLOOR), d.product, d.zone,
+                 d.from_kg, d.to_kg)
+        for d in discounts
+    ]  # fmt: skip
 
 
 def margin_floor(tier: int | None) -> Decimal | None:

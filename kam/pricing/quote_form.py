@@ -13,7 +13,7 @@ seasons, all or nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -79,14 +79,10 @@ def _discount_initial(card: RateCard | None) -> list[dict[str, Any]]:
 
 
 def _proposal_rows(discounts: list[rating.Discount]) -> list[dict[str, Any]]:
-    # The proposal's discounts carry as many decimals as charge its target to the fen; a
-    # card keeps four (0.0001 % of a ten-million-yuan account is ten yuan), rounded down:
-    # less discount, never less revenue.
     return [
-        {"percent": d.percent.quantize(Decimal("0.0001"), rounding=ROUND_FLOOR),
-         "product": d.product or "", "zone": d.zone,
+        {"percent": d.percent, "product": d.product or "", "zone": d.zone,
          "from_kg": d.from_kg or None, "to_kg": d.to_kg}
-        for d in discounts
+        for d in proposals.card_discounts(discounts)
     ]  # fmt: skip
 
 

@@ -120,7 +120,7 @@ def test_a_target_below_the_floor_is_priced_at_the_floor_and_says_so(
     [
         ("-3", "A target price cannot be negative."),
         ("abc", "Type the target price as a number of yuan, e.g. 12.50."),
-        ("", "Type the customer&#x27;s target price for at least one lane."),
+        ("", "Give the customer&#x27;s target price for at least one lane."),
         ("1.23456", "Give the target price to at most four decimals."),
     ],
 )
