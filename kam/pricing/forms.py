@@ -117,7 +117,7 @@ class TargetForm(Styled):
     )  # fmt: skip
 
 
-class BaseTargetFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+class BaseTargetFormSet(forms.BaseFormSet):  # type: ignore[misc]  # Django without stubs
     def clean(self) -> None:
         if any(self.errors):
             return
@@ -176,7 +176,7 @@ class SeasonForm(Styled):
         return data
 
 
-class BaseSeasonFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+class BaseSeasonFormSet(forms.BaseFormSet):  # type: ignore[misc]  # Django without stubs
     def kept(self) -> list[tuple[Any, dict[str, Any]]]:
         """The kept, filled-in rows (form, cleaned data)."""
         return [

@@ -196,19 +196,22 @@ def margin_floor(tier: int | None) -> Decimal | None:
 
 
 def no_shipments_text() -> str:
-    return _("The account has no shipments in the ledger's last twelve months to price from.")
+    return str(_("The account has no shipments in the ledger's last twelve months to price from."))
 
 
 def no_floor_text(tier: int | None) -> str:
     if tier is None:
-        return _(
-            "Reverse pricing needs the margin floor of the account's tier, and the account "
-            "has no tier yet."
+        return str(
+            _(
+                "Reverse pricing needs the margin floor of the account's tier, and the account "
+                "has no tier yet."
+            )
         )
-    return _(
+    text = _(
         "Reverse pricing needs the margin floor of the account's tier: no price guidance "
         "is set for tier %(tier)s. A director sets it under Pricing → Price guidance."
-    ) % {"tier": tier}
+    )
+    return str(text % {"tier": tier})
 
 
 def propose(
