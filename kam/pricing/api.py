@@ -1,6 +1,8 @@
 """The pricing app's API, mounted under /api/v1/: rate cards (read), the card pricing an
-account today, and quotes through their workflow (create, change, submit, decide, send,
-answer, contract) with the what-if of the proposal on the subject's last twelve months.
+account today, a strategy's proposal for an account (as the quote form's "Propose",
+reverse pricing and seasons included), and quotes through their workflow (create, change,
+submit, decide, send, answer, contract) with the what-if of the proposal on the subject's
+last twelve months.
 
 The archive's access rules, as the pages: every operation starts from
 ``selectors.card_list_for`` / ``quote_list_for``, so a card or quote the caller does not
@@ -23,7 +25,7 @@ from kam.accounts.selectors import account_get_for, group_list_for
 from kam.core.api import ErrorOut, Id, InSchema
 from kam.core.errors import ApplicationError, PermissionDeniedError
 
-from . import quotes, rating, reprice, selectors, services, whatif
+from . import proposals, quotes, rating, reprice, selectors, services, strategies, whatif
 from .models import Approval, Quote, RateCard, Zone
 
 router = Router(tags=["pricing"])
@@ -152,6 +154,11 @@ def _discounts_out(card: RateCard) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def _peaks_out(peaks: Any) -> list[dict[str, Any]]:
+    return [{"name": p.name, "start": p.start, "end": p.end, "percent": str(p.percent)}
+            for p in peaks]  # fmt: skip
+
+
 def _card_detail_out(card: RateCard) -> dict[str, Any]:
     rules = card.rules.select_related("zone").prefetch_related("bands")
     return {
@@ -175,8 +182,7 @@ def _card_detail_out(card: RateCard) -> dict[str, Any]:
             "cod_percent": str(card.cod_percent), "cod_min": str(card.cod_min),
             "insurance_percent": str(card.insurance_percent),
             "insurance_min": str(card.insurance_min),
-            "peaks": [{"name": p.name, "start": p.start, "end": p.end, "percent": str(p.percent)}
-                      for p in card.peaks.all()],
+            "peaks": _peaks_out(card.peaks.all()),
         },
     }  # fmt: skip
 
@@ -213,6 +219,128 @@ def active_card(request: HttpRequest, account_id: Id) -> dict[str, Any]:
         raise Http404
     # The card must be one the caller sees (a group's card of a group in their scope).
     return _card_detail_out(selectors.card_get_for(request.user, card.pk))
+
+
+SeasonPercent = Annotated[Decimal, Field(ge=-100, le=100, max_digits=6, decimal_places=3)]
+
+
+class PricingSeasonIn(InSchema):
+    name: str = Field(min_length=1, max_length=services.SEASON_NAME_LENGTH)
+    start: Day
+    end: Day = Field(description="the last day, inclusive")
+    percent: SeasonPercent = Field(
+        description="of the freight on the season's dates; negative is an off-season reduction"
+    )
+
+
+def _seasons_in(rows: list[PricingSeasonIn], field: str = "seasons") -> list[strategies.Season]:
+    """The rows as seasons; one ending before it starts, or overlapping another, is refused
+    naming its row (``seasons.<n>``) before anything is written."""
+    seasons = [strategies.Season(r.name.strip(), r.start, r.end, r.percent) for r in rows]
+    problems = services.season_problems(seasons)
+    if problems:
+        raise ValidationError({f"{field}.{n - 1}": text for n, text in problems.items()})
+    return seasons
+
+
+# --- proposals -------------------------------------------------------------------------------
+
+
+ProposalStrategy = Literal["cost_plus", "target_profit", "perceived_value", "reverse",
+                           "differential", "going_rate"]  # fmt: skip
+
+
+class PricingTargetIn(InSchema):
+    product: ProductName
+    zone: str = Field(max_length=20, description="a zone code")
+    from_kg: Kilograms = Field(Decimal("0"), description="the weight band's start")
+    to_kg: Kilograms | None = Field(None, description="the band's end; null: open-ended")
+    price_per_waybill: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=4)] = Field(
+        description="what the customer wants to pay per waybill, on average, in yuan"
+    )
+
+
+class PricingProposalIn(InSchema):
+    strategy: ProposalStrategy = Field(description="sealed bids: the tender page")
+    markup: Decimal | None = Field(
+        None, ge=0, le=500, max_digits=6, decimal_places=2,
+        description="cost-plus: % on cost (default 15)",
+    )  # fmt: skip
+    target_margin: Decimal | None = Field(
+        None, ge=-50, le=95, max_digits=5, decimal_places=2,
+        description="target profit: margin % (default 15)",
+    )  # fmt: skip
+    offset: Decimal | None = Field(
+        None, ge=-50, le=50, max_digits=5, decimal_places=2,
+        description="going rate: points below the median competitor rate",
+    )  # fmt: skip
+    targets: list[PricingTargetIn] = Field(
+        default_factory=list, max_length=500,
+        description="reverse pricing: the customer's target price per lane of the account's "
+        "volume profile (product, zone, weight band from 0, 1, 3, 10, 30 kg)",
+    )  # fmt: skip
+    seasons: list[PricingSeasonIn] = Field(
+        default_factory=list, max_length=24,
+        description="differential pricing: seasons to propose as peak surcharges or reductions",
+    )  # fmt: skip
+
+
+class PricingWorkingOut(Schema):
+    lane: str = Field(description="the lane in words; empty for the account")
+    text: str
+
+
+class PricingProposalOut(Schema):
+    account: int
+    strategy: str
+    period_start: datetime.date = Field(description="the first month proposed from")
+    period_end: datetime.date = Field(description="the last month proposed from")
+    period: str
+    discounts: list[PricingDiscountOut]
+    peaks: list[PricingPeakOut] = Field(description="differential pricing's seasons")
+    workings: list[PricingWorkingOut]
+    warnings: list[str]
+
+
+@router.post("/pricing/accounts/{account_id}/proposals",
+             response={200: PricingProposalOut, **ERRORS},
+             summary="Propose discounts for an account with a strategy, from its last twelve "
+             "months (as the quote form's Propose; nothing is stored)")  # fmt: skip
+def proposal_create(
+    request: HttpRequest, account_id: Id, payload: PricingProposalIn
+) -> dict[str, Any]:
+    user: Any = request.user  # a User: the API's authentication let the request in
+    if not selectors.sees_pricing(user):
+        raise Http404
+    account = account_get_for(user, account_id)
+    if not selectors.may_quote(user, account):
+        raise PermissionDeniedError(_("You may not quote prices for this account."))
+    if payload.strategy == strategies.REVERSE and not payload.targets:
+        raise ValidationError(
+            {"targets": _("Give the customer's target price for at least one lane.")}
+        )
+    seasons = _seasons_in(payload.seasons)
+    today = timezone.localdate()
+    outcome = proposals.propose(
+        payload.strategy, account, quotes.list_card(today),
+        {"markup": payload.markup, "target_margin": payload.target_margin,
+         "offset": payload.offset},
+        today=today, seasons=seasons,
+        targets=[strategies.TargetPrice(t.product, t.zone, t.from_kg, t.to_kg,
+                                        t.price_per_waybill) for t in payload.targets],
+    )  # fmt: skip
+    if outcome.error or outcome.span is None:
+        raise ApplicationError(outcome.error or proposals.no_shipments_text())
+    return {
+        "account": account.pk, "strategy": payload.strategy,
+        "period_start": outcome.span.start, "period_end": outcome.span.end,
+        "period": outcome.period,
+        "discounts": [{"percent": str(d.percent), "product": d.product, "zone": d.zone,
+                       "from_kg": str(d.from_kg), "to_kg": _text(d.to_kg)}
+                      for d in proposals.card_discounts(outcome.discounts)],
+        "peaks": _peaks_out(outcome.seasons), "workings": outcome.workings,
+        "warnings": outcome.warnings,
+    }  # fmt: skip
 
 
 # --- quotes ----------------------------------------------------------------------------------
@@ -257,6 +385,9 @@ class PricingQuoteOut(Schema):
 
 class PricingQuoteDetailOut(PricingQuoteOut):
     discounts: list[PricingDiscountOut]
+    seasons: list[PricingPeakOut] = Field(
+        description="the card's own seasons (empty: the list card's peak seasons apply)"
+    )
     steps: list[PricingStepOut]
 
 
@@ -293,6 +424,7 @@ def _quote_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
     return {
         **_quote_out(q),
         "discounts": _discounts_out(q.card),
+        "seasons": _peaks_out(q.card.peaks.all()),
         "steps": [{"revision": s.revision, "level": s.level, "decision": s.decision,
                    "comment": s.comment, "by": s.by_id, "at": s.at} for s in q.steps.all()],
     }  # fmt: skip
@@ -347,6 +479,10 @@ class PricingQuoteIn(InSchema):
     group: Id | None = Field(None, description="the corporate group quoted (or an account)")
     strategy: StrategyName
     discounts: list[PricingDiscountIn] = Field(min_length=1, max_length=200)
+    seasons: list[PricingSeasonIn] = Field(
+        default_factory=list, max_length=24,
+        description="the card's own seasons, in place of the list card's peak seasons",
+    )  # fmt: skip
     valid_until: Day
     terms: str = Field("", max_length=4000)
 
@@ -366,9 +502,11 @@ def quote_create(request: HttpRequest, payload: PricingQuoteIn) -> tuple[int, di
         raise PermissionDeniedError(_("You may not do this."))
     account, group = _subject(request, payload)
     discounts = _discounts_in(payload.discounts)
+    seasons = _seasons_in(payload.seasons)
     quote = quotes.quote_create(
         by=request.user, account=account, group=group, strategy=payload.strategy,  # type: ignore[arg-type]
         discounts=discounts, valid_until=payload.valid_until, terms=payload.terms,
+        seasons=seasons,
     )  # fmt: skip
     return 201, _quote_detail(request, quote.pk)
 
@@ -376,6 +514,9 @@ def quote_create(request: HttpRequest, payload: PricingQuoteIn) -> tuple[int, di
 class PricingQuotePatch(InSchema):
     strategy: StrategyName | None = None
     discounts: list[PricingDiscountIn] | None = Field(None, min_length=1, max_length=200)
+    seasons: list[PricingSeasonIn] | None = Field(
+        None, max_length=24, description="replaces the card's seasons; [] removes them"
+    )
     valid_until: Day | None = None
     terms: str | None = Field(None, max_length=4000)
 
@@ -385,14 +526,16 @@ class PricingQuotePatch(InSchema):
 def quote_update(request: HttpRequest, quote_id: Id, payload: PricingQuotePatch) -> dict[str, Any]:
     quote = selectors.quote_get_for(request.user, quote_id)
     # An empty change would still make a submitted quote a new revision: refuse it.
-    if all(getattr(payload, n) is None for n in ("strategy", "discounts", "valid_until", "terms")):
+    fields = ("strategy", "discounts", "seasons", "valid_until", "terms")
+    if all(getattr(payload, n) is None for n in fields):
         raise ValidationError(
-            {"body": _("Say what to change: strategy, discounts, valid_until or terms.")}
+            {"body": _("Say what to change: strategy, discounts, seasons, valid_until or terms.")}
         )
     discounts = _discounts_in(payload.discounts) if payload.discounts is not None else None
+    seasons = _seasons_in(payload.seasons) if payload.seasons is not None else None
     quotes.quote_update(
         by=request.user, quote=quote, discounts=discounts, valid_until=payload.valid_until,  # type: ignore[arg-type]
-        terms=payload.terms, strategy=payload.strategy,
+        terms=payload.terms, strategy=payload.strategy, seasons=seasons,
     )  # fmt: skip
     return _quote_detail(request, quote.pk)
 

@@ -143,7 +143,8 @@ class QuoteDocument:
 
 
 def surcharge_sentences(card: RateCard) -> list[str]:
-    """The card's surcharges in words (a discount card's are its list card's)."""
+    """The card's surcharges in words (a discount card's are its list card's, but for its
+    own seasons, which take the place of the list card's peak seasons)."""
     s = card.base if card.kind == CardKind.DISCOUNT and card.base else card
     out = []
     if s.fuel_base_percent is not None:
@@ -175,11 +176,13 @@ def surcharge_sentences(card: RateCard) -> list[str]:
             "ins_min": f"¥{_num(s.insurance_min)}",
         }  # fmt: skip
     )
-    out.extend(
-        _("Peak season %(name)s, %(start)s to %(end)s: %(percent)s %% of the freight.")
-        % {"name": p.name, "start": p.start, "end": p.end, "percent": _kg(p.percent)}
-        for p in s.peaks.all()
-    )
+    for p in services.peaks_of(card):
+        figures = {"name": p.name, "start": p.start, "end": p.end, "percent": _kg(abs(p.percent))}
+        if p.percent >= 0:
+            line = _("Peak season %(name)s, %(start)s to %(end)s: %(percent)s %% of the freight.")
+        else:
+            line = _("Off-season %(name)s, %(start)s to %(end)s: %(percent)s %% off the freight.")
+        out.append(line % figures)
     return out
 
 

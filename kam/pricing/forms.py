@@ -1,6 +1,8 @@
-"""The pricing pages' forms: a quote's terms, its discount rows, decisions, guidance."""
+"""The pricing pages' forms: a quote's terms, its discount and season rows, the customer's
+target prices for reverse pricing, decisions, guidance."""
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -88,6 +90,123 @@ class DiscountForm(Styled):
 
 
 DiscountFormSet = forms.formset_factory(DiscountForm, extra=3, max_num=60)
+
+
+class TargetForm(Styled):
+    """One lane of the account's volume profile (kept in hidden fields) and the customer's
+    target price per waybill in it; blank: the lane is not targeted."""
+
+    product = forms.ChoiceField(choices=Product.choices, widget=forms.HiddenInput)
+    zone = forms.CharField(max_length=20, widget=forms.HiddenInput)
+    from_kg = forms.DecimalField(max_digits=10, decimal_places=3, widget=forms.HiddenInput)
+    to_kg = forms.DecimalField(
+        max_digits=10, decimal_places=3, required=False, widget=forms.HiddenInput
+    )
+    price = forms.DecimalField(
+        label=_("Target price per waybill (¥)"), required=False, max_digits=12,
+        decimal_places=4, min_value=Decimal("0"),
+        # Text, not a number box: arrow keys move between rows instead of nudging the value.
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        error_messages={
+            "invalid": _("Type the target price as a number of yuan, e.g. 12.50."),
+            "min_value": _("A target price cannot be negative."),
+            "max_digits": _("The target price is too large."),
+            "max_whole_digits": _("The target price is too large."),
+            "max_decimal_places": _("Give the target price to at most four decimals."),
+        },
+    )  # fmt: skip
+
+
+class BaseTargetFormSet(forms.BaseFormSet):  # type: ignore[misc]  # Django without stubs
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        if not any(f.cleaned_data.get("price") is not None for f in self.forms):
+            raise forms.ValidationError(
+                _("Give the customer's target price for at least one lane."), code="no_target"
+            )
+
+
+TargetFormSet = forms.formset_factory(TargetForm, formset=BaseTargetFormSet, extra=0, max_num=500)
+
+
+class SeasonForm(Styled):
+    """A season of the quote's card: a surcharge, or (negative) an off-season reduction,
+    on its dates. Only a kept (ticked) row that is filled in counts."""
+
+    keep = forms.BooleanField(label=_("Keep"), required=False, initial=True)
+    name = forms.CharField(label=_("Season"), required=False, max_length=60)
+    start = forms.DateField(label=_("First day"), required=False, widget=DateInput())
+    end = forms.DateField(label=_("Last day"), required=False, widget=DateInput())
+    percent = forms.DecimalField(
+        label=_("Surcharge (%)"), required=False, max_digits=6, decimal_places=3,
+        min_value=Decimal("-100"), max_value=Decimal("100"),
+        error_messages={
+            "invalid": _("Type the percentage as a number, e.g. 5 or -10."),
+            # Django fills these with the limit (%-formatting): a literal % is doubled.
+            "min_value": _("A reduction cannot take off more than the freight (-100 %%)."),
+            "max_value": _("A season's surcharge is at most 100 %%."),
+            "max_decimal_places": _("Give the percentage to at most three decimals."),
+        },
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["keep"].widget.attrs["aria-label"] = _("Keep this season")
+
+    def filled(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return any(data.get(k) not in (None, "") for k in ("name", "start", "end", "percent"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("keep") or not self.filled():
+            return data
+        for name, message in (
+            ("name", _("Name the season.")),
+            ("start", _("Give the season's first day.")),
+            ("end", _("Give the season's last day.")),
+            ("percent", _("Give the season's percentage (negative for a reduction).")),
+        ):
+            if data.get(name) in (None, "") and name not in self.errors:
+                self.add_error(name, message)
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("The season ends before it starts."))
+        return data
+
+
+class BaseSeasonFormSet(forms.BaseFormSet):  # type: ignore[misc]  # Django without stubs
+    def kept(self) -> list[tuple[Any, dict[str, Any]]]:
+        """The kept, filled-in rows (form, cleaned data)."""
+        return [
+            (f, f.cleaned_data) for f in self.forms
+            if getattr(f, "cleaned_data", None) and f.cleaned_data.get("keep") and f.filled()
+        ]  # fmt: skip
+
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        rows = sorted(self.kept(), key=lambda pair: pair[1]["start"])
+        for (_f, a), (form, b) in zip(rows, rows[1:], strict=False):
+            if b["start"] <= a["end"]:
+                form.add_error(None, _("This season overlaps “%(other)s” (%(start)s to %(end)s).") % {
+                    "other": a["name"], "start": a["start"], "end": a["end"],
+                })  # fmt: skip
+        if any(self.errors):
+            raise forms.ValidationError(_("Seasons may not overlap."), code="overlap")
+
+
+SeasonFormSet = forms.formset_factory(SeasonForm, formset=BaseSeasonFormSet, extra=2, max_num=24)
+
+
+def season_initial(seasons: Any, *, keep: bool = True) -> list[dict[str, Any]]:
+    """Rows of the season formset from seasons (``strategies.Season`` or card peaks)."""
+    return [
+        {"keep": keep, "name": s.name, "start": s.start, "end": s.end,
+         "percent": None if not keep and not s.percent else s.percent}
+        for s in seasons
+    ]  # fmt: skip
 
 
 class DecisionForm(Styled):

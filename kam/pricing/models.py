@@ -22,6 +22,9 @@ from kam.accounts.models import TIER_CHOICES
 ZERO = Decimal("0")
 _NON_NEGATIVE = [MinValueValidator(ZERO)]
 _PERCENT = [MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))]
+#: A season's percentage: a surcharge, or (negative) an off-season reduction of at most
+#: the whole freight.
+_SEASON_PERCENT = [MinValueValidator(Decimal("-100")), MaxValueValidator(Decimal("100"))]
 
 
 class Product(models.TextChoices):
@@ -348,14 +351,15 @@ class DimDivisor(models.Model):
 
 class PeakSurcharge(models.Model):
     """A peak-season surcharge of a card (11.11, 12.12, the Spring Festival): a percentage
-    of the freight on ship dates ``start`` to ``end`` inclusive."""
+    of the freight on ship dates ``start`` to ``end`` inclusive. Negative is an off-season
+    reduction (differential pricing's seasons, on a quote's card)."""
 
     card = models.ForeignKey(RateCard, on_delete=models.CASCADE, related_name="peaks")
     name = models.CharField(_("name"), max_length=60)
     start = models.DateField(_("first day"))
     end = models.DateField(_("last day"))
     percent = models.DecimalField(
-        _("surcharge (%)"), max_digits=6, decimal_places=3, validators=_PERCENT
+        _("surcharge (%)"), max_digits=6, decimal_places=3, validators=_SEASON_PERCENT
     )
     history = HistoricalRecords()
 
@@ -365,12 +369,13 @@ class PeakSurcharge(models.Model):
         verbose_name_plural = _("peak-season surcharges")
         constraints = [
             models.CheckConstraint(
-                condition=Q(end__gte=F("start"), percent__gte=0), name="pricing_peak_values"
+                condition=Q(end__gte=F("start"), percent__gte=-100, percent__lte=100),
+                name="pricing_peak_values",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} {self.start}–{self.end} +{self.percent} %"
+        return f"{self.name} {self.start}–{self.end} {self.percent:+} %"
 
 
 class FuelIndex(models.Model):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -29,7 +29,7 @@ from kam.accounts.models import Account, CorporateGroup
 from kam.core.errors import ApplicationError, PermissionDeniedError
 from kam.core.models import Role, User
 
-from . import rating, selectors, services
+from . import rating, selectors, services, strategies
 from .models import (
     Approval,
     CardKind,
@@ -105,9 +105,10 @@ def quote_create(
     *, by: User, account: Account | None = None, group: CorporateGroup | None = None,
     strategy: str, discounts: Iterable[rating.Discount], valid_until: dt.date | None,
     terms: str = "", workings: list[dict[str, Any]] | None = None,
-    today: dt.date | None = None,
+    seasons: Iterable[strategies.Season] = (), today: dt.date | None = None,
 ) -> Quote:  # fmt: skip
-    """A draft quote with its proposed card: discounts off today's list card."""
+    """A draft quote with its proposed card: discounts off today's list card, and its
+    seasons (peak surcharges or off-season reductions in place of the list card's)."""
     today = today or timezone.localdate()
     if (account is None) == (group is None):
         raise ValidationError({"account": _("Choose an account or a corporate group.")})
@@ -125,6 +126,7 @@ def quote_create(
     _by(card, by)
     card.save()
     services.set_discounts(card, discounts)
+    services.set_seasons(card, seasons)
     quote = Quote(
         number=number, account=account, group=group, card=card, strategy=strategy,
         workings=workings or [], valid_until=valid_until, terms=(terms or "").strip()[:4000],
@@ -139,10 +141,12 @@ def quote_create(
 def quote_update(
     *, by: User, quote: Quote, discounts: Iterable[rating.Discount] | None = None,
     valid_until: dt.date | None = None, terms: str | None = None, strategy: str | None = None,
-    workings: list[dict[str, Any]] | None = None, today: dt.date | None = None,
+    workings: list[dict[str, Any]] | None = None,
+    seasons: Iterable[strategies.Season] | None = None, today: dt.date | None = None,
 ) -> Quote:  # fmt: skip
-    """Change a quote before the customer's answer. A change after submission makes it a
-    new revision in draft: it needs approval again."""
+    """Change a quote before the customer's answer (``None``: leave as it is; no seasons
+    is ``[]``). A change after submission makes it a new revision in draft: it needs
+    approval again."""
     today = today or timezone.localdate()
     quote = _locked(quote)
     _require(selectors.may_edit_quote(by, quote))
@@ -150,6 +154,8 @@ def quote_update(
         raise ApplicationError(_("A quote the customer has answered can no longer change."))
     if discounts is not None:
         services.set_discounts(quote.card, discounts)
+    if seasons is not None:
+        services.set_seasons(quote.card, seasons)
     if valid_until is not None:
         quote.valid_until = _check_validity(valid_until, today)
     if terms is not None:
@@ -233,6 +239,13 @@ def quote_submit(*, by: User, quote: Quote, margin: Decimal | None = None) -> Qu
     if not discounts:
         raise ApplicationError(_("Give the quote at least one discount before submitting."))
     deepest = max(discounts)
+    # An off-season reduction discounts further on its dates: the deepest discount is the
+    # list's reduction there, 100 - (100 - d) * (100 + p) / 100 (rounded up to 0.001).
+    reduction = min(quote.card.peaks.values_list("percent", flat=True), default=Decimal("0"))
+    if reduction < 0:
+        deepest = (100 - (100 - deepest) * (100 + reduction) / 100).quantize(
+            Decimal("0.001"), rounding=ROUND_CEILING
+        )
     level, reasons = approval_needed(tier_of(quote), deepest, margin)
     quote.deepest_discount, quote.margin_percent, quote.approval = deepest, margin, level
     quote.submitted_at = timezone.now()

@@ -30,7 +30,9 @@ numbers, BIGINT, in units the card's values are exact in; see the units below):
 One SQL pass then joins each waybill to its lane segment and day and computes, as
 :func:`kam.pricing.rating.price_waybill` does: additional steps counted up (integer
 division rounded up), freight rounded once after the discount, each surcharge rounded on
-its own, all half up (the amounts are non-negative: the card's values are checked so).
+its own, all half up (the amounts are non-negative: the card's values are checked so;
+an off-season reduction, a negative peak, is rounded half away from zero as ``Decimal``'s
+``ROUND_HALF_UP`` does).
 
 A waybill the card cannot price (no zone for its province pair, no rule for its product
 and zone, no weight band for its weight) is left out of the comparison and reported apart,
@@ -105,6 +107,11 @@ def _units(value: Decimal, places: int, what: str, limit: Decimal) -> int:
     if value >= limit:
         raise RepriceError(f"{what} ({value}) is too large")
     return int(scaled)
+
+
+def _signed_units(value: Decimal, places: int, what: str, limit: Decimal) -> int:
+    """As :func:`_units`, for a value that may be negative (an off-season reduction)."""
+    return -_units(-value, places, what, limit) if value < 0 else _units(value, places, what, limit)
 
 
 def _p4(value: Decimal, what: str) -> int:
@@ -261,7 +268,7 @@ def _days_table(card: Card, first: dt.date, last: dt.date) -> pa.Table:
     peak: list[int] = []
     by_month: dict[str, int] = {}
     for p in s.peaks:
-        _units(p.percent, 4, f"the peak surcharge {p.start} to {p.end}", _PERCENT_LIMIT)
+        _signed_units(p.percent, 4, f"the peak surcharge {p.start} to {p.end}", _PERCENT_LIMIT)
     day = first
     while day <= last:
         key = day.strftime("%Y-%m")
@@ -270,7 +277,7 @@ def _days_table(card: Card, first: dt.date, last: dt.date) -> pa.Table:
             by_month[key] = _units(pct, 6, f"the fuel surcharge of {key}", _PERCENT_LIMIT)
         days.append(day)
         fuel.append(by_month[key])
-        peak.append(sum(_units(p.percent, 4, "", _PERCENT_LIMIT)
+        peak.append(sum(_signed_units(p.percent, 4, "", _PERCENT_LIMIT)
                         for p in s.peaks if p.start <= day <= p.end))  # fmt: skip
         day += dt.timedelta(days=1)
     return pa.table(
@@ -421,7 +428,9 @@ WITH r AS (
 ), m AS (
     SELECT r.* EXCLUDE (_g, _band, _lane, fuel8, peak6),
         (r.freight_fen * r.fuel8 + 50000000) // 100000000 AS fuel_fen,
-        (r.freight_fen * r.peak6 + 500000) // 1000000 AS peak_fen,
+        -- A season may reduce (peak6 < 0): round its size half up, as the reference
+        -- rounds half away from zero (freight_fen is never negative).
+        sign(r.peak6) * ((r.freight_fen * abs(r.peak6) + 500000) // 1000000) AS peak_fen,
         CASE WHEN r.cod_amount > 0 THEN (greatest(
             CAST(CAST(r.cod_amount AS DECIMAL(15,2)) * CAST(100 AS DECIMAL(3,0)) AS BIGINT) * {k["cod6"]}, {k["cod_min8"]}) + 500000) // 1000000
             ELSE 0 END AS cod_fen,

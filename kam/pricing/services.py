@@ -22,13 +22,14 @@ from kam.accounts.models import Account, CorporateGroup
 from kam.core import regions
 from kam.core.errors import PermissionDeniedError
 
-from . import rating
+from . import rating, strategies
 from .models import (
     CardDiscount,
     CardKind,
     CardStatus,
     CostRate,
     FuelIndex,
+    PeakSurcharge,
     PriceGuidance,
     RateCard,
     RateRule,
@@ -150,7 +151,17 @@ def _rules(card: RateCard) -> dict[tuple[str, str], rating.Rule]:
     return rules
 
 
-def _surcharges(card: RateCard) -> rating.Surcharges:
+def peaks_of(card: RateCard) -> list[PeakSurcharge]:
+    """The peak seasons that price with ``card``: a discount card's own seasons (a quote's,
+    e.g. differential pricing's) in place of its list card's, else the list card's; a list
+    or custom card's own."""
+    own = list(card.peaks.all())
+    if card.kind == CardKind.DISCOUNT and card.base is not None and not own:
+        return list(card.base.peaks.all())
+    return own
+
+
+def _surcharges(card: RateCard, peaks: Iterable[PeakSurcharge]) -> rating.Surcharges:
     fuel = None
     if card.fuel_base_percent is not None:
         fuel = rating.FuelRule(
@@ -163,7 +174,7 @@ def _surcharges(card: RateCard) -> rating.Surcharges:
     return rating.Surcharges(
         fuel=fuel,
         fuel_index=fuel_index() if fuel else {},
-        peaks=tuple(rating.Peak(p.start, p.end, p.percent) for p in card.peaks.all()),
+        peaks=tuple(rating.Peak(p.start, p.end, p.percent) for p in peaks),
         remote_zones=frozenset(Zone.objects.filter(remote=True).values_list("code", flat=True)),
         remote_fee=card.remote_fee,
         cod_percent=card.cod_percent,
@@ -175,8 +186,9 @@ def _surcharges(card: RateCard) -> rating.Surcharges:
 
 def card_spec(card: RateCard, zones: rating.ZoneMatrix | None = None) -> rating.Card:
     """The card as the rating contract prices it. A discount card prices with its list
-    card's rules and surcharges (surcharges follow the carrier's standard) and its own
-    discounts; a list or custom card with its own rules and surcharges."""
+    card's rules and surcharges (surcharges follow the carrier's standard), its own
+    discounts, and its own seasons where it has any (:func:`peaks_of`); a list or custom
+    card with its own rules and surcharges."""
     priced = card.base if card.kind == CardKind.DISCOUNT and card.base else card
     discounts = tuple(
         rating.Discount(
@@ -188,7 +200,7 @@ def card_spec(card: RateCard, zones: rating.ZoneMatrix | None = None) -> rating.
         zones=zones if zones is not None else zone_matrix(),
         rules=_rules(priced),
         discounts=discounts,
-        surcharges=_surcharges(priced),
+        surcharges=_surcharges(priced, peaks_of(card)),
         dim_divisor={d.product: d.divisor for d in priced.divisors.all()},
     )
 
@@ -378,6 +390,59 @@ def set_discounts(card: RateCard, rows: Iterable[rating.Discount]) -> int:
     card.discounts.all().delete()
     CardDiscount.objects.bulk_create(built)
     return len(built)
+
+
+#: A season's name, as the card's peak rows keep it.
+SEASON_NAME_LENGTH = 60
+
+
+def season_problems(seasons: Iterable[strategies.Season]) -> dict[int, str]:
+    """What is wrong with each season, by its row number from 1 (empty when all is well):
+    a missing name, an end before the start, a percentage beyond -100 to 100 or with more
+    than three decimals, and seasons that overlap (named by the later row)."""
+    rows = list(seasons)
+    problems: dict[int, str] = {}
+    for n, season in enumerate(rows, start=1):
+        if not season.name.strip():
+            problems[n] = _("Season %(n)s: give it a name.") % {"n": n}
+        elif len(season.name.strip()) > SEASON_NAME_LENGTH:
+            problems[n] = _("Season %(n)s: the name is longer than %(max)s characters.") % {
+                "n": n, "max": SEASON_NAME_LENGTH,
+            }  # fmt: skip
+        elif season.end < season.start:
+            problems[n] = _("Season %(n)s: it ends before it starts.") % {"n": n}
+        elif not Decimal("-100") <= season.percent <= Decimal("100") or (
+            season.percent != season.percent.quantize(Decimal("0.001"))
+        ):
+            problems[n] = _(
+                "Season %(n)s: the percentage must be between -100 %% (an off-season "
+                "reduction) and 100 %%, with at most three decimals (got %(value)s)."
+            ) % {"n": n, "value": season.percent}
+    dated = sorted(
+        ((n, s) for n, s in enumerate(rows, start=1) if n not in problems),
+        key=lambda pair: pair[1].start,
+    )
+    for (_n, a), (m, b) in zip(dated, dated[1:], strict=False):
+        if b.start <= a.end:
+            problems[m] = _("Season %(n)s overlaps “%(other)s” (%(start)s to %(end)s).") % {
+                "n": m, "other": a.name, "start": a.start, "end": a.end,
+            }  # fmt: skip
+    return problems
+
+
+def set_seasons(card: RateCard, seasons: Iterable[strategies.Season]) -> int:
+    """Replace ``card``'s peak seasons (all or nothing): a ``ValidationError`` naming the
+    first bad row (:func:`season_problems`) stores nothing."""
+    rows = list(seasons)
+    problems = season_problems(rows)
+    if problems:
+        raise ValidationError(list(problems.values()))
+    card.peaks.all().delete()
+    PeakSurcharge.objects.bulk_create(
+        PeakSurcharge(card=card, name=s.name.strip(), start=s.start, end=s.end, percent=s.percent)
+        for s in rows
+    )
+    return len(rows)
 
 
 @transaction.atomic

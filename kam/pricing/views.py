@@ -5,7 +5,7 @@ Every page starts from ``selectors.card_list_for`` / ``quote_list_for`` (foreign
 
 from __future__ import annotations
 
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -25,16 +25,8 @@ from kam.core import access, panels
 from kam.core.errors import ApplicationError
 from kam.core.views import forbidden, form_errors, form_messages, refusal_messages
 
-from . import proposals, quotes, rating, reprice, selectors, services, whatif
-from .forms import (
-    ContractForm,
-    DecisionForm,
-    DiscountFormSet,
-    GuidanceForm,
-    ProposeForm,
-    QuoteForm,
-    QuoteListForm,
-)
+from . import quote_form, quotes, rating, reprice, selectors, services, strategies, whatif
+from .forms import ContractForm, DecisionForm, GuidanceForm, QuoteListForm
 from .models import (
     CardKind,
     PriceGuidance,
@@ -61,34 +53,6 @@ def card_or_404(request: HttpRequest, pk: int) -> RateCard:
         return selectors.card_get_for(request.user, pk)
     except RateCard.DoesNotExist:
         raise Http404 from None
-
-
-def _discounts(formset: Any) -> list[rating.Discount]:
-    rows = []
-    for data in formset.cleaned_data:
-        if not data or data.get("percent") is None:
-            continue
-        zone = data.get("zone")
-        rows.append(
-            rating.Discount(
-                data["percent"],
-                data.get("product") or None,
-                zone.code if zone else None,
-                data.get("from_kg") or Decimal("0"),
-                data.get("to_kg"),
-            )  # fmt: skip
-        )
-    return rows
-
-
-def _discount_initial(card: RateCard | None) -> list[dict[str, Any]]:
-    if card is None:
-        return [{"percent": None}]
-    return [
-        {"percent": d.percent, "product": d.product, "zone": d.zone.code if d.zone else None,
-         "from_kg": d.from_kg or None, "to_kg": d.to_kg}
-        for d in card.discounts.select_related("zone")
-    ] or [{"percent": None}]  # fmt: skip
 
 
 # --- quotes --------------------------------------------------------------------------------
@@ -126,57 +90,6 @@ def quote_list(request: HttpRequest) -> HttpResponse:
     })  # fmt: skip
 
 
-def _proposal_rows(discounts: list[rating.Discount]) -> list[dict[str, Any]]:
-    # The proposal's discounts carry as many decimals as charge its target to the fen; a
-    # card keeps four (0.0001 % of a ten-million-yuan account is ten yuan), rounded down:
-    # less discount, never less revenue.
-    return [
-        {"percent": d.percent.quantize(Decimal("0.0001"), rounding=ROUND_FLOOR),
-         "product": d.product or "", "zone": d.zone,
-         "from_kg": d.from_kg or None, "to_kg": d.to_kg}
-        for d in discounts
-    ]  # fmt: skip
-
-
-def _quote_page(
-    request: HttpRequest, account: Account | None, quote: Quote | None, save: Any
-) -> HttpResponse:
-    """The quote form (new or change): "propose" runs a strategy on the account's own
-    shipments and fills the discount rows and workings; "save" stores the quote."""
-    today = timezone.localdate()
-    proposing = request.method == "POST" and "propose" in request.POST
-    posted = request.POST if request.method == "POST" and not proposing else None
-    if quote is not None:
-        initial = {"strategy": quote.strategy, "valid_until": quote.valid_until,
-                   "terms": quote.terms, "workings": quote.workings}  # fmt: skip
-        rows = _discount_initial(quote.card)
-    else:
-        initial = {"strategy": "cost_plus", "valid_until": today + timezone.timedelta(days=30)}
-        rows = []
-    propose_form = ProposeForm(request.POST if proposing else None, prefix="p")
-    outcome = None
-    if proposing and propose_form.is_valid() and account is not None:
-        p = propose_form.cleaned_data
-        outcome = proposals.propose(p["strategy"], account, quotes.list_card(today), p, today=today)
-        initial = {"strategy": p["strategy"], "valid_until": request.POST.get("valid_until") or initial["valid_until"],
-                   "terms": request.POST.get("terms", ""), "workings": outcome.workings}  # fmt: skip
-        if not outcome.error:
-            rows = _proposal_rows(outcome.discounts)
-    form = QuoteForm(posted, initial=initial)
-    formset = DiscountFormSet(posted, prefix="d", initial=rows)
-    if posted is not None and form.is_valid() and formset.is_valid():
-        try:
-            saved = save(form.cleaned_data, _discounts(formset))
-        except (ValidationError, ApplicationError) as exc:
-            form_errors(form, exc)
-        else:
-            return redirect("pricing:quote", saved.pk)
-    return render(request, "pricing/quote_form.html", {
-        "form": form, "formset": formset, "account": account, "quote": quote,
-        "propose_form": propose_form, "outcome": outcome, "nav": "pricing",
-    })  # fmt: skip
-
-
 @login_required
 def quote_new(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -190,17 +103,21 @@ def quote_new(request: HttpRequest) -> HttpResponse:
     if not selectors.may_quote(user, account):
         return forbidden(request, _("You may not quote prices for this account."))
 
-    def save(data: dict[str, Any], discounts: list[rating.Discount]) -> Quote:
+    def save(
+        data: dict[str, Any], discounts: list[rating.Discount],
+        seasons: list[strategies.Season] | None,
+    ) -> Quote:  # fmt: skip
         quote = quotes.quote_create(
             by=user, account=account, strategy=data["strategy"], discounts=discounts,
             valid_until=data["valid_until"], terms=data["terms"], workings=data["workings"],
+            seasons=seasons or (),
         )  # fmt: skip
         messages.success(
             request, _("Quote %(number)s saved as a draft.") % {"number": quote.number}
         )
         return quote
 
-    return _quote_page(request, account, None, save)
+    return quote_form.quote_page(request, account, None, save)
 
 
 @login_required
@@ -209,15 +126,19 @@ def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not selectors.may_edit_quote(request.user, quote):
         return forbidden(request, _("You may not change this quote."))
 
-    def save(data: dict[str, Any], discounts: list[rating.Discount]) -> Quote:
+    def save(
+        data: dict[str, Any], discounts: list[rating.Discount],
+        seasons: list[strategies.Season] | None,
+    ) -> Quote:  # fmt: skip
         saved = quotes.quote_update(
             by=request.user, quote=quote, discounts=discounts, valid_until=data["valid_until"],
             terms=data["terms"], strategy=data["strategy"], workings=data["workings"],
+            seasons=seasons,
         )  # fmt: skip
         messages.success(request, _("Quote saved."))
         return saved
 
-    return _quote_page(request, quote.account, quote, save)
+    return quote_form.quote_page(request, quote.account, quote, save)
 
 
 @login_required
@@ -228,6 +149,7 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_edit = selectors.may_edit_quote(user, quote)
     return render(request, "pricing/quote_detail.html", {
         "quote": quote, "discounts": quote.card.discounts.select_related("zone"),
+        "seasons": quote.card.peaks.all(),
         "steps": quote.steps.select_related("by"), "can_edit": can_edit,
         "can_decide": quote.status == QuoteStatus.SUBMITTED
         and selectors.may_approve(user, quote.awaiting),
@@ -461,7 +383,7 @@ def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
     card = card_or_404(request, pk)
     return render(request, "pricing/card_detail.html", {
         "card": card, "table": rate_table(card), "discounts": card.discounts.select_related("zone"),
-        "peaks": (card.base or card).peaks.all() if card.kind == CardKind.DISCOUNT else card.peaks.all(),
+        "peaks": services.peaks_of(card),
         "nav": "pricing",
     })  # fmt: skip
 

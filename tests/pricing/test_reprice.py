@@ -414,6 +414,21 @@ def test_a_premium_prices_above_the_list_as_the_reference_does(tmp_path):
         reprice_waybills(lake(tmp_path / "b", rows), beyond)
 
 
+def test_an_off_season_reduction_prices_as_the_reference_does(tmp_path):
+    """A negative peak (differential pricing's off-season) reduces the freight; a half fen
+    rounds away from zero, as the reference's ``ROUND_HALF_UP`` (-0.015 is -0.02)."""
+    seasons = Surcharges(peaks=(
+        Peak(dt.date(2026, 6, 1), dt.date(2026, 6, 30), D("-0.1")),
+        Peak(dt.date(2026, 7, 1), dt.date(2026, 7, 1), D("-100")),
+    ))  # fmt: skip
+    card = Card(ZONES, {("express", "z2"): PARCEL}, surcharges=seasons)
+    rows = numbered([row("1.2"), row("7"), row("1.2", ship_date=dt.date(2026, 7, 1))])
+    priced = reprice_waybills(lake(tmp_path, rows), card)
+    assert assert_exact(card, rows, priced) == 3
+    assert sorted(r["new_peak"] for r in priced.to_pylist()) == [D("-15.00"), D("-0.05"),
+                                                                 D("-0.02")]  # fmt: skip
+
+
 def test_bad_inputs_are_refused_by_name(tmp_path):
     con = lake(tmp_path, EDGE_ROWS[:2])
     with pytest.raises(RepriceError, match="volume change of -101"):
@@ -513,7 +528,7 @@ def cards(draw: st.DrawFn) -> Card:
     for _ in range(draw(st.integers(0, 3))):
         start = dt.date(2026, 1, 1) + dt.timedelta(days=draw(st.integers(0, 360)))
         end = start + dt.timedelta(days=draw(st.integers(0, 20)))
-        peaks.append(Peak(start, end, draw(st.decimals(D(0), D(30), places=2))))
+        peaks.append(Peak(start, end, draw(st.decimals(D(-100), D(30), places=2))))
     surcharges = Surcharges(
         fuel, fuel_index, tuple(peaks), frozenset(draw(st.lists(st.sampled_from(ZONE_NAMES)))),
         draw(money_st), draw(percent_st), draw(money_st), draw(percent_st), draw(money_st),
