@@ -21,6 +21,7 @@ from typing import Any, cast
 
 from django.db.models import QuerySet, Sum
 from django.utils.translation import gettext as _
+from lunardate import LunarDate
 
 from kam.accounts.models import Account
 from kam.ledger.models import AccountMonth
@@ -69,13 +70,10 @@ class Outcome:
     span: whatif.Period | None = None  # the months proposed from
 
 
-#: Chinese New Year's day (正月初一), for the Spring Festival season's suggestion.
-SPRING_FESTIVAL = {
-    2025: dt.date(2025, 1, 29), 2026: dt.date(2026, 2, 17), 2027: dt.date(2027, 2, 6),
-    2028: dt.date(2028, 1, 26), 2029: dt.date(2029, 2, 13), 2030: dt.date(2030, 2, 3),
-    2031: dt.date(2031, 1, 23), 2032: dt.date(2032, 2, 11), 2033: dt.date(2033, 1, 31),
-    2034: dt.date(2034, 2, 19), 2035: dt.date(2035, 2, 8),
-}  # fmt: skip
+def spring_festival(year: int) -> dt.date:
+    """Chinese New Year's day (正月初一) of ``year``, from the lunar calendar."""
+    day: dt.date = LunarDate(year, 1, 1).to_solar_date()
+    return day
 
 
 def suggested_seasons(today: dt.date) -> list[strategies.Season]:
@@ -91,8 +89,8 @@ def suggested_seasons(today: dt.date) -> list[strategies.Season]:
         year = today.year if dt.date(today.year, *last) >= today else today.year + 1
         out.append(strategies.Season(name, dt.date(year, *first), dt.date(year, *last), zero))
     for year in (today.year, today.year + 1):
-        day = SPRING_FESTIVAL.get(year)
-        if day is not None and day + dt.timedelta(days=7) >= today:
+        day = spring_festival(year)
+        if day + dt.timedelta(days=7) >= today:
             out.append(strategies.Season("春节 / Spring Festival", day - dt.timedelta(days=10),
                                          day + dt.timedelta(days=7), zero))  # fmt: skip
             break

@@ -181,6 +181,9 @@ def test_the_suggested_seasons_are_the_coming_ones_in_date_order():
     spring = proposals.suggested_seasons(dt.date(2026, 2, 20))
     assert [s.start for s in spring] == [dt.date(2026, 2, 7), dt.date(2026, 11, 1),
                                          dt.date(2026, 12, 8)]  # fmt: skip
+    # Any year's New Year from the lunar calendar (2040: 12 February), no table to run out.
+    late = proposals.suggested_seasons(dt.date(2039, 12, 20))
+    assert [s.start for s in late if "春节" in s.name] == [dt.date(2040, 2, 2)]
 
 
 def test_the_new_quote_form_offers_the_seasons_unticked(client, standard, owner, account_a):
