@@ -21,7 +21,6 @@ from typing import Any, cast
 
 from django.db.models import QuerySet, Sum
 from django.utils.translation import gettext as _
-from lunardate import LunarDate
 
 from kam.accounts.models import Account
 from kam.ledger.models import AccountMonth
@@ -30,6 +29,7 @@ from . import messages as texts
 from . import services, strategies, whatif
 from .models import CompetitorRate, PriceGuidance, Product, RateCard, Zone
 from .rating import Discount, FirstAdditional
+from .seasons import spring_festival
 
 #: The strategies the quote form (and the API's proposals) run on the account's volume.
 FORM_STRATEGIES = (
@@ -68,12 +68,6 @@ class Outcome:
     period: str = ""
     seasons: list[strategies.Season] = field(default_factory=list)
     span: whatif.Period | None = None  # the months proposed from
-
-
-def spring_festival(year: int) -> dt.date:
-    """Chinese New Year's day (正月初一) of ``year``, from the lunar calendar."""
-    day: dt.date = LunarDate(year, 1, 1).to_solar_date()
-    return day
 
 
 def suggested_seasons(today: dt.date) -> list[strategies.Season]:

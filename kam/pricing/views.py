@@ -453,7 +453,7 @@ def account_realisation(request: HttpRequest, pk: int) -> HttpResponse:
         if start <= period.end:
             found = whatif.card_what_if(
                 card, Account.objects.filter(pk=account.pk),
-                period=whatif.Period(start, period.end),
+                period=whatif.Period(start, period.end), seasons_into_period=False,
             )  # fmt: skip
             if found is not None:
                 result, period = found

@@ -21,7 +21,7 @@ from kam.ledger import facts, lake
 from kam.ledger import selectors as ledger
 from kam.ledger.models import AccountMonth, LakeFile
 
-from . import reprice, services, strategies
+from . import reprice, seasons, services, strategies
 from .models import RateCard
 
 
@@ -29,6 +29,12 @@ from .models import RateCard
 class Period:
     start: dt.date  # first day of the first month
     end: dt.date  # first day of the last month
+
+    @property
+    def last_day(self) -> dt.date:
+        """The last day of the last month."""
+        following = (self.end.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        return following - dt.timedelta(days=1)
 
     @property
     def label(self) -> str:
@@ -88,15 +94,23 @@ def card_what_if(
     volume_change: Decimal = Decimal("0"),
     period: Period | None = None,
     top_lanes: int = 15,
+    seasons_into_period: bool = True,
 ) -> tuple[reprice.WhatIf, Period] | None:
     """``card`` applied to the waybills of ``accounts``' billing codes in ``period``
-    (default: the ledger's last twelve months). None when there is nothing to reprice."""
+    (default: the ledger's last twelve months). None when there is nothing to reprice.
+
+    A proposal's seasons of another year are applied on the same dates of the period
+    (:func:`seasons.into_period`); ``seasons_into_period=False`` keeps every season on its
+    own dates (the price realisation: what the card charged, when it charged it)."""
     period = period or last_twelve_months()
     with codes_waybills(ledger.codes_of_accounts(accounts), period) as con:
         if con is None or period is None:
             return None
+        spec = services.card_spec(card)
+        if seasons_into_period:
+            spec = seasons.into_period(spec, period.start, period.last_day)
         result = reprice.what_if(
-            con, services.card_spec(card), SOURCE, services.cost_rates(),
+            con, spec, SOURCE, services.cost_rates(),
             volume_change=volume_change, top_lanes=top_lanes,
         )  # fmt: skip
     return result, period

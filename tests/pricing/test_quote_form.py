@@ -11,7 +11,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from kam.pricing import proposals, quotes, rating, services, strategies
+from kam.accounts.models import Account
+from kam.pricing import proposals, quotes, rating, services, strategies, whatif
 from kam.pricing.models import PeakSurcharge, PriceGuidance, Quote
 from tests.ledger.conftest import good_row, import_file, write_waybills
 
@@ -320,3 +321,25 @@ def test_the_quotes_seasons_take_the_place_of_the_list_cards_in_the_what_if_and_
     # Submitting: the reduction deepens the discount the guidance checks, 100 - 60 × 0.8 = 52.
     quote = quotes.quote_submit(by=owner, quote=quote)
     assert quote.deepest_discount == D("52")
+
+
+def test_the_quotes_what_if_applies_next_years_season_on_the_periods_dates(
+    client, standard, owner, account_a, waybills
+):
+    """As in the form tests: 40 % off 25.00 is 15.00 a waybill for 12 January waybills; a
+    -20 % season in January of next year takes 3.00 off each, as if it were this January
+    (12 × 12.00 = 144.00); the realisation of a card keeps its seasons on their own dates."""
+    quote = quotes.quote_create(
+        by=owner, account=account_a, strategy="differential", discounts=[rating.Discount(D(40))],
+        valid_until=timezone.localdate() + dt.timedelta(days=5),
+    )  # fmt: skip
+    quotes.quote_update(by=owner, quote=quote, seasons=[
+        strategies.Season("淡季", dt.date(2027, 1, 1), dt.date(2027, 1, 31), D("-20")),
+    ])  # fmt: skip
+    login(client, owner)
+    page = client.get(f"/pricing/quotes/{quote.pk}/what-if/").content.decode()
+    assert "¥144.00" in page and "¥180.00" not in page
+    own_dates = whatif.card_what_if(quote.card, Account.objects.filter(pk=account_a.pk),
+                                    seasons_into_period=False)  # fmt: skip
+    assert own_dates is not None
+    assert own_dates[0].totals["proposed_revenue"] == D("180.00")
