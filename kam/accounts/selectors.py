@@ -80,9 +80,14 @@ def account_scope_q(user: User, path: str = "account") -> Q:
     return Q(**{f"{path}__in": account_list_for(user)})
 
 
+#: The attribute :func:`account_get_for` sets on the account it returns: the id of the user
+#: it was fetched for, through :func:`account_list_for`.
+_FETCHED_FOR = "_kam_fetched_for"
+
+
 def account_get_for(user: User, pk: int) -> Account:
     """One account the user may see; raises ``Account.DoesNotExist`` otherwise."""
-    return (
+    account = (
         account_list_for(user)
         .select_related("industry", "group", "group__parent")
         .prefetch_related(
@@ -91,6 +96,19 @@ def account_get_for(user: User, pk: int) -> Account:
         )
         .get(pk=pk)
     )
+    setattr(account, _FETCHED_FOR, user.pk)
+    return account
+
+
+def account_visible(user: User, account: Account | int) -> bool:
+    """May ``user`` see ``account`` (an account or its id), as :func:`account_list_for`
+    decides? An account :func:`account_get_for` fetched for this same user answers
+    without a query: the account page's panels each asked again (six queries a page)."""
+    if isinstance(account, Account):
+        if user.pk is not None and getattr(account, _FETCHED_FOR, None) == user.pk:
+            return True
+        account = account.pk
+    return account_list_for(user).filter(pk=account).exists()
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,18 @@ for the signed-in user and returns ``None`` for the roles it does not serve.
 from collections.abc import Callable
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 #: How many items a section lists; its count and "all …" link cover the rest.
 ITEMS = 6
+
+
+def total_of(rows: QuerySet[Any], shown: list[Any]) -> int:
+    """How many ``rows`` there are, where ``shown`` is ``list(rows[:ITEMS])``: when fewer
+    came back, they are all (no COUNT query; most sections list only a few)."""
+    return len(shown) if len(shown) < ITEMS else rows.count()
 
 
 def section(request: HttpRequest, template: str, key: str, **context: Any) -> str:

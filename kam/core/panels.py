@@ -29,6 +29,8 @@ from django.template import engines
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
+from kam.core import memo
+
 Page = Literal["account", "group", "home", "visit_report"]
 
 
@@ -82,20 +84,22 @@ def render(
     (``page_scripts``) are not repeated."""
     out = Rendered()
     seen = set(page_scripts)
-    for panel in panels(page):
-        content = panel.render(request, obj)
-        if content is None:
-            continue
-        if not isinstance(content, Content):
-            content = Content(content)
-        if not content.html:
-            continue
-        # Panels return rendered templates (escaped where needed), not user input.
-        out.html.append(mark_safe(content.html))  # noqa: S308
-        for script in content.scripts:
-            if script not in seen:
-                seen.add(script)
-                out.scripts.append(script)
+    # The panels share the page's facts (kam.core.memo): the ledger's latest month...
+    with memo.page_scope():
+        for panel in panels(page):
+            content = panel.render(request, obj)
+            if content is None:
+                continue
+            if not isinstance(content, Content):
+                content = Content(content)
+            if not content.html:
+                continue
+            # Panels return rendered templates (escaped where needed), not user input.
+            out.html.append(mark_safe(content.html))  # noqa: S308
+            for script in content.scripts:
+                if script not in seen:
+                    seen.add(script)
+                    out.scripts.append(script)
     return out
 
 

@@ -12,7 +12,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from kam.core.home import ITEMS, section
+from kam.core.home import ITEMS, section, total_of
 from kam.core.models import Role, User
 
 from . import selectors
@@ -74,9 +74,10 @@ def reviews_section(request: HttpRequest, user: User) -> str | None:
     if not selectors.may_see_queue(user):
         return None
     rows = selectors.reports_for(user).filter(status=VisitReport.Status.SUBMITTED)
+    items = list(rows.order_by("submitted_at", "id")[:ITEMS])
     return section(
         request, "coverage/home/reviews.html", "reviews",
-        total=rows.count(), items=list(rows.order_by("submitted_at", "id")[:ITEMS]),
+        total=total_of(rows, items), items=items,
     )  # fmt: skip
 
 

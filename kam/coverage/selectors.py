@@ -26,7 +26,12 @@ from kam.accounts.models import (
     TeamMembership,
     TeamRole,
 )
-from kam.accounts.selectors import account_list_for, contact_list_for, in_account_scope
+from kam.accounts.selectors import (
+    account_list_for,
+    account_visible,
+    contact_list_for,
+    in_account_scope,
+)
 from kam.core import access
 from kam.core.models import Role, User
 from kam.ledger.models import AccountMonth
@@ -163,7 +168,7 @@ def may_report_on(user: User, account: Account) -> bool:
     """Account managers on the team, the department and directors file visit reports."""
     if not user.is_active or user.role not in (Role.MANAGER, Role.DEPARTMENT, Role.DIRECTOR):
         return False
-    return account_list_for(user).filter(pk=account.pk).exists()
+    return account_visible(user, account)
 
 
 def report_contacts(user: User, account: Account) -> QuerySet[Contact]:

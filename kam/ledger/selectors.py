@@ -32,7 +32,7 @@ from django.db.models.functions import Coalesce
 
 from kam.accounts.models import Account, BillingCode, CorporateGroup
 from kam.accounts.selectors import account_list_for
-from kam.core import access
+from kam.core import access, memo
 from kam.core.models import User
 
 from . import facts, lake
@@ -555,7 +555,10 @@ _MONEY = DecimalField(max_digits=20, decimal_places=2)
 def latest_ledger_month() -> date | None:
     """The last month the lake holds waybills of: where trailing figures end (never today's
     date, which may lie months after the last import)."""
-    last = LakeFile.objects.aggregate(last=Max("month"))["last"]
+    # Once per page: several of the account page's panels end their figures there.
+    last = memo.page_fact(
+        "ledger.latest_month", lambda: LakeFile.objects.aggregate(last=Max("month"))["last"]
+    )
     return date(int(last[:4]), int(last[5:7]), 1) if last else None
 
 

@@ -218,9 +218,11 @@ def _current_plans(accounts: list[tuple[int, int | None, int | None]],
 
 
 def compute(accounts: list[tuple[int, int | None, int | None]], *, today: datetime.date,
-            settings: HealthSettings, rules: CoverageRules) -> dict[int, Health]:  # fmt: skip
+            settings: HealthSettings, rules: CoverageRules,
+            people: dict[int, AccountPeople] | None = None) -> dict[int, Health]:  # fmt: skip
     """The health of ``accounts`` ((id, tier, group id) each) on ``today``: a fixed number
-    of queries for the batch."""
+    of queries for the batch. ``people``: their :func:`people_for` of ``today`` when the
+    caller has read it already."""
     from kam.ledger import selectors as ledger  # noqa: PLC0415
     from kam.ledger.models import AccountRevenue  # noqa: PLC0415
     from kam.segmentation.models import Alert  # noqa: PLC0415
@@ -231,7 +233,8 @@ def compute(accounts: list[tuple[int, int | None, int | None]], *, today: dateti
     if not ids:
         return {}
     plans = _current_plans(accounts, today)
-    people = people_for(ids, today=today, staff=False)
+    if people is None:
+        people = people_for(ids, today=today, staff=False)
     scores = latest_nps(ids)
     period = ledger.trailing_period()
     revenue: dict[int, tuple[Decimal, Decimal]] = {}
@@ -467,11 +470,17 @@ def _view(parts: dict[str, dict[str, Any]], score: int, day: datetime.date | Non
 
 
 def account_health(
-    account: Account, *, today: datetime.date, history_days: int = 400
+    account: Account,
+    *,
+    today: datetime.date,
+    history_days: int = 400,
+    people: dict[int, AccountPeople] | None = None,
+    rules: CoverageRules | None = None,
 ) -> HealthView:
     """One account's health: the latest snapshot with its parts (computed now when none is
     stored yet) and the snapshots of the last ``history_days``, oldest first. ``account``
-    is one the caller has already fetched through the user's access rules."""
+    is one the caller has already fetched through the user's access rules; ``people`` (its
+    :func:`people_for` of ``today``) and ``rules``, when the caller has read them already."""
     snapshots = list(
         HealthSnapshot.objects.filter(
             account=account, day__gte=today - datetime.timedelta(days=history_days)
@@ -482,7 +491,9 @@ def account_health(
         day, score, parts = snapshots[-1]
         return _view(parts, score, day, history)
     now = compute([(account.pk, account.tier, account.group_id)], today=today,
-                  settings=settings_get(), rules=coverage_rules.rules_get())[account.pk]  # fmt: skip
+                  settings=settings_get(),
+                  rules=coverage_rules.rules_get() if rules is None else rules,
+                  people=people)[account.pk]  # fmt: skip
     return _view(now.parts, now.score, None, history)
 
 

@@ -25,7 +25,7 @@ from kam.core.views import forbidden
 
 from . import health, rules, selectors
 from .forms import Styled
-from .models import HEALTH_PARTS, AccountPlan
+from .models import HEALTH_PARTS, AccountPlan, CoverageRules
 from .stakeholders import AccountPeople, people_for
 
 
@@ -38,12 +38,16 @@ def _account(request: HttpRequest, pk: int) -> Account:
         raise Http404 from None
 
 
-def stakeholder_context(user: User, accounts: list[Account], *,
-                        today: datetime.date) -> list[dict[str, Any]]:  # fmt: skip
+def stakeholder_context(user: User, accounts: list[Account], *, today: datetime.date,
+                        people: dict[int, AccountPeople] | None = None,
+                        coverage: CoverageRules | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """Per account (already checked against ``user``'s access): its map and warnings.
-    Four queries for the people and one for the rules, whatever the number of accounts."""
-    people = people_for([a.pk for a in accounts], today=today)
-    coverage = rules.rules_get()
+    Four queries for the people and one for the rules, whatever the number of accounts
+    (none when the caller passes them: ``people_for(ids, today=today)``, ``rules_get()``)."""
+    if people is None:
+        people = people_for([a.pk for a in accounts], today=today)
+    if coverage is None:
+        coverage = rules.rules_get()
     names = access.sees_contacts(user)
     return [{
         "account": a, "people": people[a.pk], "names": names,
@@ -188,8 +192,13 @@ def account_health_panel(request: HttpRequest, account: Account) -> panels.Conte
     if not access.is_active_user(user) or not selectors.sees_plans(user):
         return None
     today = timezone.localdate()
-    view = health.account_health(account, today=today, history_days=120)
-    block = stakeholder_context(user, [account], today=today)[0]
+    # The map's people and rules serve the health computed now too (no snapshot yet).
+    people = people_for([account.pk], today=today)
+    coverage = rules.rules_get()
+    view = health.account_health(
+        account, today=today, history_days=120, people=people, rules=coverage
+    )
+    block = stakeholder_context(user, [account], today=today, people=people, coverage=coverage)[0]
     html = panels.render_template(request, "planning/_health_panel.html", {
         "account": account, "health": view, "chart": _chart(view), **block,
         "json_id": f"health-data-{account.pk}",

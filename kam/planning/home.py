@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from kam.core import panels
-from kam.core.home import ITEMS, section
+from kam.core.home import ITEMS, section, total_of
 from kam.core.models import Role, User
 
 from . import selectors
@@ -30,9 +30,10 @@ def reviews_section(request: HttpRequest, user: User) -> str | None:
         return None
     waiting = selectors.plans_awaiting_review(user)
     overdue = selectors.plans_review_overdue(user)
+    items = list(waiting[:ITEMS])
     return section(
         request, "planning/home/reviews.html", "plans-reviews",
-        items=list(waiting[:ITEMS]), total=waiting.count(), overdue=overdue.count(),
+        items=items, total=total_of(waiting, items), overdue=overdue.count(),
     )  # fmt: skip
 
 

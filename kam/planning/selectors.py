@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
+    Case,
     Count,
     DecimalField,
     ExpressionWrapper,
@@ -21,11 +22,17 @@ from django.db.models import (
     QuerySet,
     Sum,
     Value,
+    When,
 )
 from django.utils import timezone
 
 from kam.accounts.models import Account, BillingCode, CorporateGroup
-from kam.accounts.selectors import account_list_for, account_scope_q, group_list_for
+from kam.accounts.selectors import (
+    account_list_for,
+    account_scope_q,
+    account_visible,
+    group_list_for,
+)
 from kam.core import access
 from kam.core.models import Role, User
 from kam.ledger import selectors as ledger
@@ -74,7 +81,7 @@ def may_create_for(user: User, account: Account | None = None) -> bool:
         return True
     if account is None:  # a group plan covers other teams' accounts too
         return False
-    return account_list_for(user).filter(pk=account.pk).exists()
+    return account_visible(user, account)
 
 
 def may_edit(user: User, plan: AccountPlan) -> bool:
@@ -88,9 +95,7 @@ def may_edit(user: User, plan: AccountPlan) -> bool:
         return False
     if plan.owner_id == user.pk or plan.team.filter(pk=user.pk).exists():
         return True
-    return (
-        plan.account_id is not None and account_list_for(user).filter(pk=plan.account_id).exists()
-    )
+    return plan.account_id is not None and account_visible(user, plan.account_id)
 
 
 # --- plans -------------------------------------------------------------------------------------
@@ -125,8 +130,9 @@ def current_plan(user: User, account: Account, *, year: int | None = None) -> Ac
     plans = plan_list_for(user).filter(account=account)
     if year is not None:
         return plans.filter(year=year).first()
-    this_year = timezone.localdate().year
-    return plans.filter(year=this_year).first() or plans.order_by("-year").first()
+    # One query for both: this year's first, else the latest year's.
+    this_year = Case(When(year=timezone.localdate().year, then=0), default=1)
+    return plans.order_by(this_year, "-year", "id").first()
 
 
 def current_group_plan(user: User, group: CorporateGroup) -> AccountPlan | None:
@@ -681,7 +687,7 @@ def may_edit_solutions(user: User) -> bool:
     return access.is_active_user(user) and user.role == Role.DIRECTOR
 
 
-def may_edit_opportunity(user: User, account_id: int) -> bool:
+def may_edit_opportunity(user: User, account: Account | int) -> bool:
     """The department and directors any; a manager those of the accounts they see (their
     teams'). Analysts and service reps read."""
     if not access.is_active_user(user):
@@ -690,7 +696,7 @@ def may_edit_opportunity(user: User, account_id: int) -> bool:
         return True
     if user.role != Role.MANAGER:
         return False
-    return account_list_for(user).filter(pk=account_id).exists()
+    return account_visible(user, account)
 
 
 def opportunity_list_for(user: User) -> QuerySet[Opportunity]:

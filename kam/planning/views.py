@@ -501,7 +501,7 @@ def account_plan_panel(request: HttpRequest, account: Account) -> panels.Content
     html = panels.render_template(request, "planning/_account_panel.html", {
         "plan": plan, "row": row, "new_query": f"account={account.pk}",
         "can_create": plan is None and selectors.may_create_for(user, account),
-        "opportunity_account": account if selectors.may_edit_opportunity(user, account.pk) else None,
+        "opportunity_account": account if selectors.may_edit_opportunity(user, account) else None,
     })  # fmt: skip
     return panels.Content(html)
 

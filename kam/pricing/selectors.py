@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from kam.accounts.models import Account
-from kam.accounts.selectors import account_list_for, account_scope_q
+from kam.accounts.selectors import account_list_for, account_scope_q, account_visible
 from kam.core import access
 from kam.core.models import Role, User
 
@@ -34,7 +34,7 @@ def may_quote(user: User, account: Account | None = None) -> bool:
         return False
     if user.role != Role.MANAGER:
         return True
-    return account is not None and account_list_for(user).filter(pk=account.pk).exists()
+    return account is not None and account_visible(user, account)
 
 
 def may_edit_quote(user: User, quote: Quote) -> bool:

@@ -6,7 +6,7 @@ the latest segmentation run. Reads go through :mod:`kam.segmentation.selectors`.
 
 from django.http import HttpRequest
 
-from kam.core.home import ITEMS, section
+from kam.core.home import ITEMS, section, total_of
 from kam.core.models import Role, User
 
 from . import messages, selectors
@@ -21,7 +21,7 @@ def alerts_section(request: HttpRequest, user: User) -> str | None:
     for a in rows:
         a.text = messages.alert_text(a)  # type: ignore[attr-defined]
     return section(
-        request, "segmentation/home/alerts.html", "alerts", rows=rows, total=alerts.count()
+        request, "segmentation/home/alerts.html", "alerts", rows=rows, total=total_of(alerts, rows)
     )
 
 
@@ -29,9 +29,10 @@ def proposals_section(request: HttpRequest, user: User) -> str | None:
     if user.role not in (Role.DEPARTMENT, Role.DIRECTOR) or not selectors.sees_portfolio(user):
         return None
     proposals = selectors.proposals_for(user)
+    rows = list(proposals[:ITEMS])
     return section(
         request, "segmentation/home/proposals.html", "proposals",
-        rows=list(proposals[:ITEMS]), total=proposals.count(),
+        rows=rows, total=total_of(proposals, rows),
     )  # fmt: skip
 
 

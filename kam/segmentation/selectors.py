@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from kam.accounts.models import Account, Industry
-from kam.accounts.selectors import account_list_for, account_scope_q, in_account_scope
+from kam.accounts.selectors import account_scope_q, account_visible, in_account_scope
 from kam.core import access
 from kam.core.models import User
 
@@ -57,7 +57,7 @@ def valuations_for(user: User, run: Run, level: str = Level.ACCOUNT) -> QuerySet
 
 def account_valuation(user: User, account: Account, run: Run | None = None) -> Valuation | None:
     run = run or latest_run()
-    if run is None or not account_list_for(user).filter(pk=account.pk).exists():
+    if run is None or not account_visible(user, account):
         return None
     return (
         Valuation.objects.filter(run=run, level=Level.ACCOUNT, account=account)
@@ -67,7 +67,7 @@ def account_valuation(user: User, account: Account, run: Run | None = None) -> V
 
 
 def tier_history(user: User, account: Account) -> QuerySet[TierChange]:
-    if not account_list_for(user).filter(pk=account.pk).exists():
+    if not account_visible(user, account):
         return TierChange.objects.none()
     return TierChange.objects.filter(account=account).select_related("by")
 

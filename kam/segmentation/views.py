@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kam.accounts.forms import refuse_on_form
 from kam.accounts.models import Account
+from kam.accounts.selectors import account_list_for
 from kam.core import access, panels
 from kam.core.errors import ApplicationError
 from kam.core.exports import csv_response, xlsx_response
@@ -213,7 +214,7 @@ def proposal_accept(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def tier_override(request: HttpRequest, account_pk: int) -> HttpResponse:
-    account = get_object_or_404(selectors.account_list_for(request.user), pk=account_pk)
+    account = get_object_or_404(account_list_for(request.user), pk=account_pk)
     if not services.may_decide_tiers(request.user):
         return forbidden(request, _("Only the key-account department and directors decide tiers."))
     proposal = TierProposal.objects.filter(account=account, status=TierProposal.Status.OPEN).first()

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from kam.core import access
-from kam.core.home import ITEMS, section
+from kam.core.home import ITEMS, section, total_of
 from kam.core.models import Role, User
 
 from . import selectors
@@ -47,9 +47,10 @@ def my_queue_section(request: HttpRequest, user: User) -> str | None:
     if user.role != Role.SERVICE:
         return None
     cases = _by_urgency(selectors.queue_for(user, scope="mine"))
+    rows = _rows(cases)
     return section(
         request, "service/home/queue.html", "my-queue",
-        rows=_rows(cases), total=cases.count(),
+        rows=rows, total=total_of(cases, rows),
         breached=cases.filter(Q(sla_state="violated") | Q(due_at__lt=timezone.now())).count(),
     )  # fmt: skip
 
@@ -66,9 +67,10 @@ def near_sla_section(request: HttpRequest, user: User) -> str | None:
     )
     if user.role == Role.SERVICE:
         cases = cases.exclude(assignee=user)
+    rows = _rows(cases)
     return section(
         request, "service/home/near_sla.html", "cases-near-sla",
-        rows=_rows(cases), total=cases.count(), hours=int(NEAR.total_seconds() // 3600),
+        rows=rows, total=total_of(cases, rows), hours=int(NEAR.total_seconds() // 3600),
     )  # fmt: skip
 
 
@@ -79,9 +81,10 @@ def breaches_section(request: HttpRequest, user: User) -> str | None:
     cases = _by_urgency(selectors.case_list_for(user).filter(status__in=OPEN_STATUSES)).filter(
         Q(sla_state="violated") | Q(due_at__lt=timezone.now())
     )
+    rows = _rows(cases)
     return section(
         request, "service/home/breaches.html", "sla-breaches",
-        rows=_rows(cases), total=cases.count(),
+        rows=rows, total=total_of(cases, rows),
     )  # fmt: skip
 
 

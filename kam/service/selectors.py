@@ -259,14 +259,22 @@ def account_figures(account: Account) -> dict[str, Any]:
     cases = Case.objects.filter(account=account).select_related("assignee", "root_cause")
     responses = list(Response.objects.filter(account=account).values("average", "nps",
                                                                        "submitted_at"))  # fmt: skip
+    figures = measures(cases)
+    # The measures read every case's status: how many are open (no COUNT of its own) and
+    # whether the lists below have rows at all (a case is open, resolved or closed).
     open_cases = cases.filter(status__in=OPEN_STATUSES)
+    closed = [Status.RESOLVED, Status.CLOSED]
     return {
         "open_cases": list(
             open_cases.order_by("resolution_due").prefetch_related("pauses")[:PANEL_OPEN_SHOWN]
-        ),
-        "open_total": open_cases.count(),
-        "recent_closed": list(cases.filter(status__in=[Status.RESOLVED, Status.CLOSED])[:5]),
-        "measures": measures(cases),
+        )
+        if figures["open"]
+        else [],
+        "open_total": figures["open"],
+        "recent_closed": list(cases.filter(status__in=closed)[:5])
+        if figures["cases"] > figures["open"]
+        else [],
+        "measures": figures,
         "survey_answers": len(responses),
         "survey_average": _avg([r["average"] for r in responses if r["average"] is not None]),
         "survey_nps": nps(r["nps"] for r in responses if r["nps"] is not None),

@@ -1,10 +1,13 @@
 """The account page's cheaper parts show what they showed before: the team form's people as
 plain options, and the panels rendered with the request's template variables computed once."""
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from kam.accounts import selectors
 from kam.core.models import Role
+from tests.accounts.test_query_counts import grow_people
 from tests.accounts.test_views import page_client
 from tests.factories import UserFactory
 
@@ -63,3 +66,46 @@ def test_the_page_decrypts_no_contact_details_it_does_not_show(
     assert "总经理王" in body and "采购李" in body
     assert "13800000000" not in body and "高尔夫" not in body
     assert calls == []
+
+
+#: The account page's queries on the test database, panels included (issue 14: ten to
+#: fourteen more before the panels were handed what the view knew and stopped reading twice).
+ACCOUNT_PAGE_QUERIES = {"director": 39, "department": 39, "owner": 39, "service_rep": 36}
+
+
+@pytest.mark.parametrize("persona", sorted(ACCOUNT_PAGE_QUERIES))
+def test_the_account_page_asks_each_question_once(
+    persona, account_a, account_b, contact_a, request
+):
+    """The panels do not ask again whether the user sees the account (the view fetched it
+    through the access selectors), nor read the ledger's latest month, the stakeholders or
+    the coverage rules twice; and the count does not grow with the account's people."""
+    user = request.getfixturevalue(persona)
+    client = page_client(user)
+    url = f"/accounts/{account_a.pk}/"
+    client.get(url)  # sessions, content types and caches are warm
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    sqls = [q["sql"] for q in queries]
+    visibility = [s for s in sqls if s.startswith('SELECT 1 AS "a" FROM "accounts_account"')]
+    assert visibility == []
+    assert sum('MAX("ledger_lakefile"."month")' in s for s in sqls) <= 1
+    assert sum(s.startswith('SELECT "planning_coveragerules"') for s in sqls) <= 1
+    assert sum('FROM "coverage_visitreport_contacts"' in s for s in sqls) <= 1
+    assert len(sqls) <= ACCOUNT_PAGE_QUERIES[persona], sqls
+    grow_people(account_a, account_b, [request.getfixturevalue("colleague"), user], 6)
+    with CaptureQueriesContext(connection) as grown:
+        assert client.get(url).status_code == 200
+    assert len(grown) <= len(sqls), [q["sql"] for q in grown]
+
+
+def test_an_account_fetched_for_one_user_answers_only_for_that_user(owner, colleague, account_a):
+    """The panels' shortcut: an account the view fetched for the owner is visible to the
+    owner without a query; anyone else is checked against the access selectors."""
+    account = selectors.account_get_for(owner, account_a.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.account_visible(owner, account)
+    assert len(queries) == 0
+    assert not selectors.account_visible(colleague, account)
+    assert selectors.account_visible(owner, account_a.pk)
+    assert not selectors.account_visible(colleague, account_a.pk)
